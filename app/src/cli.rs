@@ -1,0 +1,390 @@
+//! Command-line interface: parsing with clap and one function per command.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use arrow::array::{ArrayRef, BooleanArray, RecordBatch, StringArray, UInt64Array};
+use arrow::datatypes::{DataType, Field, Schema};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use lakebook_core::ingest::{self, CsvOptions, IngestOptions, OnError, PassageOptions, WriteMode};
+use lakebook_core::render::{OutputFormat, render_batches};
+use lakebook_core::sql::SqlEngine;
+use lakebook_core::{Job, Lake};
+
+/// Lakebook: explore a data lake of Lance datasets from the command line.
+///
+/// A lake is a folder of Lance datasets plus a `lake.json` catalog. Start with
+/// `lakebook --lake DIR demo` for a small demo lake, or `lakebook --lake DIR
+/// ingest FILES...` to load your own files.
+#[derive(Debug, Parser)]
+#[command(name = "lakebook", version, about, long_about = None, arg_required_else_help = true)]
+pub struct Cli {
+    /// The lake folder.
+    #[arg(long, global = true, env = "LAKEBOOK_LAKE", default_value = "lake")]
+    pub lake: PathBuf,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Output formats of listings and query results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Format {
+    /// An aligned table.
+    #[default]
+    Table,
+    /// CSV with a header row.
+    Csv,
+    /// JSON.
+    Json,
+}
+
+impl From<Format> for OutputFormat {
+    fn from(f: Format) -> Self {
+        match f {
+            Format::Table => OutputFormat::Table,
+            Format::Csv => OutputFormat::Csv,
+            Format::Json => OutputFormat::Json,
+        }
+    }
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create an empty lake (a folder with a lake.json catalog).
+    Init,
+    /// Load files or whole folders into the lake.
+    ///
+    /// Tables (csv, tsv, parquet, json, ndjson, arrow, xlsx) become one dataset
+    /// per file (per sheet for workbooks), named after the file. Documents (txt,
+    /// md, html, pdf) become passages in one dataset, `documents` by default.
+    /// Nothing is written unless every file is read: a failed or cancelled
+    /// ingest leaves the lake as it was.
+    Ingest(IngestArgs),
+    /// List the datasets of the lake.
+    Ls {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Show the columns of a dataset.
+    Schema {
+        /// Dataset name.
+        name: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// List the versions of a dataset (read an old one in SQL as "NAME@VERSION").
+    Versions {
+        /// Dataset name.
+        name: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Run a SQL query; every dataset is a table under its name.
+    ///
+    /// Quote odd names: SELECT * FROM "my table". Read an older version with
+    /// "NAME@VERSION", e.g. SELECT count(*) FROM "orders@1".
+    Sql {
+        /// The query.
+        query: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+        /// Print the query time to stderr.
+        #[arg(long)]
+        timing: bool,
+    },
+    /// Build the demo lake from the bundled sources (assets/demo).
+    Demo,
+}
+
+/// Arguments of `ingest`.
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// Files or folders to ingest.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Dataset name (default: the file name without extension, or `documents`).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Create a new dataset, append to it, or overwrite it (as a new version).
+    #[arg(long, value_enum, default_value_t = ModeArg::Create)]
+    pub mode: ModeArg,
+    /// Stop at the first bad row, or skip bad rows (and unreadable table files) and report them.
+    #[arg(long = "on-error", value_enum, default_value_t = OnErrorArg::Fail)]
+    pub on_error: OnErrorArg,
+    /// Field delimiter of delimited text (default: sniffed among , TAB ; |).
+    #[arg(long)]
+    pub delimiter: Option<String>,
+    /// The first row of delimited text holds column names (default: guessed).
+    #[arg(long, conflicts_with = "no_header")]
+    pub header: bool,
+    /// The first row of delimited text is data.
+    #[arg(long)]
+    pub no_header: bool,
+    /// Text encoding of delimited text and text documents (e.g. windows-1252, latin1, utf-16; default UTF-8).
+    #[arg(long)]
+    pub encoding: Option<String>,
+    /// Target passage length in words, for documents.
+    #[arg(long, default_value_t = 200)]
+    pub passage_words: usize,
+    /// Words repeated between consecutive passages.
+    #[arg(long, default_value_t = 30)]
+    pub overlap_words: usize,
+    /// Report format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+/// `--mode` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ModeArg {
+    /// A new dataset; fails if the name is taken.
+    Create,
+    /// Add rows as a new version.
+    Append,
+    /// Replace the rows as a new version.
+    Overwrite,
+}
+
+/// `--on-error` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OnErrorArg {
+    /// Stop and leave the lake unchanged.
+    Fail,
+    /// Skip and count.
+    Skip,
+}
+
+/// Runs one command, writing its output to `out`. `show_progress` draws bars on stderr.
+pub async fn run(cli: Cli, out: &mut (dyn Write + Send), job: &Job, show_progress: bool) -> Result<()> {
+    let lake_dir = cli.lake;
+    match cli.command {
+        Command::Init => {
+            let lake = Lake::init(&lake_dir).await?;
+            writeln!(out, "lake ready at {} ({} datasets)", lake.dir().display(), lake.catalog().datasets.len())?;
+        }
+        Command::Ingest(args) => {
+            let options = ingest_options(&args)?;
+            let mut lake = Lake::open_or_init(&lake_dir).await?;
+            let _bar = show_progress.then(|| crate::progress::show(job));
+            let report = ingest::ingest(&mut lake, &args.paths, &options, job).await?;
+            drop(_bar);
+            print_ingest_report(out, &report, args.format)?;
+        }
+        Command::Ls { format } => {
+            let lake = Lake::open(&lake_dir).await?;
+            let mut cols: (Vec<String>, Vec<String>, Vec<u64>, Vec<u64>, Vec<u64>, Vec<String>) = Default::default();
+            for (name, e) in &lake.catalog().datasets {
+                cols.0.push(name.clone());
+                cols.1.push(e.kind.to_string());
+                cols.2.push(e.rows);
+                cols.3.push(e.version);
+                cols.4.push(e.schema.len() as u64);
+                cols.5.push(e.updated.format("%Y-%m-%d %H:%M:%S").to_string());
+            }
+            let batch = batch(vec![
+                ("name", Arc::new(StringArray::from(cols.0)) as ArrayRef),
+                ("kind", Arc::new(StringArray::from(cols.1))),
+                ("rows", Arc::new(UInt64Array::from(cols.2))),
+                ("version", Arc::new(UInt64Array::from(cols.3))),
+                ("columns", Arc::new(UInt64Array::from(cols.4))),
+                ("updated", Arc::new(StringArray::from(cols.5))),
+            ])?;
+            write_batch(out, &batch, format)?;
+        }
+        Command::Schema { name, format } => {
+            let lake = Lake::open(&lake_dir).await?;
+            let ds = lake.open_dataset(&name, None).await?;
+            let schema = Schema::from(ds.schema());
+            let batch = batch(vec![
+                (
+                    "column",
+                    Arc::new(StringArray::from_iter_values(schema.fields().iter().map(|f| f.name().clone()))) as ArrayRef,
+                ),
+                (
+                    "type",
+                    Arc::new(StringArray::from_iter_values(schema.fields().iter().map(|f| f.data_type().to_string()))),
+                ),
+                (
+                    "nullable",
+                    Arc::new(BooleanArray::from(schema.fields().iter().map(|f| f.is_nullable()).collect::<Vec<_>>())),
+                ),
+            ])?;
+            write_batch(out, &batch, format)?;
+        }
+        Command::Versions { name, format } => {
+            let lake = Lake::open(&lake_dir).await?;
+            let versions = lake.versions(&name).await?;
+            let batch = batch(vec![
+                (
+                    "version",
+                    Arc::new(UInt64Array::from_iter_values(versions.iter().map(|v| v.version))) as ArrayRef,
+                ),
+                (
+                    "committed",
+                    Arc::new(StringArray::from_iter_values(
+                        versions.iter().map(|v| v.timestamp.format("%Y-%m-%d %H:%M:%S").to_string()),
+                    )),
+                ),
+                ("rows", Arc::new(UInt64Array::from_iter_values(versions.iter().map(|v| v.rows)))),
+                ("latest", Arc::new(BooleanArray::from(versions.iter().map(|v| v.latest).collect::<Vec<_>>()))),
+            ])?;
+            write_batch(out, &batch, format)?;
+        }
+        Command::Sql { query, format, timing } => {
+            let lake = Lake::open(&lake_dir).await?;
+            let engine = SqlEngine::new(&lake);
+            let started = std::time::Instant::now();
+            let result = engine.query(&query).await?;
+            let elapsed = started.elapsed();
+            let text = render_batches(&result.schema, &result.batches, format.into())?;
+            writeln!(out, "{text}")?;
+            if timing {
+                eprintln!("{} rows in {:.3} ms", result.num_rows(), elapsed.as_secs_f64() * 1e3);
+            }
+        }
+        Command::Demo => {
+            let assets = demo_assets();
+            let _bar = show_progress.then(|| crate::progress::show(job));
+            let report = lakebook_core::demo::build_demo(&lake_dir, &assets, job).await?;
+            drop(_bar);
+            match report {
+                Some(r) => {
+                    print_ingest_report(out, &r, Format::Table)?;
+                    writeln!(out, "demo lake built at {}", lake_dir.display())?;
+                }
+                None => writeln!(out, "the demo lake at {} is already built", lake_dir.display())?,
+            }
+            writeln!(
+                out,
+                "try: lakebook --lake {} sql \"SELECT city, count(*) AS customers FROM customers GROUP BY city ORDER BY customers DESC LIMIT 5\"",
+                lake_dir.display()
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Where the demo sources are: `LAKEBOOK_ASSETS`, else the checkout this binary was built from.
+fn demo_assets() -> PathBuf {
+    std::env::var_os("LAKEBOOK_ASSETS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../assets")))
+        .join("demo")
+}
+
+fn ingest_options(args: &IngestArgs) -> Result<IngestOptions> {
+    let delimiter = match args.delimiter.as_deref() {
+        None => None,
+        Some("\\t" | "tab" | "TAB") => Some(b'\t'),
+        Some(d) if d.len() == 1 => Some(d.as_bytes()[0]),
+        Some(d) => bail!("--delimiter takes one ASCII character (or 'tab'), not '{d}'"),
+    };
+    let encoding = match args.encoding.as_deref() {
+        None => None,
+        Some(label) => Some(
+            encoding_rs::Encoding::for_label(label.as_bytes())
+                .with_context(|| format!("unknown encoding '{label}' (try utf-8, windows-1252, latin1, utf-16le, shift_jis)"))?,
+        ),
+    };
+    Ok(IngestOptions {
+        name: args.name.clone(),
+        mode: match args.mode {
+            ModeArg::Create => WriteMode::Create,
+            ModeArg::Append => WriteMode::Append,
+            ModeArg::Overwrite => WriteMode::Overwrite,
+        },
+        on_error: match args.on_error {
+            OnErrorArg::Fail => OnError::Fail,
+            OnErrorArg::Skip => OnError::Skip,
+        },
+        csv: CsvOptions {
+            delimiter,
+            header: if args.header {
+                Some(true)
+            } else if args.no_header {
+                Some(false)
+            } else {
+                None
+            },
+            encoding,
+        },
+        passages: PassageOptions {
+            target_words: args.passage_words.max(1),
+            overlap_words: args.overlap_words,
+        },
+        ..IngestOptions::default()
+    })
+}
+
+fn print_ingest_report(out: &mut (dyn Write + Send), report: &ingest::IngestReport, format: Format) -> Result<()> {
+    if format == Format::Json {
+        writeln!(out, "{}", serde_json::to_string_pretty(report)?)?;
+        return Ok(());
+    }
+    for d in &report.datasets {
+        writeln!(
+            out,
+            "{}: +{} rows ({}, version {}, {} rows in all) from {} file{}",
+            d.name,
+            d.rows_added,
+            d.kind,
+            d.version,
+            d.rows_total,
+            d.sources.len(),
+            if d.sources.len() == 1 { "" } else { "s" }
+        )?;
+        if d.rows_skipped > 0 {
+            writeln!(out, "  skipped {} bad rows", d.rows_skipped)?;
+        }
+        for w in &d.warnings {
+            writeln!(out, "  note: {w}")?;
+        }
+        for f in &d.failed {
+            writeln!(out, "  failed: {}: {}", f.path, f.reason)?;
+        }
+    }
+    for f in &report.failed_tables {
+        writeln!(out, "skipped file: {}", f.reason)?;
+    }
+    if !report.ignored.is_empty() {
+        writeln!(out, "ignored {} files that are not tables or documents", report.ignored.len())?;
+    }
+    Ok(())
+}
+
+fn batch(columns: Vec<(&str, ArrayRef)>) -> Result<RecordBatch> {
+    let fields: Vec<Field> = columns
+        .iter()
+        .map(|(n, a)| Field::new(*n, a.data_type().clone(), a.data_type() != &DataType::Null))
+        .collect();
+    let arrays = columns.into_iter().map(|(_, a)| a).collect();
+    Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)?)
+}
+
+fn write_batch(out: &mut (dyn Write + Send), batch: &RecordBatch, format: Format) -> Result<()> {
+    let text = render_batches(&batch.schema(), std::slice::from_ref(batch), format.into())?;
+    writeln!(out, "{text}")?;
+    Ok(())
+}
+
+/// Parses `args` (without the program name) and runs the command, returning its output.
+///
+/// Used by tests and scripts: same code path as the binary, no progress bars.
+pub async fn run_to_string<I, S>(args: I) -> Result<String>
+where
+    I: IntoIterator<Item = S>,
+    S: Into<std::ffi::OsString> + Clone,
+{
+    let cli = Cli::try_parse_from(std::iter::once("lakebook".into()).chain(args.into_iter().map(Into::into)))?;
+    let mut out: Vec<u8> = Vec::new();
+    run(cli, &mut out, &Job::new(), false).await?;
+    Ok(String::from_utf8(out)?)
+}

@@ -1,0 +1,4 @@
+//! The `lakebook` program: a command line over the engine (the GUI comes later).
+
+pub mod cli;
+mod progress;

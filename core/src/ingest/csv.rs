@@ -1,0 +1,733 @@
+//! Delimited text (CSV, TSV, ...): delimiter and header sniffing, type inference,
+//! encodings, and row-level errors that name the line and column.
+
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use arrow::array::{
+    ArrayRef, BooleanBuilder, Date32Builder, Float64Builder, Int64Builder, RecordBatch,
+    RecordBatchReader, StringBuilder, TimestampMicrosecondBuilder,
+};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use arrow::error::ArrowError;
+use chrono::{DateTime, NaiveDate, NaiveDateTime};
+use csv::ByteRecord;
+use encoding_rs::Encoding;
+
+use super::guard::{CountingRead, FileProgress, to_arrow};
+use super::{IngestError, OnError, SourceStats};
+
+/// Settings for delimited text; `None` means "work it out from the file".
+#[derive(Debug, Clone, Default)]
+pub struct CsvOptions {
+    /// Field delimiter; sniffed from `, \t ; |` when unset.
+    pub delimiter: Option<u8>,
+    /// Whether the first row holds column names; guessed when unset.
+    pub header: Option<bool>,
+    /// Text encoding; UTF-8 (with or without BOM) when unset. Also used for text documents.
+    pub encoding: Option<&'static Encoding>,
+}
+
+/// Files up to this size are scanned whole for type inference; larger ones by their first rows.
+const FULL_INFERENCE_BYTES: u64 = 32 << 20;
+/// Rows scanned for type inference in larger files.
+const INFERENCE_ROWS: usize = 100_000;
+/// Bytes looked at for encoding checks and delimiter sniffing.
+const SAMPLE_BYTES: u64 = 1 << 20;
+
+/// The Arrow type a column is read as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ColumnType {
+    Bool,
+    Int,
+    Float,
+    Date,
+    Timestamp,
+    Text,
+}
+
+impl ColumnType {
+    fn data_type(self) -> DataType {
+        match self {
+            ColumnType::Bool => DataType::Boolean,
+            ColumnType::Int => DataType::Int64,
+            ColumnType::Float => DataType::Float64,
+            ColumnType::Date => DataType::Date32,
+            ColumnType::Timestamp => DataType::Timestamp(TimeUnit::Microsecond, None),
+            ColumnType::Text => DataType::Utf8,
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            ColumnType::Bool => "boolean (true/false)",
+            ColumnType::Int => "integer",
+            ColumnType::Float => "number",
+            ColumnType::Date => "date (YYYY-MM-DD)",
+            ColumnType::Timestamp => "timestamp (YYYY-MM-DD HH:MM:SS)",
+            ColumnType::Text => "text",
+        }
+    }
+}
+
+/// What the values seen so far in a column could all be.
+#[derive(Debug, Clone, Copy)]
+struct TypeGuess {
+    seen: bool,
+    bool_: bool,
+    int: bool,
+    float: bool,
+    date: bool,
+    timestamp: bool,
+}
+
+impl Default for TypeGuess {
+    fn default() -> Self {
+        Self {
+            seen: false,
+            bool_: true,
+            int: true,
+            float: true,
+            date: true,
+            timestamp: true,
+        }
+    }
+}
+
+impl TypeGuess {
+    fn observe(&mut self, raw: &[u8]) {
+        let v = raw.trim_ascii();
+        if is_null_token(v) {
+            return;
+        }
+        self.seen = true;
+        self.bool_ = self.bool_ && parse_bool(v).is_some();
+        self.int = self.int && parse_int(v).is_some();
+        self.float = self.float && parse_float(v).is_some();
+        self.date = self.date && parse_date(v).is_some();
+        self.timestamp = self.timestamp && parse_timestamp(v).is_some();
+    }
+
+    fn resolve(&self) -> ColumnType {
+        match () {
+            _ if !self.seen => ColumnType::Text,
+            _ if self.bool_ => ColumnType::Bool,
+            _ if self.int => ColumnType::Int,
+            _ if self.float => ColumnType::Float,
+            _ if self.date => ColumnType::Date,
+            _ if self.timestamp => ColumnType::Timestamp,
+            _ => ColumnType::Text,
+        }
+    }
+
+    /// Whether a value fits the resolved type (used to tell a header row from data).
+    fn accepts(ty: ColumnType, raw: &[u8]) -> bool {
+        let v = raw.trim_ascii();
+        is_null_token(v) || parse_cell(ty, v).is_ok()
+    }
+}
+
+fn is_null_token(v: &[u8]) -> bool {
+    v.is_empty()
+        || [&b"null"[..], b"na", b"n/a", b"none", b"nil", b"nan"]
+            .iter()
+            .any(|t| v.eq_ignore_ascii_case(t))
+}
+
+fn parse_bool(v: &[u8]) -> Option<bool> {
+    if v.eq_ignore_ascii_case(b"true") {
+        Some(true)
+    } else if v.eq_ignore_ascii_case(b"false") {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+fn parse_int(v: &[u8]) -> Option<i64> {
+    let digits = v.strip_prefix(b"-").or_else(|| v.strip_prefix(b"+")).unwrap_or(v);
+    // Leading zeros ("007", zip codes) mean an identifier, not a number.
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) || (digits.len() > 1 && digits[0] == b'0') {
+        return None;
+    }
+    std::str::from_utf8(v).ok()?.parse().ok()
+}
+
+fn parse_float(v: &[u8]) -> Option<f64> {
+    if !v.iter().any(u8::is_ascii_digit) {
+        return None;
+    }
+    let digits = v.strip_prefix(b"-").or_else(|| v.strip_prefix(b"+")).unwrap_or(v);
+    if digits.len() > 1 && digits[0] == b'0' && digits[1].is_ascii_digit() {
+        return None;
+    }
+    std::str::from_utf8(v).ok()?.parse().ok()
+}
+
+fn parse_date(v: &[u8]) -> Option<i32> {
+    if v.len() != 10 || !(v[4] == v[7] && (v[4] == b'-' || v[4] == b'/')) {
+        return None;
+    }
+    let s = std::str::from_utf8(v).ok()?;
+    let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<u32>().ok();
+    let date = NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)?;
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1)?;
+    i32::try_from((date - epoch).num_days()).ok()
+}
+
+/// Microseconds since the epoch; values with an offset are converted to UTC.
+fn parse_timestamp(v: &[u8]) -> Option<i64> {
+    if v.len() < 10 || !v[0].is_ascii_digit() {
+        return None;
+    }
+    if let Some(days) = parse_date(v) {
+        return Some(i64::from(days) * 86_400_000_000);
+    }
+    let s = std::str::from_utf8(v).ok()?;
+    if let Ok(dt) = DateTime::parse_from_rfc3339(s) {
+        return Some(dt.timestamp_micros());
+    }
+    for fmt in [
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M",
+        "%Y/%m/%d %H:%M:%S",
+    ] {
+        if let Ok(dt) = NaiveDateTime::parse_from_str(s, fmt) {
+            return Some(dt.and_utc().timestamp_micros());
+        }
+    }
+    for fmt in ["%Y-%m-%d %H:%M:%S%.f%:z", "%Y-%m-%d %H:%M:%S%z"] {
+        if let Ok(dt) = DateTime::parse_from_str(s, fmt) {
+            return Some(dt.timestamp_micros());
+        }
+    }
+    None
+}
+
+/// One parsed value, ready for its column builder.
+#[derive(Debug, Clone, Copy)]
+enum Cell {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Date(i32),
+    Timestamp(i64),
+    Text,
+}
+
+fn parse_cell(ty: ColumnType, v: &[u8]) -> Result<Cell, ()> {
+    Ok(match ty {
+        ColumnType::Bool => Cell::Bool(parse_bool(v).ok_or(())?),
+        ColumnType::Int => Cell::Int(parse_int(v).ok_or(())?),
+        ColumnType::Float => Cell::Float(parse_float(v).ok_or(())?),
+        ColumnType::Date => Cell::Date(parse_date(v).ok_or(())?),
+        ColumnType::Timestamp => Cell::Timestamp(parse_timestamp(v).ok_or(())?),
+        ColumnType::Text => Cell::Text,
+    })
+}
+
+enum ColumnBuilder {
+    Bool(BooleanBuilder),
+    Int(Int64Builder),
+    Float(Float64Builder),
+    Date(Date32Builder),
+    Timestamp(TimestampMicrosecondBuilder),
+    Text(StringBuilder),
+}
+
+impl ColumnBuilder {
+    fn new(ty: ColumnType, capacity: usize) -> Self {
+        match ty {
+            ColumnType::Bool => Self::Bool(BooleanBuilder::with_capacity(capacity)),
+            ColumnType::Int => Self::Int(Int64Builder::with_capacity(capacity)),
+            ColumnType::Float => Self::Float(Float64Builder::with_capacity(capacity)),
+            ColumnType::Date => Self::Date(Date32Builder::with_capacity(capacity)),
+            ColumnType::Timestamp => Self::Timestamp(TimestampMicrosecondBuilder::with_capacity(capacity)),
+            ColumnType::Text => Self::Text(StringBuilder::with_capacity(capacity, capacity * 16)),
+        }
+    }
+
+    fn push(&mut self, cell: Cell, text: &str) {
+        match (self, cell) {
+            (Self::Bool(b), Cell::Bool(v)) => b.append_value(v),
+            (Self::Int(b), Cell::Int(v)) => b.append_value(v),
+            (Self::Float(b), Cell::Float(v)) => b.append_value(v),
+            (Self::Date(b), Cell::Date(v)) => b.append_value(v),
+            (Self::Timestamp(b), Cell::Timestamp(v)) => b.append_value(v),
+            (Self::Text(b), Cell::Text) => b.append_value(text),
+            (Self::Bool(b), _) => b.append_null(),
+            (Self::Int(b), _) => b.append_null(),
+            (Self::Float(b), _) => b.append_null(),
+            (Self::Date(b), _) => b.append_null(),
+            (Self::Timestamp(b), _) => b.append_null(),
+            (Self::Text(b), _) => b.append_null(),
+        }
+    }
+
+    fn finish(&mut self) -> ArrayRef {
+        match self {
+            Self::Bool(b) => Arc::new(b.finish()),
+            Self::Int(b) => Arc::new(b.finish()),
+            Self::Float(b) => Arc::new(b.finish()),
+            Self::Date(b) => Arc::new(b.finish()),
+            Self::Timestamp(b) => Arc::new(b.finish()),
+            Self::Text(b) => Arc::new(b.finish()),
+        }
+    }
+}
+
+/// Streams a delimited text file as Arrow batches.
+pub(crate) struct CsvReader {
+    path: PathBuf,
+    reader: csv::Reader<Box<dyn Read + Send>>,
+    schema: SchemaRef,
+    types: Vec<ColumnType>,
+    on_error: OnError,
+    batch_rows: usize,
+    progress: FileProgress,
+    stats: Arc<SourceStats>,
+    record: ByteRecord,
+    cells: Vec<Cell>,
+    done: bool,
+}
+
+impl CsvReader {
+    /// Opens the file, checks its encoding, sniffs its layout and infers column types.
+    pub(crate) fn open(
+        path: &Path,
+        options: &CsvOptions,
+        tsv: bool,
+        on_error: OnError,
+        batch_rows: usize,
+        progress: FileProgress,
+        stats: Arc<SourceStats>,
+    ) -> Result<Self, IngestError> {
+        let io = |source| IngestError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        if progress.file_bytes() == 0 {
+            return Err(IngestError::Empty {
+                path: path.to_path_buf(),
+            });
+        }
+        let mut head = Vec::new();
+        File::open(path)
+            .map_err(io)?
+            .take(SAMPLE_BYTES)
+            .read_to_end(&mut head)
+            .map_err(io)?;
+        let (encoding, bom_len) = match (options.encoding, head.as_slice()) {
+            (_, [0xEF, 0xBB, 0xBF, ..]) => (None, 3),
+            (None, [0xFF, 0xFE, ..]) => (Some(encoding_rs::UTF_16LE), 0),
+            (None, [0xFE, 0xFF, ..]) => (Some(encoding_rs::UTF_16BE), 0),
+            (e, _) => (e, 0),
+        };
+        let sample: Vec<u8> = match encoding {
+            None => {
+                let body = &head[bom_len..];
+                check_utf8_text(path, body)?;
+                body.to_vec()
+            }
+            Some(enc) => enc.decode_with_bom_removal(&head).0.into_owned().into_bytes(),
+        };
+        if sample.trim_ascii().is_empty() {
+            return Err(IngestError::Empty {
+                path: path.to_path_buf(),
+            });
+        }
+        let complete = progress.file_bytes() <= SAMPLE_BYTES;
+        let delimiter = options
+            .delimiter
+            .unwrap_or_else(|| sniff_delimiter(&sample, tsv, complete));
+
+        let open_stream = |counted: Option<FileProgress>| -> Result<csv::Reader<Box<dyn Read + Send>>, IngestError> {
+            let file = BufReader::with_capacity(1 << 16, File::open(path).map_err(io)?);
+            let raw: Box<dyn Read + Send> = match counted {
+                Some(p) => Box::new(CountingRead::new(file, p)),
+                None => Box::new(file),
+            };
+            let text: Box<dyn Read + Send> = match encoding {
+                Some(enc) => Box::new(
+                    encoding_rs_io::DecodeReaderBytesBuilder::new()
+                        .encoding(Some(enc))
+                        .build(raw),
+                ),
+                None => {
+                    let mut raw = raw;
+                    if bom_len > 0 {
+                        let mut bom = [0u8; 3];
+                        raw.read_exact(&mut bom).map_err(io)?;
+                    }
+                    raw
+                }
+            };
+            Ok(csv::ReaderBuilder::new()
+                .delimiter(delimiter)
+                .has_headers(false)
+                .flexible(true)
+                .buffer_capacity(1 << 16)
+                .from_reader(text))
+        };
+
+        // Pass 1: the first record and the types of the columns.
+        let mut reader = open_stream(None)?;
+        let mut first = ByteRecord::new();
+        if !reader.read_byte_record(&mut first).map_err(|e| csv_error(path, e))? {
+            return Err(IngestError::Empty {
+                path: path.to_path_buf(),
+            });
+        }
+        let ncols = first.len();
+        let mut guesses = vec![TypeGuess::default(); ncols];
+        let limit = if progress.file_bytes() <= FULL_INFERENCE_BYTES {
+            usize::MAX
+        } else {
+            INFERENCE_ROWS
+        };
+        let mut record = ByteRecord::new();
+        let mut data_rows = 0usize;
+        while data_rows < limit && reader.read_byte_record(&mut record).map_err(|e| csv_error(path, e))? {
+            if progress.cancelled() {
+                return Err(IngestError::Cancelled);
+            }
+            if record.len() == ncols {
+                for (g, v) in guesses.iter_mut().zip(record.iter()) {
+                    g.observe(v);
+                }
+            }
+            data_rows += 1;
+        }
+        let mut types: Vec<ColumnType> = guesses.iter().map(TypeGuess::resolve).collect();
+        let header = options.header.unwrap_or_else(|| {
+            // Like a person would: the first row is data only if every value fits
+            // its column and at least one column is not plain text.
+            data_rows == 0
+                || types.iter().all(|t| *t == ColumnType::Text)
+                || !first.iter().zip(&types).all(|(v, t)| TypeGuess::accepts(*t, v))
+        });
+        if !header {
+            let mut g = guesses.clone();
+            for (g, v) in g.iter_mut().zip(first.iter()) {
+                g.observe(v);
+            }
+            types = g.iter().map(TypeGuess::resolve).collect();
+        }
+        let names = column_names(path, header.then_some(&first), ncols, &stats)?;
+        let schema = Arc::new(Schema::new(
+            names
+                .iter()
+                .zip(&types)
+                .map(|(n, t)| Field::new(n, t.data_type(), true))
+                .collect::<Vec<_>>(),
+        ));
+
+        // Pass 2 (the stream Lance pulls): from the top, past the header.
+        let mut reader = open_stream(Some(progress.clone()))?;
+        if header {
+            reader.read_byte_record(&mut record).map_err(|e| csv_error(path, e))?;
+        }
+        Ok(Self {
+            path: path.to_path_buf(),
+            reader,
+            schema,
+            cells: vec![Cell::Null; types.len()],
+            types,
+            on_error,
+            batch_rows,
+            progress,
+            stats,
+            record,
+            done: false,
+        })
+    }
+
+    fn read_batch(&mut self) -> Result<Option<RecordBatch>, IngestError> {
+        if self.done {
+            return Ok(None);
+        }
+        let mut builders: Vec<ColumnBuilder> = self
+            .types
+            .iter()
+            .map(|t| ColumnBuilder::new(*t, self.batch_rows))
+            .collect();
+        let mut rows = 0;
+        while rows < self.batch_rows {
+            if rows % 1024 == 0 && self.progress.cancelled() {
+                return Err(IngestError::Cancelled);
+            }
+            if !self
+                .reader
+                .read_byte_record(&mut self.record)
+                .map_err(|e| csv_error(&self.path, e))?
+            {
+                self.done = true;
+                break;
+            }
+            match self.parse_row() {
+                Ok(()) => {
+                    for (i, b) in builders.iter_mut().enumerate() {
+                        let text = match self.cells[i] {
+                            // Validated in parse_row.
+                            Cell::Text => std::str::from_utf8(&self.record[i]).unwrap_or_default(),
+                            _ => "",
+                        };
+                        b.push(self.cells[i], text);
+                    }
+                    rows += 1;
+                }
+                Err(e) if self.on_error == OnError::Skip => {
+                    let skipped = self.stats.skipped.fetch_add(1, Ordering::Relaxed);
+                    if skipped < 5 {
+                        self.stats.warn(format!("skipped: {e}"));
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        if self.done {
+            self.progress.finish();
+        }
+        if rows == 0 {
+            return Ok(None);
+        }
+        let columns = builders.iter_mut().map(ColumnBuilder::finish).collect();
+        RecordBatch::try_new(self.schema.clone(), columns)
+            .map(Some)
+            .map_err(|e| IngestError::Format {
+                path: self.path.clone(),
+                reason: e.to_string(),
+            })
+    }
+
+    /// Parses the current record into `cells`, or says which line and column is wrong.
+    fn parse_row(&mut self) -> Result<(), IngestError> {
+        let line = self.record.position().map(|p| p.line()).unwrap_or(0);
+        if self.record.len() != self.types.len() {
+            return Err(IngestError::Parse {
+                path: self.path.clone(),
+                location: format!("line {line}"),
+                reason: format!(
+                    "expected {} fields (as in the first row), found {}; check for an unquoted delimiter or a missing quote, or use --on-error skip",
+                    self.types.len(),
+                    self.record.len()
+                ),
+            });
+        }
+        for (i, ty) in self.types.iter().enumerate() {
+            let raw = &self.record[i];
+            let cell = if *ty == ColumnType::Text {
+                if raw.is_empty() {
+                    Cell::Null
+                } else if std::str::from_utf8(raw).is_ok() {
+                    Cell::Text
+                } else {
+                    return Err(IngestError::Parse {
+                        path: self.path.clone(),
+                        location: format!("line {line}, column '{}'", self.schema.field(i).name()),
+                        reason: "not valid UTF-8; if the file uses another encoding pass --encoding (e.g. windows-1252)".into(),
+                    });
+                }
+            } else {
+                let v = raw.trim_ascii();
+                if is_null_token(v) {
+                    Cell::Null
+                } else {
+                    parse_cell(*ty, v).map_err(|()| IngestError::Parse {
+                        path: self.path.clone(),
+                        location: format!("line {line}, column '{}'", self.schema.field(i).name()),
+                        reason: format!(
+                            "'{}' is not a valid {}, the type inferred from the column's first rows; fix the value or use --on-error skip",
+                            shorten(&String::from_utf8_lossy(v)),
+                            ty.describe()
+                        ),
+                    })?
+                }
+            };
+            self.cells[i] = cell;
+        }
+        Ok(())
+    }
+}
+
+impl Iterator for CsvReader {
+    type Item = Result<RecordBatch, ArrowError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.read_batch().map_err(to_arrow).transpose()
+    }
+}
+
+impl RecordBatchReader for CsvReader {
+    fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+}
+
+fn shorten(s: &str) -> String {
+    if s.chars().count() > 40 {
+        format!("{}…", s.chars().take(40).collect::<String>())
+    } else {
+        s.to_string()
+    }
+}
+
+fn csv_error(path: &Path, e: csv::Error) -> IngestError {
+    let location = e
+        .position()
+        .map(|p| format!("line {}", p.line()))
+        .unwrap_or_else(|| "reading".into());
+    match e.into_kind() {
+        csv::ErrorKind::Io(source) => IngestError::Io {
+            path: path.to_path_buf(),
+            source,
+        },
+        other => IngestError::Parse {
+            path: path.to_path_buf(),
+            location,
+            reason: format!("{other:?}"),
+        },
+    }
+}
+
+/// Rejects binary data and invalid UTF-8 in the sample, naming the line.
+fn check_utf8_text(path: &Path, body: &[u8]) -> Result<(), IngestError> {
+    if let Some(pos) = body.iter().position(|b| *b == 0) {
+        return Err(IngestError::Format {
+            path: path.to_path_buf(),
+            reason: format!(
+                "this is binary data, not delimited text (a NUL byte at offset {pos}); is it really a CSV file?"
+            ),
+        });
+    }
+    if let Err(e) = std::str::from_utf8(body) {
+        // An error at the very end is a character cut by the sample, not bad data.
+        if e.error_len().is_some() {
+            let at = e.valid_up_to();
+            let line = body[..at].iter().filter(|b| **b == b'\n').count() + 1;
+            return Err(IngestError::Parse {
+                path: path.to_path_buf(),
+                location: format!("line {line} (byte {at})"),
+                reason: "not valid UTF-8; if the file uses another encoding pass --encoding (e.g. --encoding windows-1252 or latin1)".into(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Picks the delimiter that splits the sample's rows into the most consistent number of fields.
+fn sniff_delimiter(sample: &[u8], tsv: bool, complete: bool) -> u8 {
+    if tsv {
+        return b'\t';
+    }
+    let mut best = (b',', 0.0f64);
+    for d in [b',', b'\t', b';', b'|'] {
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(d)
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(sample);
+        let mut counts: Vec<usize> = reader
+            .byte_records()
+            .take(50)
+            .filter_map(Result::ok)
+            .map(|r| r.len())
+            .collect();
+        if !complete && counts.len() > 1 {
+            counts.pop(); // the last row may be cut by the sample
+        }
+        let Some(first) = counts.first().copied() else { continue };
+        if first < 2 {
+            continue;
+        }
+        let consistent = counts.iter().filter(|c| **c == first).count() as f64 / counts.len() as f64;
+        let score = consistent * 1000.0 + first as f64;
+        if score > best.1 {
+            best = (d, score);
+        }
+    }
+    best.0
+}
+
+/// Column names from the header row: trimmed, empty ones named `column_N`, repeats made unique.
+fn column_names(
+    path: &Path,
+    header: Option<&ByteRecord>,
+    ncols: usize,
+    stats: &SourceStats,
+) -> Result<Vec<String>, IngestError> {
+    let mut names: Vec<String> = Vec::with_capacity(ncols);
+    for i in 0..ncols {
+        let raw = header.map(|h| String::from_utf8_lossy(&h[i]).trim().to_string());
+        let mut name = match raw {
+            Some(n) if !n.is_empty() => n,
+            Some(_) => {
+                let n = format!("column_{}", i + 1);
+                stats.warn(format!("{}: column {} has no name; called it '{n}'", path.display(), i + 1));
+                n
+            }
+            None => format!("column_{}", i + 1),
+        };
+        if names.contains(&name) {
+            let base = name.clone();
+            let mut k = 2;
+            while names.contains(&name) {
+                name = format!("{base}_{k}");
+                k += 1;
+            }
+            stats.warn(format!("{}: column name '{base}' repeats; the repeat is called '{name}'", path.display()));
+        }
+        names.push(name);
+    }
+    Ok(names)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_parse_like_a_person_reads_them() {
+        assert_eq!(parse_int(b"-42"), Some(-42));
+        assert_eq!(parse_int(b"007"), None, "leading zeros are identifiers");
+        assert_eq!(parse_float(b"3.5e2"), Some(350.0));
+        assert_eq!(parse_float(b"inf"), None, "words are not numbers");
+        assert_eq!(parse_date(b"1970-01-02"), Some(1));
+        assert_eq!(parse_date(b"2024-02-30"), None);
+        assert_eq!(parse_timestamp(b"1970-01-01 00:00:01"), Some(1_000_000));
+        assert_eq!(parse_timestamp(b"1970-01-01T01:00:00+01:00"), Some(0));
+        assert!(is_null_token(b"N/A") && is_null_token(b"") && !is_null_token(b"0"));
+    }
+
+    #[test]
+    fn guesses_prefer_the_narrowest_type() {
+        let mut g = TypeGuess::default();
+        for v in [&b"1"[..], b"2", b"", b"NA"] {
+            g.observe(v);
+        }
+        assert_eq!(g.resolve(), ColumnType::Int);
+        g.observe(b"2.5");
+        assert_eq!(g.resolve(), ColumnType::Float);
+        g.observe(b"n/a");
+        g.observe(b"abc");
+        assert_eq!(g.resolve(), ColumnType::Text);
+        let mut d = TypeGuess::default();
+        d.observe(b"2024-01-01");
+        d.observe(b"2024-01-01 10:00");
+        assert_eq!(d.resolve(), ColumnType::Timestamp);
+    }
+
+    #[test]
+    fn delimiters_are_sniffed() {
+        assert_eq!(sniff_delimiter(b"a;b;c\n1;2;3\n4;5;6\n", false, true), b';');
+        assert_eq!(sniff_delimiter(b"a\tb\n1\t2\n", false, true), b'\t');
+        assert_eq!(sniff_delimiter(b"a,b\n\"x;y\",2\n", false, true), b',');
+        assert_eq!(sniff_delimiter(b"a|b|c\n1|2|3\n", false, true), b'|');
+    }
+}

@@ -1,0 +1,250 @@
+//! The reader Lance pulls from: progress, cancel, error capture and schema conforming.
+//!
+//! Lance runs a source's `RecordBatchReader` on a background thread and wraps
+//! any error it returns in its own. [`Guarded`] keeps the first precise
+//! [`IngestError`] in a shared slot so the user sees it, not Lance's wrapping.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use arrow::array::{ArrayRef, RecordBatch, RecordBatchReader, new_null_array};
+use arrow::compute::{CastOptions, cast_with_options};
+use arrow::datatypes::SchemaRef;
+use arrow::error::ArrowError;
+
+use super::{IngestError, SourceStats};
+use crate::job::Job;
+
+/// Byte progress of one input file, reported into the job's total.
+#[derive(Debug, Clone)]
+pub(crate) struct FileProgress {
+    job: Job,
+    path: PathBuf,
+    file_bytes: u64,
+    reported: Arc<AtomicU64>,
+}
+
+impl FileProgress {
+    pub(crate) fn new(job: Job, path: &Path) -> Self {
+        let file_bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+        Self {
+            job,
+            path: path.to_path_buf(),
+            file_bytes,
+            reported: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    /// The file this progress is about.
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Size of the file in bytes.
+    pub(crate) fn file_bytes(&self) -> u64 {
+        self.file_bytes
+    }
+
+    /// `bytes` more of the file were read.
+    pub(crate) fn add(&self, bytes: u64) {
+        let before = self.reported.fetch_add(bytes, Ordering::Relaxed);
+        let capped = bytes.min(self.file_bytes.saturating_sub(before));
+        self.job.advance(capped);
+    }
+
+    /// A fraction of the file is done (for formats read by rows, not bytes).
+    pub(crate) fn set_fraction(&self, fraction: f64) {
+        let target = (self.file_bytes as f64 * fraction.clamp(0.0, 1.0)) as u64;
+        let before = self.reported.load(Ordering::Relaxed);
+        if target > before {
+            self.add(target - before);
+        }
+    }
+
+    /// The whole file is done.
+    pub(crate) fn finish(&self) {
+        self.set_fraction(1.0);
+    }
+
+    /// Whether the user asked to stop.
+    pub(crate) fn cancelled(&self) -> bool {
+        self.job.is_cancelled()
+    }
+}
+
+/// A `Read` that reports bytes read into a [`FileProgress`].
+#[derive(Debug)]
+pub(crate) struct CountingRead<R> {
+    inner: R,
+    progress: FileProgress,
+}
+
+impl<R: Read> CountingRead<R> {
+    pub(crate) fn new(inner: R, progress: FileProgress) -> Self {
+        Self { inner, progress }
+    }
+}
+
+impl<R: Read> Read for CountingRead<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.progress.add(n as u64);
+        Ok(n)
+    }
+}
+
+/// Wraps an [`IngestError`] so it can travel through Arrow/Lance APIs.
+pub(crate) fn to_arrow(e: IngestError) -> ArrowError {
+    ArrowError::ExternalError(Box::new(e))
+}
+
+/// Shared slot for the first error a source hit.
+pub(crate) type ErrorSlot = Arc<Mutex<Option<IngestError>>>;
+
+/// The reader handed to Lance.
+pub(crate) struct Guarded {
+    inner: Box<dyn RecordBatchReader + Send>,
+    label: PathBuf,
+    job: Job,
+    stats: Arc<SourceStats>,
+    /// When appending: the dataset's schema, which every batch is cast to.
+    target: Option<SchemaRef>,
+    slot: ErrorSlot,
+}
+
+impl Guarded {
+    /// Wraps `inner`, read from `label`; with `target`, checks now that its columns fit the dataset.
+    pub(crate) fn new(
+        inner: Box<dyn RecordBatchReader + Send>,
+        label: &Path,
+        job: Job,
+        stats: Arc<SourceStats>,
+        target: Option<SchemaRef>,
+    ) -> Result<Self, IngestError> {
+        if let Some(target) = &target {
+            let source = inner.schema();
+            for f in source.fields() {
+                if target.field_with_name(f.name()).is_err() {
+                    let known: Vec<&str> = target.fields().iter().map(|f| f.name().as_str()).collect();
+                    return Err(IngestError::Format {
+                        path: label.to_path_buf(),
+                        reason: format!(
+                            "column '{}' is not in the dataset being appended to (its columns: {}); use --mode overwrite to replace the schema",
+                            f.name(),
+                            known.join(", ")
+                        ),
+                    });
+                }
+            }
+        }
+        Ok(Self {
+            inner,
+            label: label.to_path_buf(),
+            job,
+            stats,
+            target,
+            slot: Arc::new(Mutex::new(None)),
+        })
+    }
+
+    /// The slot where the first error will be kept.
+    pub(crate) fn error_slot(&self) -> ErrorSlot {
+        self.slot.clone()
+    }
+
+    fn fail(&self, e: IngestError) -> ArrowError {
+        let text = e.to_string();
+        if let Ok(mut slot) = self.slot.lock() {
+            if slot.is_none() {
+                *slot = Some(e);
+            }
+        }
+        ArrowError::ExternalError(text.into())
+    }
+
+    fn conform(&self, batch: RecordBatch, target: &SchemaRef) -> Result<RecordBatch, IngestError> {
+        let options = CastOptions {
+            safe: false,
+            ..Default::default()
+        };
+        let mut columns: Vec<ArrayRef> = Vec::with_capacity(target.fields().len());
+        for field in target.fields() {
+            let column = match batch.column_by_name(field.name()) {
+                Some(c) if c.data_type() == field.data_type() => c.clone(),
+                Some(c) => cast_with_options(c, field.data_type(), &options).map_err(|e| {
+                    IngestError::Format {
+                        path: self.label.clone(),
+                        reason: format!(
+                            "column '{}' is {} here but {} in the dataset: {e}",
+                            field.name(),
+                            c.data_type(),
+                            field.data_type()
+                        ),
+                    }
+                })?,
+                None if field.is_nullable() => new_null_array(field.data_type(), batch.num_rows()),
+                None => {
+                    return Err(IngestError::Format {
+                        path: self.label.clone(),
+                        reason: format!("column '{}' is missing and the dataset requires it", field.name()),
+                    });
+                }
+            };
+            columns.push(column);
+        }
+        RecordBatch::try_new(target.clone(), columns).map_err(|e| IngestError::Format {
+            path: self.label.clone(),
+            reason: e.to_string(),
+        })
+    }
+}
+
+impl Iterator for Guarded {
+    type Item = Result<RecordBatch, ArrowError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.job.is_cancelled() {
+            return Some(Err(self.fail(IngestError::Cancelled)));
+        }
+        let batch = match self.inner.next()? {
+            Ok(b) => b,
+            Err(ArrowError::ExternalError(inner)) => {
+                let e = match inner.downcast::<IngestError>() {
+                    Ok(e) => *e,
+                    Err(other) => IngestError::Format {
+                        path: self.label.clone(),
+                        reason: other.to_string(),
+                    },
+                };
+                return Some(Err(self.fail(e)));
+            }
+            Err(e) => {
+                let e = IngestError::Format {
+                    path: self.label.clone(),
+                    reason: e.to_string(),
+                };
+                return Some(Err(self.fail(e)));
+            }
+        };
+        let batch = match &self.target {
+            Some(t) => match self.conform(batch, t) {
+                Ok(b) => b,
+                Err(e) => return Some(Err(self.fail(e))),
+            },
+            None => batch,
+        };
+        self.stats.rows.fetch_add(batch.num_rows() as u64, Ordering::Relaxed);
+        Some(Ok(batch))
+    }
+}
+
+impl RecordBatchReader for Guarded {
+    fn schema(&self) -> SchemaRef {
+        match &self.target {
+            Some(t) => t.clone(),
+            None => self.inner.schema(),
+        }
+    }
+}

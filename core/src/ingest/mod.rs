@@ -1,0 +1,442 @@
+//! Ingest: files and folders into Lance datasets of the lake.
+//!
+//! Tables (CSV/TSV, Parquet, JSON/NDJSON, Arrow IPC, Excel) become one dataset
+//! per file (per sheet for workbooks); documents (txt, md, html, pdf) become
+//! passages in one documents dataset. Batches stream from the reader to Lance.
+//!
+//! The whole command is all-or-nothing: every dataset is first written
+//! *uncommitted*; only when every source has been read without a fatal error
+//! are the Lance transactions committed and the catalog updated. On error or
+//! cancel the files written so far are removed and the lake is as it was.
+
+pub mod csv;
+pub mod documents;
+mod columnar;
+mod detect;
+mod excel;
+mod guard;
+mod json;
+mod write;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::job::Job;
+use crate::lake::{DatasetKind, FailedSource, Lake, LakeError};
+
+pub use csv::CsvOptions;
+pub use detect::{DocFormat, SourceFormat, TableFormat};
+pub use documents::PassageOptions;
+
+/// What to do when the dataset already exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WriteMode {
+    /// Make a new dataset; fail if the name is taken.
+    #[default]
+    Create,
+    /// Add rows as a new version (the dataset is created if missing).
+    Append,
+    /// Replace all rows with a new version; older versions stay readable.
+    Overwrite,
+}
+
+/// What to do with a bad row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnError {
+    /// Stop, report the row, leave the lake unchanged.
+    #[default]
+    Fail,
+    /// Skip bad rows (and unreadable table files), count and report them.
+    Skip,
+}
+
+/// Options of one ingest.
+#[derive(Debug, Clone)]
+pub struct IngestOptions {
+    /// Dataset name; by default the file stem (tables) or `documents`.
+    pub name: Option<String>,
+    /// Create, append or overwrite.
+    pub mode: WriteMode,
+    /// Fail on the first bad row, or skip and count.
+    pub on_error: OnError,
+    /// Delimited-text settings.
+    pub csv: CsvOptions,
+    /// How documents are cut into passages.
+    pub passages: PassageOptions,
+    /// Rows per Arrow batch handed to Lance.
+    pub batch_rows: usize,
+}
+
+impl Default for IngestOptions {
+    fn default() -> Self {
+        Self {
+            name: None,
+            mode: WriteMode::Create,
+            on_error: OnError::Fail,
+            csv: CsvOptions::default(),
+            passages: PassageOptions::default(),
+            batch_rows: 8192,
+        }
+    }
+}
+
+/// Default name of the documents dataset.
+pub const DOCUMENTS_DATASET: &str = "documents";
+
+/// Errors of an ingest. Each names the file and, where it can, the line and field.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    /// The file could not be opened or read.
+    #[error("{}: {source}", .path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What the OS said.
+        source: std::io::Error,
+    },
+    /// A value or row could not be read.
+    #[error("{}: {location}: {reason}", .path.display())]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// Where: `line 17, column 'price'`, `sheet 'Q1', row 4`, ...
+        location: String,
+        /// What is wrong and, where it helps, what to do.
+        reason: String,
+    },
+    /// The file is not what its name or content says.
+    #[error("{}: {reason}", .path.display())]
+    Format {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The file has no data.
+    #[error("{}: the file is empty; there is nothing to ingest", .path.display())]
+    Empty {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The file type is not one Lakebook reads.
+    #[error(
+        "{}: not a file type Lakebook ingests (tables: csv tsv parquet json ndjson jsonl arrow feather xlsx xls ods; documents: txt md html pdf)",
+        .path.display()
+    )]
+    Unsupported {
+        /// The file.
+        path: PathBuf,
+    },
+    /// Create mode, but the dataset exists.
+    #[error("dataset '{name}' already exists; use --mode append or --mode overwrite, or --name to pick another name")]
+    Exists {
+        /// The dataset.
+        name: String,
+    },
+    /// The options do not fit the input.
+    #[error("{0}")]
+    Options(String),
+    /// Nothing was found to ingest.
+    #[error("no ingestible files under {}", .path.display())]
+    NothingFound {
+        /// The folder.
+        path: PathBuf,
+    },
+    /// Every document failed.
+    #[error("no document could be read:\n{}", .failed.iter().map(|f| format!("  {}: {}", f.path, f.reason)).collect::<Vec<_>>().join("\n"))]
+    NoDocuments {
+        /// Each document and why it failed.
+        failed: Vec<FailedSource>,
+    },
+    /// The user cancelled; nothing was written.
+    #[error("ingest cancelled; the lake is unchanged")]
+    Cancelled,
+    /// Lance refused the data.
+    #[error("writing dataset '{name}': {reason}")]
+    Write {
+        /// The dataset.
+        name: String,
+        /// What Lance said.
+        reason: String,
+    },
+    /// The lake itself failed.
+    #[error(transparent)]
+    Lake(#[from] LakeError),
+}
+
+/// What happened to one dataset.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DatasetReport {
+    /// Dataset name.
+    pub name: String,
+    /// Table or documents.
+    pub kind: DatasetKind,
+    /// New Lance version.
+    pub version: u64,
+    /// Rows added by this ingest.
+    pub rows_added: u64,
+    /// Rows in the dataset now.
+    pub rows_total: u64,
+    /// Rows skipped under `--on-error skip`.
+    pub rows_skipped: u64,
+    /// Files read into it.
+    pub sources: Vec<String>,
+    /// Files that failed (documents, or tables under `--on-error skip`).
+    pub failed: Vec<FailedSource>,
+    /// Things the user may want to know (renamed columns, ...).
+    pub warnings: Vec<String>,
+}
+
+/// What an ingest did.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct IngestReport {
+    /// One entry per dataset written.
+    pub datasets: Vec<DatasetReport>,
+    /// Files in walked folders that are not ingestible, left alone.
+    pub ignored: Vec<String>,
+    /// Table files skipped whole under `--on-error skip`.
+    pub failed_tables: Vec<FailedSource>,
+}
+
+/// One planned dataset write.
+#[derive(Debug, Clone)]
+struct PlannedTable {
+    path: PathBuf,
+    format: TableFormat,
+    sheet: Option<String>,
+    dataset: String,
+}
+
+/// Shared counters of one source, updated by its reader.
+#[derive(Debug, Default)]
+pub(crate) struct SourceStats {
+    pub rows: AtomicU64,
+    pub skipped: AtomicU64,
+    pub warnings: std::sync::Mutex<Vec<String>>,
+}
+
+impl SourceStats {
+    pub(crate) fn warn(&self, text: String) {
+        if let Ok(mut w) = self.warnings.lock() {
+            w.push(text);
+        }
+    }
+}
+
+/// Ingests files and folders into the lake.
+///
+/// Progress is reported in bytes of input read; cancel through `job`.
+pub async fn ingest(
+    lake: &mut Lake,
+    paths: &[PathBuf],
+    options: &IngestOptions,
+    job: &Job,
+) -> Result<IngestReport, IngestError> {
+    let mut report = IngestReport::default();
+    let found = detect::collect(paths, &mut report.ignored)?;
+    let (tables, docs) = plan(lake, &found, options)?;
+
+    let total_bytes: u64 = found
+        .iter()
+        .map(|(p, _)| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0))
+        .sum();
+    job.set_total(total_bytes, "bytes");
+
+    let mut staged: Vec<write::Staged> = Vec::new();
+    let result = stage_all(lake, &tables, &docs, options, job, &mut staged, &mut report).await;
+    if let Err(e) = result {
+        for s in staged {
+            s.discard();
+        }
+        return Err(e);
+    }
+    for s in staged {
+        let outcome = s.commit(lake).await?;
+        report.datasets.push(outcome);
+    }
+    Ok(report)
+}
+
+async fn stage_all(
+    lake: &Lake,
+    tables: &[PlannedTable],
+    docs: &[(PathBuf, DocFormat)],
+    options: &IngestOptions,
+    job: &Job,
+    staged: &mut Vec<write::Staged>,
+    report: &mut IngestReport,
+) -> Result<(), IngestError> {
+    for table in tables {
+        if job.is_cancelled() {
+            return Err(IngestError::Cancelled);
+        }
+        job.set_message(format!("reading {}", table.path.display()));
+        let stats = Arc::new(SourceStats::default());
+        let target = write::Target::resolve(lake, &table.dataset, DatasetKind::Table, options.mode)
+            .await?;
+        let outcome = async {
+            let reader = open_table(table, options, job, &stats, target.existing_schema())?;
+            let sources = vec![source_label(&table.path, table.sheet.as_deref())];
+            target.stage(reader, stats.clone(), sources, Default::default()).await
+        }
+        .await;
+        match outcome {
+            Ok(s) => staged.push(s),
+            Err(IngestError::Cancelled) => return Err(IngestError::Cancelled),
+            Err(e) if options.on_error == OnError::Skip && is_source_error(&e) => {
+                report.failed_tables.push(FailedSource {
+                    path: source_label(&table.path, table.sheet.as_deref()),
+                    reason: e.to_string(),
+                });
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    if !docs.is_empty() {
+        let name = options
+            .name
+            .clone()
+            .filter(|_| tables.is_empty())
+            .unwrap_or_else(|| DOCUMENTS_DATASET.to_string());
+        let stats = Arc::new(SourceStats::default());
+        let target = write::Target::resolve(lake, &name, DatasetKind::Documents, options.mode).await?;
+        let failed = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let reader = documents::PassageReader::new(
+            docs.to_vec(),
+            options.passages.clone(),
+            options.csv.encoding,
+            job.clone(),
+            failed.clone(),
+        );
+        let sources: Vec<String> = docs.iter().map(|(p, _)| p.display().to_string()).collect();
+        let label = PathBuf::from(format!("documents dataset '{name}'"));
+        let reader = guard::Guarded::new(
+            Box::new(reader),
+            &label,
+            job.clone(),
+            stats.clone(),
+            target.existing_schema(),
+        )?;
+        staged.push(target.stage(reader, stats, sources, failed).await?);
+    }
+    Ok(())
+}
+
+/// Errors that concern one source file (as opposed to the lake or the options).
+fn is_source_error(e: &IngestError) -> bool {
+    matches!(
+        e,
+        IngestError::Io { .. }
+            | IngestError::Parse { .. }
+            | IngestError::Format { .. }
+            | IngestError::Empty { .. }
+            | IngestError::Write { .. }
+    )
+}
+
+fn source_label(path: &Path, sheet: Option<&str>) -> String {
+    match sheet {
+        Some(s) => format!("{}#{s}", path.display()),
+        None => path.display().to_string(),
+    }
+}
+
+fn open_table(
+    table: &PlannedTable,
+    options: &IngestOptions,
+    job: &Job,
+    stats: &Arc<SourceStats>,
+    conform_to: Option<arrow::datatypes::SchemaRef>,
+) -> Result<guard::Guarded, IngestError> {
+    let progress = guard::FileProgress::new(job.clone(), &table.path);
+    let inner: Box<dyn arrow::record_batch::RecordBatchReader + Send> = match table.format {
+        TableFormat::Csv | TableFormat::Tsv => Box::new(csv::CsvReader::open(
+            &table.path,
+            &options.csv,
+            table.format == TableFormat::Tsv,
+            options.on_error,
+            options.batch_rows,
+            progress,
+            stats.clone(),
+        )?),
+        TableFormat::Json => json::open(&table.path, options, progress, stats.clone())?,
+        TableFormat::Parquet => columnar::open_parquet(&table.path, options.batch_rows, progress)?,
+        TableFormat::ArrowIpc => columnar::open_ipc(&table.path, progress)?,
+        TableFormat::Excel => {
+            let sheet = table.sheet.as_deref().unwrap_or_default();
+            excel::open_sheet(&table.path, sheet, options.batch_rows, progress, stats.clone())?
+        }
+    };
+    guard::Guarded::new(inner, &table.path, job.clone(), stats.clone(), conform_to)
+}
+
+/// Decides the dataset of every table source and checks names before anything is written.
+fn plan(
+    lake: &Lake,
+    found: &[(PathBuf, SourceFormat)],
+    options: &IngestOptions,
+) -> Result<(Vec<PlannedTable>, Vec<(PathBuf, DocFormat)>), IngestError> {
+    let mut tables = Vec::new();
+    let mut docs = Vec::new();
+    for (path, format) in found {
+        match format {
+            SourceFormat::Table(TableFormat::Excel) => {
+                let sheets = excel::sheet_names(path)?;
+                let single = sheets.len() == 1;
+                for sheet in sheets {
+                    tables.push((path.clone(), TableFormat::Excel, Some(sheet), single));
+                }
+            }
+            SourceFormat::Table(f) => tables.push((path.clone(), *f, None, true)),
+            SourceFormat::Document(f) => docs.push((path.clone(), *f)),
+        }
+    }
+    let table_files: std::collections::BTreeSet<&PathBuf> = tables.iter().map(|t| &t.0).collect();
+    if options.name.is_some() && (table_files.len() > 1 || (!table_files.is_empty() && !docs.is_empty())) {
+        return Err(IngestError::Options(
+            "--name names one dataset: give it one table file (a workbook's sheets become NAME_SHEET), or documents only".into(),
+        ));
+    }
+    let mut planned: Vec<PlannedTable> = Vec::new();
+    for (path, format, sheet, single) in tables {
+        let stem = options.name.clone().unwrap_or_else(|| {
+            path.file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "table".into())
+        });
+        let base = match (&sheet, single) {
+            (Some(s), false) if !s.eq_ignore_ascii_case(&stem) => format!("{stem}_{s}"),
+            _ => stem,
+        };
+        let mut name = base.clone();
+        let mut n = 2;
+        while planned.iter().any(|p| p.dataset == name) || (name == DOCUMENTS_DATASET && !docs.is_empty()) {
+            name = format!("{base}_{n}");
+            n += 1;
+        }
+        planned.push(PlannedTable {
+            path,
+            format,
+            sheet,
+            dataset: name,
+        });
+    }
+    if options.mode == WriteMode::Create {
+        let doc_name = options
+            .name
+            .clone()
+            .filter(|_| planned.is_empty())
+            .unwrap_or_else(|| DOCUMENTS_DATASET.to_string());
+        let names = planned
+            .iter()
+            .map(|p| p.dataset.clone())
+            .chain((!docs.is_empty()).then_some(doc_name));
+        for name in names {
+            if lake.catalog().datasets.contains_key(&name) {
+                return Err(IngestError::Exists { name });
+            }
+        }
+    }
+    Ok((planned, docs))
+}

@@ -1,0 +1,186 @@
+//! The lake catalog: `lake.json`, one entry per dataset.
+//!
+//! The file is written atomically (temp file in the same folder, then rename),
+//! and fields this version does not know are kept on rewrite.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::LakeError;
+
+/// File name of the catalog inside a lake folder.
+pub const CATALOG_FILE: &str = "lake.json";
+
+/// Version of the catalog layout written by this build.
+pub const CATALOG_FORMAT: u32 = 1;
+
+/// What a dataset holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DatasetKind {
+    /// Rows of a table (CSV, Parquet, JSON, Arrow, Excel sheet, or adopted).
+    Table,
+    /// Passages of documents (txt, md, html, pdf).
+    Documents,
+}
+
+impl std::fmt::Display for DatasetKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            DatasetKind::Table => "table",
+            DatasetKind::Documents => "documents",
+        })
+    }
+}
+
+/// One column as the catalog records it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ColumnEntry {
+    /// Column name.
+    pub name: String,
+    /// Arrow type, as Arrow prints it (`Int64`, `Utf8`, `Date32`, ...).
+    #[serde(rename = "type")]
+    pub data_type: String,
+    /// Whether nulls are allowed.
+    pub nullable: bool,
+}
+
+/// A document that could not be read, kept so the user can see why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailedSource {
+    /// The file.
+    pub path: String,
+    /// Why it failed, in words.
+    pub reason: String,
+}
+
+/// One dataset of the lake.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DatasetEntry {
+    /// Table or documents.
+    pub kind: DatasetKind,
+    /// Folder of the Lance dataset, relative to the lake folder.
+    pub dir: String,
+    /// Files the rows came from, in ingest order.
+    #[serde(default)]
+    pub sources: Vec<String>,
+    /// Documents that failed to ingest into this dataset.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failed: Vec<FailedSource>,
+    /// Columns of the latest version.
+    #[serde(default)]
+    pub schema: Vec<ColumnEntry>,
+    /// Rows in the latest version.
+    pub rows: u64,
+    /// Latest Lance version.
+    pub version: u64,
+    /// When the dataset was first written.
+    pub created: DateTime<Utc>,
+    /// When the dataset last changed.
+    pub updated: DateTime<Utc>,
+    /// Fields written by a newer Lakebook, kept as they were.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+/// The whole catalog.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Catalog {
+    /// Layout version ([`CATALOG_FORMAT`]).
+    pub format: u32,
+    /// Datasets by name.
+    #[serde(default)]
+    pub datasets: BTreeMap<String, DatasetEntry>,
+    /// Fields written by a newer Lakebook, kept as they were.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Default for Catalog {
+    fn default() -> Self {
+        Self {
+            format: CATALOG_FORMAT,
+            datasets: BTreeMap::new(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
+impl Catalog {
+    /// Reads `lake.json` from a lake folder.
+    pub fn load(lake_dir: &Path) -> Result<Self, LakeError> {
+        let path = lake_dir.join(CATALOG_FILE);
+        let text = std::fs::read_to_string(&path).map_err(|source| LakeError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        serde_json::from_str(&text).map_err(|e| LakeError::BadCatalog {
+            path,
+            reason: e.to_string(),
+        })
+    }
+
+    /// Writes `lake.json` atomically: a temp file beside it, synced, then renamed.
+    pub fn save(&self, lake_dir: &Path) -> Result<(), LakeError> {
+        let path = lake_dir.join(CATALOG_FILE);
+        let io = |source| LakeError::Io {
+            path: path.clone(),
+            source,
+        };
+        let text = serde_json::to_string_pretty(self).map_err(|e| LakeError::BadCatalog {
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
+        let mut tmp = tempfile::Builder::new()
+            .prefix(".lake.json.")
+            .tempfile_in(lake_dir)
+            .map_err(io)?;
+        tmp.write_all(text.as_bytes()).map_err(io)?;
+        tmp.write_all(b"\n").map_err(io)?;
+        tmp.as_file().sync_all().map_err(io)?;
+        tmp.persist(&path).map_err(|e| io(e.error))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_fields_survive_a_round_trip() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let text = r#"{
+          "format": 1,
+          "owner": "newer-lakebook",
+          "datasets": {
+            "t": {"kind": "table", "dir": "t.lance", "rows": 3, "version": 2,
+                  "created": "2026-01-01T00:00:00Z", "updated": "2026-01-02T00:00:00Z",
+                  "embedding_model": "minilm"}
+          }
+        }"#;
+        std::fs::write(dir.path().join(CATALOG_FILE), text)?;
+        let catalog = Catalog::load(dir.path())?;
+        catalog.save(dir.path())?;
+        let again: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.path().join(CATALOG_FILE))?)?;
+        assert_eq!(again["owner"], "newer-lakebook");
+        assert_eq!(again["datasets"]["t"]["embedding_model"], "minilm");
+        assert_eq!(again["datasets"]["t"]["rows"], 3);
+        Ok(())
+    }
+
+    #[test]
+    fn a_damaged_catalog_is_a_clear_error() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        std::fs::write(dir.path().join(CATALOG_FILE), "{ not json")?;
+        let err = Catalog::load(dir.path()).err().ok_or("expected an error")?;
+        let text = err.to_string();
+        assert!(text.contains("lake.json"), "{text}");
+        Ok(())
+    }
+}

@@ -1,0 +1,14 @@
+//! The Lakebook engine: a lake of Lance datasets, ingest, SQL and the rest.
+//!
+//! No UI lives here: everything the GUI or CLI can do goes through these
+//! modules and is tested headless.
+
+pub mod demo;
+pub mod ingest;
+pub mod job;
+pub mod lake;
+pub mod render;
+pub mod sql;
+
+pub use job::{Job, Progress};
+pub use lake::{Lake, LakeError};

@@ -1,0 +1,187 @@
+//! SQL over the lake with DataFusion: every dataset is a table under its name.
+//!
+//! Datasets are opened lazily when a query names them. `"name@3"` reads
+//! version 3 of dataset `name`. Tables and views created in a session live
+//! in that session only.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use arrow::array::RecordBatch;
+use arrow::datatypes::SchemaRef;
+use async_trait::async_trait;
+use datafusion::catalog::{SchemaProvider, TableProvider};
+use datafusion::error::DataFusionError;
+use datafusion::execution::SendableRecordBatchStream;
+use datafusion::prelude::{SessionConfig, SessionContext};
+use lance::datafusion::LanceTableProvider;
+
+use crate::lake::{Lake, LakeError};
+
+/// A failed query, with the query and DataFusion's own words.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}\n  in query: {query}")]
+pub struct SqlError {
+    /// The SQL text.
+    pub query: String,
+    /// DataFusion's message.
+    pub message: String,
+}
+
+/// The result of a query, all batches collected.
+#[derive(Debug, Clone)]
+pub struct QueryResult {
+    /// Columns of the result.
+    pub schema: SchemaRef,
+    /// Rows, in batches.
+    pub batches: Vec<RecordBatch>,
+}
+
+impl QueryResult {
+    /// Number of rows in all batches.
+    pub fn num_rows(&self) -> usize {
+        self.batches.iter().map(RecordBatch::num_rows).sum()
+    }
+}
+
+/// Lake datasets as a DataFusion schema.
+#[derive(Debug)]
+struct LakeSchema {
+    lake: Lake,
+    opened: Mutex<HashMap<String, Arc<dyn TableProvider>>>,
+    session_tables: Mutex<HashMap<String, Arc<dyn TableProvider>>>,
+}
+
+/// Splits `name@7` into the dataset and version, when `name` is a dataset.
+fn versioned<'a>(lake: &Lake, name: &'a str) -> Option<(&'a str, u64)> {
+    let (base, v) = name.rsplit_once('@')?;
+    let v = v.parse().ok()?;
+    lake.catalog().datasets.contains_key(base).then_some((base, v))
+}
+
+#[async_trait]
+impl SchemaProvider for LakeSchema {
+    fn table_names(&self) -> Vec<String> {
+        let mut names = self.lake.dataset_names();
+        if let Ok(t) = self.session_tables.lock() {
+            names.extend(t.keys().cloned());
+        }
+        names
+    }
+
+    async fn table(&self, name: &str) -> Result<Option<Arc<dyn TableProvider>>, DataFusionError> {
+        if let Some(t) = self.session_tables.lock().ok().and_then(|t| t.get(name).cloned()) {
+            return Ok(Some(t));
+        }
+        if let Some(t) = self.opened.lock().ok().and_then(|o| o.get(name).cloned()) {
+            return Ok(Some(t));
+        }
+        let (dataset, version) = if self.lake.catalog().datasets.contains_key(name) {
+            (name, None)
+        } else if let Some((base, v)) = versioned(&self.lake, name) {
+            (base, Some(v))
+        } else {
+            return Ok(None);
+        };
+        let ds = self
+            .lake
+            .open_dataset(dataset, version)
+            .await
+            .map_err(|e: LakeError| DataFusionError::External(Box::new(e)))?;
+        let provider: Arc<dyn TableProvider> = Arc::new(LanceTableProvider::new(ds, false, false));
+        if let Ok(mut o) = self.opened.lock() {
+            o.insert(name.to_string(), provider.clone());
+        }
+        Ok(Some(provider))
+    }
+
+    fn register_table(
+        &self,
+        name: String,
+        table: Arc<dyn TableProvider>,
+    ) -> Result<Option<Arc<dyn TableProvider>>, DataFusionError> {
+        if self.lake.catalog().datasets.contains_key(&name) {
+            return Err(DataFusionError::Plan(format!(
+                "'{name}' is a dataset of the lake; pick another name"
+            )));
+        }
+        let mut t = self
+            .session_tables
+            .lock()
+            .map_err(|_| DataFusionError::Internal("session table lock poisoned".into()))?;
+        Ok(t.insert(name, table))
+    }
+
+    fn deregister_table(&self, name: &str) -> Result<Option<Arc<dyn TableProvider>>, DataFusionError> {
+        let mut t = self
+            .session_tables
+            .lock()
+            .map_err(|_| DataFusionError::Internal("session table lock poisoned".into()))?;
+        Ok(t.remove(name))
+    }
+
+    fn table_exist(&self, name: &str) -> bool {
+        self.lake.catalog().datasets.contains_key(name)
+            || versioned(&self.lake, name).is_some()
+            || self.session_tables.lock().is_ok_and(|t| t.contains_key(name))
+    }
+}
+
+/// A SQL session over one lake.
+#[derive(Clone)]
+pub struct SqlEngine {
+    ctx: SessionContext,
+}
+
+impl std::fmt::Debug for SqlEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqlEngine").finish_non_exhaustive()
+    }
+}
+
+impl SqlEngine {
+    /// A session where every dataset of `lake` is a table.
+    pub fn new(lake: &Lake) -> Self {
+        let config = SessionConfig::new()
+            .with_information_schema(true)
+            .with_default_catalog_and_schema("lake", "public");
+        let ctx = SessionContext::new_with_config(config);
+        let catalog = Arc::new(datafusion::catalog::MemoryCatalogProvider::new());
+        let schema = Arc::new(LakeSchema {
+            lake: lake.clone(),
+            opened: Mutex::new(HashMap::new()),
+            session_tables: Mutex::new(HashMap::new()),
+        });
+        // Registering into a fresh in-memory catalog cannot fail.
+        let _ = datafusion::catalog::CatalogProvider::register_schema(catalog.as_ref(), "public", schema);
+        ctx.register_catalog("lake", catalog);
+        Self { ctx }
+    }
+
+    /// The DataFusion session, for callers that need more than [`SqlEngine::query`].
+    pub fn context(&self) -> &SessionContext {
+        &self.ctx
+    }
+
+    /// Plans and starts a query; batches are pulled from the stream.
+    pub async fn stream(&self, sql: &str) -> Result<SendableRecordBatchStream, SqlError> {
+        let err = |e: DataFusionError| SqlError {
+            query: sql.to_string(),
+            message: e.to_string(),
+        };
+        let df = self.ctx.sql(sql).await.map_err(err)?;
+        df.execute_stream().await.map_err(err)
+    }
+
+    /// Runs a query and collects all rows.
+    pub async fn query(&self, sql: &str) -> Result<QueryResult, SqlError> {
+        let err = |e: DataFusionError| SqlError {
+            query: sql.to_string(),
+            message: e.to_string(),
+        };
+        let df = self.ctx.sql(sql).await.map_err(err)?;
+        let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
+        let batches = df.collect().await.map_err(err)?;
+        Ok(QueryResult { schema, batches })
+    }
+}

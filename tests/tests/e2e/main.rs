@@ -1,0 +1,9 @@
+//! End-to-end tests: the CLI and engine over real lakes in temp dirs.
+//!
+//! One test binary for the whole workspace's end-to-end suite; each concern is a module.
+
+mod bad_input;
+mod demo_sql;
+mod formats;
+mod lake;
+mod support;
