@@ -163,12 +163,22 @@ pub enum OnErrorArg {
 }
 
 /// Runs one command, writing its output to `out`. `show_progress` draws bars on stderr.
-pub async fn run(cli: Cli, out: &mut (dyn Write + Send), job: &Job, show_progress: bool) -> Result<()> {
+pub async fn run(
+    cli: Cli,
+    out: &mut (dyn Write + Send),
+    job: &Job,
+    show_progress: bool,
+) -> Result<()> {
     let lake_dir = cli.lake;
     match cli.command {
         Command::Init => {
             let lake = Lake::init(&lake_dir).await?;
-            writeln!(out, "lake ready at {} ({} datasets)", lake.dir().display(), lake.catalog().datasets.len())?;
+            writeln!(
+                out,
+                "lake ready at {} ({} datasets)",
+                lake.dir().display(),
+                lake.catalog().datasets.len()
+            )?;
         }
         Command::Ingest(args) => {
             let options = ingest_options(&args)?;
@@ -180,14 +190,22 @@ pub async fn run(cli: Cli, out: &mut (dyn Write + Send), job: &Job, show_progres
         }
         Command::Ls { format } => {
             let lake = Lake::open(&lake_dir).await?;
-            let mut cols: (Vec<String>, Vec<String>, Vec<u64>, Vec<u64>, Vec<u64>, Vec<String>) = Default::default();
+            let mut cols: (
+                Vec<String>,
+                Vec<String>,
+                Vec<u64>,
+                Vec<u64>,
+                Vec<u64>,
+                Vec<String>,
+            ) = Default::default();
             for (name, e) in &lake.catalog().datasets {
                 cols.0.push(name.clone());
                 cols.1.push(e.kind.to_string());
                 cols.2.push(e.rows);
                 cols.3.push(e.version);
                 cols.4.push(e.schema.len() as u64);
-                cols.5.push(e.updated.format("%Y-%m-%d %H:%M:%S").to_string());
+                cols.5
+                    .push(e.updated.format("%Y-%m-%d %H:%M:%S").to_string());
             }
             let batch = batch(vec![
                 ("name", Arc::new(StringArray::from(cols.0)) as ArrayRef),
@@ -206,15 +224,25 @@ pub async fn run(cli: Cli, out: &mut (dyn Write + Send), job: &Job, show_progres
             let batch = batch(vec![
                 (
                     "column",
-                    Arc::new(StringArray::from_iter_values(schema.fields().iter().map(|f| f.name().clone()))) as ArrayRef,
+                    Arc::new(StringArray::from_iter_values(
+                        schema.fields().iter().map(|f| f.name().clone()),
+                    )) as ArrayRef,
                 ),
                 (
                     "type",
-                    Arc::new(StringArray::from_iter_values(schema.fields().iter().map(|f| f.data_type().to_string()))),
+                    Arc::new(StringArray::from_iter_values(
+                        schema.fields().iter().map(|f| f.data_type().to_string()),
+                    )),
                 ),
                 (
                     "nullable",
-                    Arc::new(BooleanArray::from(schema.fields().iter().map(|f| f.is_nullable()).collect::<Vec<_>>())),
+                    Arc::new(BooleanArray::from(
+                        schema
+                            .fields()
+                            .iter()
+                            .map(|f| f.is_nullable())
+                            .collect::<Vec<_>>(),
+                    )),
                 ),
             ])?;
             write_batch(out, &batch, format)?;
@@ -225,20 +253,38 @@ pub async fn run(cli: Cli, out: &mut (dyn Write + Send), job: &Job, show_progres
             let batch = batch(vec![
                 (
                     "version",
-                    Arc::new(UInt64Array::from_iter_values(versions.iter().map(|v| v.version))) as ArrayRef,
+                    Arc::new(UInt64Array::from_iter_values(
+                        versions.iter().map(|v| v.version),
+                    )) as ArrayRef,
                 ),
                 (
                     "committed",
                     Arc::new(StringArray::from_iter_values(
-                        versions.iter().map(|v| v.timestamp.format("%Y-%m-%d %H:%M:%S").to_string()),
+                        versions
+                            .iter()
+                            .map(|v| v.timestamp.format("%Y-%m-%d %H:%M:%S").to_string()),
                     )),
                 ),
-                ("rows", Arc::new(UInt64Array::from_iter_values(versions.iter().map(|v| v.rows)))),
-                ("latest", Arc::new(BooleanArray::from(versions.iter().map(|v| v.latest).collect::<Vec<_>>()))),
+                (
+                    "rows",
+                    Arc::new(UInt64Array::from_iter_values(
+                        versions.iter().map(|v| v.rows),
+                    )),
+                ),
+                (
+                    "latest",
+                    Arc::new(BooleanArray::from(
+                        versions.iter().map(|v| v.latest).collect::<Vec<_>>(),
+                    )),
+                ),
             ])?;
             write_batch(out, &batch, format)?;
         }
-        Command::Sql { query, format, timing } => {
+        Command::Sql {
+            query,
+            format,
+            timing,
+        } => {
             let lake = Lake::open(&lake_dir).await?;
             let engine = SqlEngine::new(&lake);
             let started = std::time::Instant::now();
@@ -247,7 +293,11 @@ pub async fn run(cli: Cli, out: &mut (dyn Write + Send), job: &Job, show_progres
             let text = render_batches(&result.schema, &result.batches, format.into())?;
             writeln!(out, "{text}")?;
             if timing {
-                eprintln!("{} rows in {:.3} ms", result.num_rows(), elapsed.as_secs_f64() * 1e3);
+                eprintln!(
+                    "{} rows in {:.3} ms",
+                    result.num_rows(),
+                    elapsed.as_secs_f64() * 1e3
+                );
             }
         }
         Command::Demo => {
@@ -260,7 +310,11 @@ pub async fn run(cli: Cli, out: &mut (dyn Write + Send), job: &Job, show_progres
                     print_ingest_report(out, &r, Format::Table)?;
                     writeln!(out, "demo lake built at {}", lake_dir.display())?;
                 }
-                None => writeln!(out, "the demo lake at {} is already built", lake_dir.display())?,
+                None => writeln!(
+                    out,
+                    "the demo lake at {} is already built",
+                    lake_dir.display()
+                )?,
             }
             writeln!(
                 out,
@@ -324,7 +378,11 @@ fn ingest_options(args: &IngestArgs) -> Result<IngestOptions> {
     })
 }
 
-fn print_ingest_report(out: &mut (dyn Write + Send), report: &ingest::IngestReport, format: Format) -> Result<()> {
+fn print_ingest_report(
+    out: &mut (dyn Write + Send),
+    report: &ingest::IngestReport,
+    format: Format,
+) -> Result<()> {
     if format == Format::Json {
         writeln!(out, "{}", serde_json::to_string_pretty(report)?)?;
         return Ok(());
@@ -355,7 +413,11 @@ fn print_ingest_report(out: &mut (dyn Write + Send), report: &ingest::IngestRepo
         writeln!(out, "skipped file: {}", f.reason)?;
     }
     if !report.ignored.is_empty() {
-        writeln!(out, "ignored {} files that are not tables or documents", report.ignored.len())?;
+        writeln!(
+            out,
+            "ignored {} files that are not tables or documents",
+            report.ignored.len()
+        )?;
     }
     Ok(())
 }
@@ -383,7 +445,9 @@ where
     I: IntoIterator<Item = S>,
     S: Into<std::ffi::OsString> + Clone,
 {
-    let cli = Cli::try_parse_from(std::iter::once("lakebook".into()).chain(args.into_iter().map(Into::into)))?;
+    let cli = Cli::try_parse_from(
+        std::iter::once("lakebook".into()).chain(args.into_iter().map(Into::into)),
+    )?;
     let mut out: Vec<u8> = Vec::new();
     run(cli, &mut out, &Job::new(), false).await?;
     Ok(String::from_utf8(out)?)

@@ -30,7 +30,9 @@ pub async fn build_demo(
         }
     }
     let mut lake = Lake::open_or_init(lake_dir).await?;
-    if lake.catalog().datasets.contains_key("customers") && lake.catalog().datasets.contains_key("documents") {
+    if lake.catalog().datasets.contains_key("customers")
+        && lake.catalog().datasets.contains_key("documents")
+    {
         return Ok(None);
     }
     let sources: Vec<PathBuf> = vec![tables, docs];

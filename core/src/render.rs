@@ -23,13 +23,17 @@ pub fn render_batches(
     format: OutputFormat,
 ) -> Result<String, ArrowError> {
     match format {
-        OutputFormat::Table => Ok(
-            arrow::util::pretty::pretty_format_batches_with_schema(schema.clone(), batches)?.to_string(),
-        ),
+        OutputFormat::Table => Ok(arrow::util::pretty::pretty_format_batches_with_schema(
+            schema.clone(),
+            batches,
+        )?
+        .to_string()),
         OutputFormat::Csv => {
             let mut buf = Vec::new();
             {
-                let mut w = arrow::csv::WriterBuilder::new().with_header(true).build(&mut buf);
+                let mut w = arrow::csv::WriterBuilder::new()
+                    .with_header(true)
+                    .build(&mut buf);
                 if batches.is_empty() {
                     w.write(&RecordBatch::new_empty(schema.clone()))?;
                 }
@@ -48,8 +52,13 @@ pub fn render_batches(
                 }
                 w.finish()?;
             }
-            let text = String::from_utf8(buf).map_err(|e| ArrowError::ExternalError(Box::new(e)))?;
-            Ok(if text.is_empty() { "[]".to_string() } else { text })
+            let text =
+                String::from_utf8(buf).map_err(|e| ArrowError::ExternalError(Box::new(e)))?;
+            Ok(if text.is_empty() {
+                "[]".to_string()
+            } else {
+                text
+            })
         }
     }
 }
@@ -83,7 +92,10 @@ mod tests {
         let json = render_batches(&schema, &[batch], OutputFormat::Json)?;
         assert_eq!(json, r#"[{"id":1,"name":"a,b"},{"id":2}]"#);
         assert_eq!(render_batches(&schema, &[], OutputFormat::Json)?, "[]");
-        assert_eq!(render_batches(&schema, &[], OutputFormat::Csv)?, "id,name\n");
+        assert_eq!(
+            render_batches(&schema, &[], OutputFormat::Csv)?,
+            "id,name\n"
+        );
         Ok(())
     }
 }

@@ -55,10 +55,12 @@ impl<R: Iterator<Item = Result<RecordBatch, ArrowError>>> Iterator for RowProgre
                 }
                 Some(Ok(b))
             }
-            Some(Err(e)) => Some(Err(ArrowError::ExternalError(Box::new(IngestError::Format {
-                path: self.path.clone(),
-                reason: format!("damaged data after {} rows: {e}", self.rows),
-            })))),
+            Some(Err(e)) => Some(Err(ArrowError::ExternalError(Box::new(
+                IngestError::Format {
+                    path: self.path.clone(),
+                    reason: format!("damaged data after {} rows: {e}", self.rows),
+                },
+            )))),
         }
     }
 }
@@ -89,10 +91,13 @@ pub(crate) fn open_parquet(
 ) -> Result<Box<dyn RecordBatchReader + Send>, IngestError> {
     empty_check(path, &progress)?;
     let file = open_file(path)?;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| IngestError::Format {
-        path: path.to_path_buf(),
-        reason: format!("not a readable Parquet file ({e}); it may be truncated or not Parquet at all"),
-    })?;
+    let builder =
+        ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| IngestError::Format {
+            path: path.to_path_buf(),
+            reason: format!(
+                "not a readable Parquet file ({e}); it may be truncated or not Parquet at all"
+            ),
+        })?;
     let rows_total = u64::try_from(builder.metadata().file_metadata().num_rows()).ok();
     let reader = builder
         .with_batch_size(batch_rows)

@@ -148,9 +148,15 @@ fn parse_bool(v: &[u8]) -> Option<bool> {
 }
 
 fn parse_int(v: &[u8]) -> Option<i64> {
-    let digits = v.strip_prefix(b"-").or_else(|| v.strip_prefix(b"+")).unwrap_or(v);
+    let digits = v
+        .strip_prefix(b"-")
+        .or_else(|| v.strip_prefix(b"+"))
+        .unwrap_or(v);
     // Leading zeros ("007", zip codes) mean an identifier, not a number.
-    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) || (digits.len() > 1 && digits[0] == b'0') {
+    if digits.is_empty()
+        || !digits.iter().all(u8::is_ascii_digit)
+        || (digits.len() > 1 && digits[0] == b'0')
+    {
         return None;
     }
     std::str::from_utf8(v).ok()?.parse().ok()
@@ -160,7 +166,10 @@ fn parse_float(v: &[u8]) -> Option<f64> {
     if !v.iter().any(u8::is_ascii_digit) {
         return None;
     }
-    let digits = v.strip_prefix(b"-").or_else(|| v.strip_prefix(b"+")).unwrap_or(v);
+    let digits = v
+        .strip_prefix(b"-")
+        .or_else(|| v.strip_prefix(b"+"))
+        .unwrap_or(v);
     if digits.len() > 1 && digits[0] == b'0' && digits[1].is_ascii_digit() {
         return None;
     }
@@ -248,7 +257,9 @@ impl ColumnBuilder {
             ColumnType::Int => Self::Int(Int64Builder::with_capacity(capacity)),
             ColumnType::Float => Self::Float(Float64Builder::with_capacity(capacity)),
             ColumnType::Date => Self::Date(Date32Builder::with_capacity(capacity)),
-            ColumnType::Timestamp => Self::Timestamp(TimestampMicrosecondBuilder::with_capacity(capacity)),
+            ColumnType::Timestamp => {
+                Self::Timestamp(TimestampMicrosecondBuilder::with_capacity(capacity))
+            }
             ColumnType::Text => Self::Text(StringBuilder::with_capacity(capacity, capacity * 16)),
         }
     }
@@ -335,7 +346,11 @@ impl CsvReader {
                 check_utf8_text(path, body)?;
                 body.to_vec()
             }
-            Some(enc) => enc.decode_with_bom_removal(&head).0.into_owned().into_bytes(),
+            Some(enc) => enc
+                .decode_with_bom_removal(&head)
+                .0
+                .into_owned()
+                .into_bytes(),
         };
         if sample.trim_ascii().is_empty() {
             return Err(IngestError::Empty {
@@ -379,7 +394,10 @@ impl CsvReader {
         // Pass 1: the first record and the types of the columns.
         let mut reader = open_stream(None)?;
         let mut first = ByteRecord::new();
-        if !reader.read_byte_record(&mut first).map_err(|e| csv_error(path, e))? {
+        if !reader
+            .read_byte_record(&mut first)
+            .map_err(|e| csv_error(path, e))?
+        {
             return Err(IngestError::Empty {
                 path: path.to_path_buf(),
             });
@@ -393,7 +411,11 @@ impl CsvReader {
         };
         let mut record = ByteRecord::new();
         let mut data_rows = 0usize;
-        while data_rows < limit && reader.read_byte_record(&mut record).map_err(|e| csv_error(path, e))? {
+        while data_rows < limit
+            && reader
+                .read_byte_record(&mut record)
+                .map_err(|e| csv_error(path, e))?
+        {
             if progress.cancelled() {
                 return Err(IngestError::Cancelled);
             }
@@ -410,7 +432,10 @@ impl CsvReader {
             // its column and at least one column is not plain text.
             data_rows == 0
                 || types.iter().all(|t| *t == ColumnType::Text)
-                || !first.iter().zip(&types).all(|(v, t)| TypeGuess::accepts(*t, v))
+                || !first
+                    .iter()
+                    .zip(&types)
+                    .all(|(v, t)| TypeGuess::accepts(*t, v))
         });
         if !header {
             let mut g = guesses.clone();
@@ -431,7 +456,9 @@ impl CsvReader {
         // Pass 2 (the stream Lance pulls): from the top, past the header.
         let mut reader = open_stream(Some(progress.clone()))?;
         if header {
-            reader.read_byte_record(&mut record).map_err(|e| csv_error(path, e))?;
+            reader
+                .read_byte_record(&mut record)
+                .map_err(|e| csv_error(path, e))?;
         }
         Ok(Self {
             path: path.to_path_buf(),
@@ -642,11 +669,14 @@ fn sniff_delimiter(sample: &[u8], tsv: bool, complete: bool) -> u8 {
         if !complete && counts.len() > 1 {
             counts.pop(); // the last row may be cut by the sample
         }
-        let Some(first) = counts.first().copied() else { continue };
+        let Some(first) = counts.first().copied() else {
+            continue;
+        };
         if first < 2 {
             continue;
         }
-        let consistent = counts.iter().filter(|c| **c == first).count() as f64 / counts.len() as f64;
+        let consistent =
+            counts.iter().filter(|c| **c == first).count() as f64 / counts.len() as f64;
         let score = consistent * 1000.0 + first as f64;
         if score > best.1 {
             best = (d, score);
@@ -669,7 +699,11 @@ fn column_names(
             Some(n) if !n.is_empty() => n,
             Some(_) => {
                 let n = format!("column_{}", i + 1);
-                stats.warn(format!("{}: column {} has no name; called it '{n}'", path.display(), i + 1));
+                stats.warn(format!(
+                    "{}: column {} has no name; called it '{n}'",
+                    path.display(),
+                    i + 1
+                ));
                 n
             }
             None => format!("column_{}", i + 1),
@@ -681,7 +715,10 @@ fn column_names(
                 name = format!("{base}_{k}");
                 k += 1;
             }
-            stats.warn(format!("{}: column name '{base}' repeats; the repeat is called '{name}'", path.display()));
+            stats.warn(format!(
+                "{}: column name '{base}' repeats; the repeat is called '{name}'",
+                path.display()
+            ));
         }
         names.push(name);
     }

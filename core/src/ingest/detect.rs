@@ -100,10 +100,15 @@ pub fn collect(
             let walker = walkdir::WalkDir::new(path)
                 .sort_by_file_name()
                 .into_iter()
-                .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+                .filter_entry(|e| {
+                    e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.')
+                });
             for entry in walker {
                 let entry = entry.map_err(|e| IngestError::Io {
-                    path: e.path().map(Path::to_path_buf).unwrap_or_else(|| path.clone()),
+                    path: e
+                        .path()
+                        .map(Path::to_path_buf)
+                        .unwrap_or_else(|| path.clone()),
                     source: e.into(),
                 })?;
                 if !entry.file_type().is_file() {
@@ -146,7 +151,10 @@ mod tests {
         let dir = tempfile::tempdir()?;
         let p = dir.path().join("no_extension");
         std::fs::write(&p, b"PAR1....")?;
-        assert_eq!(by_content(&p), Some(SourceFormat::Table(TableFormat::Parquet)));
+        assert_eq!(
+            by_content(&p),
+            Some(SourceFormat::Table(TableFormat::Parquet))
+        );
         std::fs::write(&p, b"%PDF-1.7")?;
         assert_eq!(by_content(&p), Some(SourceFormat::Document(DocFormat::Pdf)));
         Ok(())

@@ -24,10 +24,11 @@ fn workbook_error(path: &Path, e: impl std::fmt::Display) -> IngestError {
 
 fn load_range(path: &Path, sheet: &str) -> Result<Range<Data>, IngestError> {
     let mut book = open_workbook_auto(path).map_err(|e| workbook_error(path, e))?;
-    book.worksheet_range(sheet).map_err(|e| IngestError::Format {
-        path: path.to_path_buf(),
-        reason: format!("sheet '{sheet}' cannot be read: {e}"),
-    })
+    book.worksheet_range(sheet)
+        .map_err(|e| IngestError::Format {
+            path: path.to_path_buf(),
+            reason: format!("sheet '{sheet}' cannot be read: {e}"),
+        })
 }
 
 /// Names of the sheets that hold at least one cell.
@@ -40,10 +41,12 @@ pub(crate) fn sheet_names(path: &Path) -> Result<Vec<String>, IngestError> {
     let mut book = open_workbook_auto(path).map_err(|e| workbook_error(path, e))?;
     let mut out = Vec::new();
     for name in book.sheet_names() {
-        let range = book.worksheet_range(&name).map_err(|e| IngestError::Format {
-            path: path.to_path_buf(),
-            reason: format!("sheet '{name}' cannot be read: {e}"),
-        })?;
+        let range = book
+            .worksheet_range(&name)
+            .map_err(|e| IngestError::Format {
+                path: path.to_path_buf(),
+                reason: format!("sheet '{name}' cannot be read: {e}"),
+            })?;
         if !range.is_empty() {
             out.push(name);
         }
@@ -71,14 +74,19 @@ fn datetime_micros(cell: &Data) -> Option<i64> {
         Data::DateTime(d) => d.as_datetime().map(|t| t.and_utc().timestamp_micros()),
         Data::DateTimeIso(s) => chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f")
             .ok()
-            .or_else(|| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().and_then(|d| d.and_hms_opt(0, 0, 0)))
+            .or_else(|| {
+                NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                    .ok()
+                    .and_then(|d| d.and_hms_opt(0, 0, 0))
+            })
             .map(|t| t.and_utc().timestamp_micros()),
         _ => None,
     }
 }
 
 fn infer(cells: impl Iterator<Item = Data>) -> SheetType {
-    let (mut seen, mut bool_, mut int, mut float, mut date, mut ts) = (false, true, true, true, true, true);
+    let (mut seen, mut bool_, mut int, mut float, mut date, mut ts) =
+        (false, true, true, true, true, true);
     for c in cells {
         match c {
             Data::Empty | Data::Error(_) => continue,
@@ -146,7 +154,11 @@ pub(crate) fn open_sheet(
         .rows()
         .position(|r| r.iter().any(|c| !matches!(c, Data::Empty)))
         .unwrap_or(0);
-    let header: Vec<Data> = range.rows().nth(header_row).map(<[Data]>::to_vec).unwrap_or_default();
+    let header: Vec<Data> = range
+        .rows()
+        .nth(header_row)
+        .map(<[Data]>::to_vec)
+        .unwrap_or_default();
     let mut names: Vec<String> = Vec::with_capacity(width);
     for i in 0..width {
         let mut name = header
@@ -162,7 +174,10 @@ pub(crate) fn open_sheet(
             k += 1;
         }
         if name != base {
-            stats.warn(format!("{}#{sheet}: column name '{base}' repeats; the repeat is called '{name}'", path.display()));
+            stats.warn(format!(
+                "{}#{sheet}: column name '{base}' repeats; the repeat is called '{name}'",
+                path.display()
+            ));
         }
         names.push(name);
     }
@@ -209,7 +224,12 @@ impl SheetReader {
         match self.types[i] {
             SheetType::Bool => {
                 let mut b = BooleanBuilder::new();
-                rows.iter().for_each(|r| b.append_option(match cell(r) { Data::Bool(v) => Some(v), _ => None }));
+                rows.iter().for_each(|r| {
+                    b.append_option(match cell(r) {
+                        Data::Bool(v) => Some(v),
+                        _ => None,
+                    })
+                });
                 Arc::new(b.finish())
             }
             SheetType::Int => {
@@ -237,18 +257,23 @@ impl SheetReader {
             SheetType::Date => {
                 let mut b = Date32Builder::new();
                 rows.iter().for_each(|r| {
-                    b.append_option(datetime_micros(&cell(r)).and_then(|m| i32::try_from(m / 86_400_000_000).ok()))
+                    b.append_option(
+                        datetime_micros(&cell(r))
+                            .and_then(|m| i32::try_from(m / 86_400_000_000).ok()),
+                    )
                 });
                 Arc::new(b.finish())
             }
             SheetType::Timestamp => {
                 let mut b = TimestampMicrosecondBuilder::new();
-                rows.iter().for_each(|r| b.append_option(datetime_micros(&cell(r))));
+                rows.iter()
+                    .for_each(|r| b.append_option(datetime_micros(&cell(r))));
                 Arc::new(b.finish())
             }
             SheetType::Text => {
                 let mut b = StringBuilder::new();
-                rows.iter().for_each(|r| b.append_option(cell_text(&cell(r))));
+                rows.iter()
+                    .for_each(|r| b.append_option(cell_text(&cell(r))));
                 Arc::new(b.finish())
             }
         }
@@ -265,18 +290,30 @@ impl Iterator for SheetReader {
             return None;
         }
         if self.progress.cancelled() {
-            return Some(Err(ArrowError::ExternalError(Box::new(IngestError::Cancelled))));
+            return Some(Err(ArrowError::ExternalError(Box::new(
+                IngestError::Cancelled,
+            ))));
         }
-        let rows: Vec<&[Data]> = self.range.rows().skip(self.next_row).take(self.batch_rows).collect();
+        let rows: Vec<&[Data]> = self
+            .range
+            .rows()
+            .skip(self.next_row)
+            .take(self.batch_rows)
+            .collect();
         self.next_row += rows.len();
-        self.progress.set_fraction(self.next_row as f64 / height as f64);
-        let columns: Vec<ArrayRef> = (0..self.types.len()).map(|i| self.column(i, &rows)).collect();
-        Some(RecordBatch::try_new(self.schema.clone(), columns).map_err(|e| {
-            ArrowError::ExternalError(Box::new(IngestError::Format {
-                path: self.path.clone(),
-                reason: format!("sheet '{}': {e}", self.sheet),
-            }))
-        }))
+        self.progress
+            .set_fraction(self.next_row as f64 / height as f64);
+        let columns: Vec<ArrayRef> = (0..self.types.len())
+            .map(|i| self.column(i, &rows))
+            .collect();
+        Some(
+            RecordBatch::try_new(self.schema.clone(), columns).map_err(|e| {
+                ArrowError::ExternalError(Box::new(IngestError::Format {
+                    path: self.path.clone(),
+                    reason: format!("sheet '{}': {e}", self.sheet),
+                }))
+            }),
+        )
     }
 }
 

@@ -21,7 +21,6 @@ use crate::job::Job;
 #[derive(Debug, Clone)]
 pub(crate) struct FileProgress {
     job: Job,
-    path: PathBuf,
     file_bytes: u64,
     reported: Arc<AtomicU64>,
 }
@@ -31,15 +30,9 @@ impl FileProgress {
         let file_bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
         Self {
             job,
-            path: path.to_path_buf(),
             file_bytes,
             reported: Arc::new(AtomicU64::new(0)),
         }
-    }
-
-    /// The file this progress is about.
-    pub(crate) fn path(&self) -> &Path {
-        &self.path
     }
 
     /// Size of the file in bytes.
@@ -127,7 +120,8 @@ impl Guarded {
             let source = inner.schema();
             for f in source.fields() {
                 if target.field_with_name(f.name()).is_err() {
-                    let known: Vec<&str> = target.fields().iter().map(|f| f.name().as_str()).collect();
+                    let known: Vec<&str> =
+                        target.fields().iter().map(|f| f.name().as_str()).collect();
                     return Err(IngestError::Format {
                         path: label.to_path_buf(),
                         reason: format!(
@@ -188,7 +182,10 @@ impl Guarded {
                 None => {
                     return Err(IngestError::Format {
                         path: self.label.clone(),
-                        reason: format!("column '{}' is missing and the dataset requires it", field.name()),
+                        reason: format!(
+                            "column '{}' is missing and the dataset requires it",
+                            field.name()
+                        ),
                     });
                 }
             };
@@ -235,7 +232,9 @@ impl Iterator for Guarded {
             },
             None => batch,
         };
-        self.stats.rows.fetch_add(batch.num_rows() as u64, Ordering::Relaxed);
+        self.stats
+            .rows
+            .fetch_add(batch.num_rows() as u64, Ordering::Relaxed);
         Some(Ok(batch))
     }
 }

@@ -116,7 +116,11 @@ pub(crate) fn open(
         });
     }
     let mut head = Vec::new();
-    File::open(path).map_err(io)?.take(4096).read_to_end(&mut head).map_err(io)?;
+    File::open(path)
+        .map_err(io)?
+        .take(4096)
+        .read_to_end(&mut head)
+        .map_err(io)?;
     let head = head.strip_prefix(&[0xEF, 0xBB, 0xBF][..]).unwrap_or(&head);
     let first = head.iter().find(|b| !b.is_ascii_whitespace()).copied();
     let array = match first {
@@ -147,14 +151,21 @@ pub(crate) fn open(
             });
         }
         let bytes = std::fs::read(path).map_err(io)?;
-        let bytes = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF][..]).unwrap_or(&bytes);
+        let bytes = bytes
+            .strip_prefix(&[0xEF, 0xBB, 0xBF][..])
+            .unwrap_or(&bytes);
         let values: Vec<Value> = serde_json::from_slice(bytes).map_err(|e| IngestError::Parse {
             path: path.to_path_buf(),
             location: format!("line {}, column {}", e.line(), e.column()),
             reason: format!("invalid JSON: {e}"),
         })?;
         progress.set_fraction(0.5);
-        let sample: Vec<Value> = values.iter().filter(|v| v.is_object()).take(limit).cloned().collect();
+        let sample: Vec<Value> = values
+            .iter()
+            .filter(|v| v.is_object())
+            .take(limit)
+            .cloned()
+            .collect();
         let len = values.len();
         (
             Rows::Array {
@@ -181,7 +192,10 @@ pub(crate) fn open(
                 Some(Err(e)) => return Err(e),
             }
         }
-        let reader = BufReader::with_capacity(1 << 16, CountingRead::new(File::open(path).map_err(io)?, progress.clone()));
+        let reader = BufReader::with_capacity(
+            1 << 16,
+            CountingRead::new(File::open(path).map_err(io)?, progress.clone()),
+        );
         (
             Rows::Lines {
                 reader: Box::new(reader),
@@ -197,12 +211,18 @@ pub(crate) fn open(
             path: path.to_path_buf(),
         });
     }
-    let inferred = infer_json_schema_from_iterator(sample.iter().map(Ok)).map_err(|e| IngestError::Format {
-        path: path.to_path_buf(),
-        reason: format!("cannot work out the columns: {e}"),
+    let inferred = infer_json_schema_from_iterator(sample.iter().map(Ok)).map_err(|e| {
+        IngestError::Format {
+            path: path.to_path_buf(),
+            reason: format!("cannot work out the columns: {e}"),
+        }
     })?;
     let schema = Arc::new(Schema::new(
-        inferred.fields().iter().map(|f| null_to_text(f)).collect::<Vec<_>>(),
+        inferred
+            .fields()
+            .iter()
+            .map(|f| null_to_text(f))
+            .collect::<Vec<_>>(),
     ));
     Ok(Box::new(JsonReader {
         path: path.to_path_buf(),
@@ -274,7 +294,8 @@ impl JsonReader {
         }
         if let Rows::Array { index, .. } = &self.rows {
             if self.array_len > 0 {
-                self.progress.set_fraction(0.5 + 0.5 * (*index as f64 / self.array_len as f64));
+                self.progress
+                    .set_fraction(0.5 + 0.5 * (*index as f64 / self.array_len as f64));
             }
         }
         if self.done {
@@ -290,15 +311,22 @@ impl JsonReader {
             decoder = self.decoder()?;
             for (location, value) in &rows {
                 let mut probe = self.decoder()?;
-                match probe.serialize(std::slice::from_ref(value)).and_then(|()| probe.flush()) {
-                    Ok(_) => decoder.serialize(std::slice::from_ref(value)).map_err(|e| IngestError::Format {
-                        path: self.path.clone(),
-                        reason: e.to_string(),
-                    })?,
+                match probe
+                    .serialize(std::slice::from_ref(value))
+                    .and_then(|()| probe.flush())
+                {
+                    Ok(_) => decoder
+                        .serialize(std::slice::from_ref(value))
+                        .map_err(|e| IngestError::Format {
+                            path: self.path.clone(),
+                            reason: e.to_string(),
+                        })?,
                     Err(e) => self.bad_row(IngestError::Parse {
                         path: self.path.clone(),
                         location: location.clone(),
-                        reason: format!("value does not fit the columns inferred from the first rows: {e}"),
+                        reason: format!(
+                            "value does not fit the columns inferred from the first rows: {e}"
+                        ),
                     })?,
                 }
             }

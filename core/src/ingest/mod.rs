@@ -9,10 +9,10 @@
 //! are the Lance transactions committed and the catalog updated. On error or
 //! cancel the files written so far are removed and the lake is as it was.
 
-pub mod csv;
-pub mod documents;
 mod columnar;
+pub mod csv;
 mod detect;
+pub mod documents;
 mod excel;
 mod guard;
 mod json;
@@ -20,7 +20,7 @@ mod write;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 
 use crate::job::Job;
 use crate::lake::{DatasetKind, FailedSource, Lake, LakeError};
@@ -129,7 +129,9 @@ pub enum IngestError {
         path: PathBuf,
     },
     /// Create mode, but the dataset exists.
-    #[error("dataset '{name}' already exists; use --mode append or --mode overwrite, or --name to pick another name")]
+    #[error(
+        "dataset '{name}' already exists; use --mode append or --mode overwrite, or --name to pick another name"
+    )]
     Exists {
         /// The dataset.
         name: String,
@@ -273,12 +275,14 @@ async fn stage_all(
         }
         job.set_message(format!("reading {}", table.path.display()));
         let stats = Arc::new(SourceStats::default());
-        let target = write::Target::resolve(lake, &table.dataset, DatasetKind::Table, options.mode)
-            .await?;
+        let target =
+            write::Target::resolve(lake, &table.dataset, DatasetKind::Table, options.mode).await?;
         let outcome = async {
             let reader = open_table(table, options, job, &stats, target.existing_schema())?;
             let sources = vec![source_label(&table.path, table.sheet.as_deref())];
-            target.stage(reader, stats.clone(), sources, Default::default()).await
+            target
+                .stage(reader, stats.clone(), sources, Default::default())
+                .await
         }
         .await;
         match outcome {
@@ -300,7 +304,8 @@ async fn stage_all(
             .filter(|_| tables.is_empty())
             .unwrap_or_else(|| DOCUMENTS_DATASET.to_string());
         let stats = Arc::new(SourceStats::default());
-        let target = write::Target::resolve(lake, &name, DatasetKind::Documents, options.mode).await?;
+        let target =
+            write::Target::resolve(lake, &name, DatasetKind::Documents, options.mode).await?;
         let failed = Arc::new(std::sync::Mutex::new(Vec::new()));
         let reader = documents::PassageReader::new(
             docs.to_vec(),
@@ -365,7 +370,13 @@ fn open_table(
         TableFormat::ArrowIpc => columnar::open_ipc(&table.path, progress)?,
         TableFormat::Excel => {
             let sheet = table.sheet.as_deref().unwrap_or_default();
-            excel::open_sheet(&table.path, sheet, options.batch_rows, progress, stats.clone())?
+            excel::open_sheet(
+                &table.path,
+                sheet,
+                options.batch_rows,
+                progress,
+                stats.clone(),
+            )?
         }
     };
     guard::Guarded::new(inner, &table.path, job.clone(), stats.clone(), conform_to)
@@ -393,7 +404,9 @@ fn plan(
         }
     }
     let table_files: std::collections::BTreeSet<&PathBuf> = tables.iter().map(|t| &t.0).collect();
-    if options.name.is_some() && (table_files.len() > 1 || (!table_files.is_empty() && !docs.is_empty())) {
+    if options.name.is_some()
+        && (table_files.len() > 1 || (!table_files.is_empty() && !docs.is_empty()))
+    {
         return Err(IngestError::Options(
             "--name names one dataset: give it one table file (a workbook's sheets become NAME_SHEET), or documents only".into(),
         ));
@@ -411,7 +424,9 @@ fn plan(
         };
         let mut name = base.clone();
         let mut n = 2;
-        while planned.iter().any(|p| p.dataset == name) || (name == DOCUMENTS_DATASET && !docs.is_empty()) {
+        while planned.iter().any(|p| p.dataset == name)
+            || (name == DOCUMENTS_DATASET && !docs.is_empty())
+        {
             name = format!("{base}_{n}");
             n += 1;
         }

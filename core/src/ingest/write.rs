@@ -40,7 +40,10 @@ impl Target {
                         name: name.to_string(),
                     });
                 }
-                (entry.dir.clone(), Some(lake.open_dataset(name, None).await?))
+                (
+                    entry.dir.clone(),
+                    Some(lake.open_dataset(name, None).await?),
+                )
             }
             None => (lake.new_dataset_dir(name), None),
         };

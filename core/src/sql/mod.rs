@@ -56,7 +56,10 @@ struct LakeSchema {
 fn versioned<'a>(lake: &Lake, name: &'a str) -> Option<(&'a str, u64)> {
     let (base, v) = name.rsplit_once('@')?;
     let v = v.parse().ok()?;
-    lake.catalog().datasets.contains_key(base).then_some((base, v))
+    lake.catalog()
+        .datasets
+        .contains_key(base)
+        .then_some((base, v))
 }
 
 #[async_trait]
@@ -70,7 +73,12 @@ impl SchemaProvider for LakeSchema {
     }
 
     async fn table(&self, name: &str) -> Result<Option<Arc<dyn TableProvider>>, DataFusionError> {
-        if let Some(t) = self.session_tables.lock().ok().and_then(|t| t.get(name).cloned()) {
+        if let Some(t) = self
+            .session_tables
+            .lock()
+            .ok()
+            .and_then(|t| t.get(name).cloned())
+        {
             return Ok(Some(t));
         }
         if let Some(t) = self.opened.lock().ok().and_then(|o| o.get(name).cloned()) {
@@ -112,7 +120,10 @@ impl SchemaProvider for LakeSchema {
         Ok(t.insert(name, table))
     }
 
-    fn deregister_table(&self, name: &str) -> Result<Option<Arc<dyn TableProvider>>, DataFusionError> {
+    fn deregister_table(
+        &self,
+        name: &str,
+    ) -> Result<Option<Arc<dyn TableProvider>>, DataFusionError> {
         let mut t = self
             .session_tables
             .lock()
@@ -123,7 +134,10 @@ impl SchemaProvider for LakeSchema {
     fn table_exist(&self, name: &str) -> bool {
         self.lake.catalog().datasets.contains_key(name)
             || versioned(&self.lake, name).is_some()
-            || self.session_tables.lock().is_ok_and(|t| t.contains_key(name))
+            || self
+                .session_tables
+                .lock()
+                .is_ok_and(|t| t.contains_key(name))
     }
 }
 
@@ -153,7 +167,11 @@ impl SqlEngine {
             session_tables: Mutex::new(HashMap::new()),
         });
         // Registering into a fresh in-memory catalog cannot fail.
-        let _ = datafusion::catalog::CatalogProvider::register_schema(catalog.as_ref(), "public", schema);
+        let _ = datafusion::catalog::CatalogProvider::register_schema(
+            catalog.as_ref(),
+            "public",
+            schema,
+        );
         ctx.register_catalog("lake", catalog);
         Self { ctx }
     }

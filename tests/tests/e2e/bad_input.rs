@@ -10,9 +10,15 @@ async fn ragged_rows_name_the_line_and_can_be_skipped() -> Result<()> {
     let t = TestLake::new()?;
     let ragged = t.file("ragged.csv", "a,b,c\n1,2,3\n4,5\n6,7,8\n9,10,11,12\n")?;
     let err = t.run_err(&["ingest", &ragged.to_string_lossy()]).await;
-    assert!(err.contains("ragged.csv: line 3: expected 3 fields"), "{err}");
+    assert!(
+        err.contains("ragged.csv: line 3: expected 3 fields"),
+        "{err}"
+    );
     let out = t.ingest(&[&ragged], &["--on-error", "skip"]).await?;
-    assert!(out.contains("ragged: +2 rows") && out.contains("skipped 2 bad rows"), "{out}");
+    assert!(
+        out.contains("ragged: +2 rows") && out.contains("skipped 2 bad rows"),
+        "{out}"
+    );
     assert_eq!(t.scalar("SELECT sum(a) FROM ragged").await?, json!(7));
     Ok(())
 }
@@ -21,10 +27,16 @@ async fn ragged_rows_name_the_line_and_can_be_skipped() -> Result<()> {
 async fn junk_empty_and_truncated_files_are_refused_clearly() -> Result<()> {
     let t = TestLake::new()?;
     t.run(&["init"]).await?;
-    let junk = t.file("junk.csv", [0u8, 159, 146, 150, 0, 1, 2, 3, 255, 254].repeat(100))?;
+    let junk = t.file(
+        "junk.csv",
+        [0u8, 159, 146, 150, 0, 1, 2, 3, 255, 254].repeat(100),
+    )?;
     let empty = t.file("empty.csv", "")?;
     let blank = t.file("blank.csv", "\n\n  \n")?;
-    let pq = t.file("cut.parquet", b"PAR1\x15\x04\x15\x10\x15\x14L\x15\x02\x15\x00\x12\x00\x00")?;
+    let pq = t.file(
+        "cut.parquet",
+        b"PAR1\x15\x04\x15\x10\x15\x14L\x15\x02\x15\x00\x12\x00\x00",
+    )?;
     let notjson = t.file("x.json", "hello")?;
     let badline = t.file("bad.ndjson", "{\"a\":1}\n{\"a\":\n{\"a\":3}\n")?;
     let missing = t.src("nope.csv");
@@ -39,12 +51,21 @@ async fn junk_empty_and_truncated_files_are_refused_clearly() -> Result<()> {
     ];
     for (path, expected) in cases {
         let err = t.run_err(&["ingest", &path.to_string_lossy()]).await;
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        assert!(err.contains(&name) && err.contains(expected), "{name}: {err}");
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        assert!(
+            err.contains(&name) && err.contains(expected),
+            "{name}: {err}"
+        );
     }
     assert_eq!(t.run(&["ls", "--format", "json"]).await?.trim(), "[]");
     let out = t.ingest(&[&badline], &["--on-error", "skip"]).await?;
-    assert!(out.contains("bad: +2 rows") && out.contains("skipped 1"), "{out}");
+    assert!(
+        out.contains("bad: +2 rows") && out.contains("skipped 1"),
+        "{out}"
+    );
     Ok(())
 }
 
@@ -53,10 +74,20 @@ async fn odd_column_and_file_names_work_in_sql() -> Result<()> {
     let t = TestLake::new()?;
     let odd = t.file("my café.csv", "id,,id,Prix unitaire €,\n1,a,2,3.5,x\n")?;
     let out = t.ingest(&[&odd], &[]).await?;
-    assert!(out.contains("note:") && out.contains("'id_2'") && out.contains("'column_2'"), "{out}");
+    assert!(
+        out.contains("note:") && out.contains("'id_2'") && out.contains("'column_2'"),
+        "{out}"
+    );
     let s = t.schema("my café").await?;
-    assert_eq!(s.keys().cloned().collect::<Vec<_>>(), ["Prix unitaire €", "column_2", "column_5", "id", "id_2"]);
-    assert_eq!(t.scalar("SELECT \"Prix unitaire €\" + id_2 FROM \"my café\"").await?, json!(5.5));
+    assert_eq!(
+        s.keys().cloned().collect::<Vec<_>>(),
+        ["Prix unitaire €", "column_2", "column_5", "id", "id_2"]
+    );
+    assert_eq!(
+        t.scalar("SELECT \"Prix unitaire €\" + id_2 FROM \"my café\"")
+            .await?,
+        json!(5.5)
+    );
     Ok(())
 }
 
@@ -67,9 +98,15 @@ async fn a_ten_megabyte_line_is_one_value() -> Result<()> {
     let csv = t.file("wide.csv", format!("id,blob\n1,{big}\n2,small\n"))?;
     let doc = t.file("one_line.txt", format!("{} end", "word ".repeat(2 << 20)))?;
     t.ingest(&[&csv], &[]).await?;
-    assert_eq!(t.scalar("SELECT max(length(blob)) FROM wide").await?, json!(10 << 20));
+    assert_eq!(
+        t.scalar("SELECT max(length(blob)) FROM wide").await?,
+        json!(10 << 20)
+    );
     t.ingest(&[&doc], &[]).await?;
-    assert_eq!(t.scalar("SELECT count(*) > 1000 FROM documents").await?, json!(true));
+    assert_eq!(
+        t.scalar("SELECT count(*) > 1000 FROM documents").await?,
+        json!(true)
+    );
     Ok(())
 }
 
@@ -84,39 +121,79 @@ async fn a_failed_ingest_leaves_the_lake_exactly_as_it_was() -> Result<()> {
 
     // A folder with a good file, then a bad one: nothing of it may land.
     t.file("batch/b_bad.csv", "id,v\n1,x\n2\n")?;
-    let err = t.run_err(&["ingest", &t.src("batch").to_string_lossy()]).await;
+    let err = t
+        .run_err(&["ingest", &t.src("batch").to_string_lossy()])
+        .await;
     assert!(err.contains("b_bad.csv: line 3"), "{err}");
     assert_eq!(t.snapshot()?, before, "create of new datasets");
 
     // Appending a bad file to existing datasets: same.
     let bad = t.src("batch/b_bad.csv");
-    let err = t.run_err(&["ingest", &bad.to_string_lossy(), "--name", "kept", "--mode", "append"]).await;
+    let err = t
+        .run_err(&[
+            "ingest",
+            &bad.to_string_lossy(),
+            "--name",
+            "kept",
+            "--mode",
+            "append",
+        ])
+        .await;
     assert!(err.contains("line 3"), "{err}");
     assert_eq!(t.snapshot()?, before, "append");
 
     // A schema that does not fit the dataset appended to.
     let other = t.file("other.csv", "id,w\n1,2\n")?;
-    let err = t.run_err(&["ingest", &other.to_string_lossy(), "--name", "kept", "--mode", "append"]).await;
+    let err = t
+        .run_err(&[
+            "ingest",
+            &other.to_string_lossy(),
+            "--name",
+            "kept",
+            "--mode",
+            "append",
+        ])
+        .await;
     assert!(err.contains("column 'w' is not in the dataset"), "{err}");
     assert_eq!(t.snapshot()?, before, "schema mismatch");
 
     // Create over an existing name.
-    let err = t.run_err(&["ingest", &good.to_string_lossy(), "--name", "kept"]).await;
-    assert!(err.contains("'kept' already exists") && err.contains("--mode append"), "{err}");
+    let err = t
+        .run_err(&["ingest", &good.to_string_lossy(), "--name", "kept"])
+        .await;
+    assert!(
+        err.contains("'kept' already exists") && err.contains("--mode append"),
+        "{err}"
+    );
 
     // Documents that all fail.
-    t.file("alldocsbad/x.txt", b"\xff\xfe\x00bad".as_slice())?;
+    t.file("alldocsbad/x.txt", b"bad\x00\xc3(".as_slice())?;
     t.file("alldocsbad/y.md", "")?;
-    let err = t.run_err(&["ingest", &t.src("alldocsbad").to_string_lossy(), "--mode", "append"]).await;
-    assert!(err.contains("no document could be read") && err.contains("y.md"), "{err}");
+    let err = t
+        .run_err(&[
+            "ingest",
+            &t.src("alldocsbad").to_string_lossy(),
+            "--mode",
+            "append",
+        ])
+        .await;
+    assert!(
+        err.contains("no document could be read") && err.contains("y.md"),
+        "{err}"
+    );
     assert_eq!(t.snapshot()?, before, "all documents failed");
 
     // Cancelled before it starts.
     let job = lakebook_core::Job::new();
     job.cancel();
     let mut lake = lakebook_core::Lake::open(&t.lake()).await?;
-    let r = lakebook_core::ingest::ingest(&mut lake, &[t.src("other.csv")], &Default::default(), &job).await;
-    assert!(matches!(r, Err(lakebook_core::ingest::IngestError::Cancelled)), "{r:?}");
+    let r =
+        lakebook_core::ingest::ingest(&mut lake, &[t.src("other.csv")], &Default::default(), &job)
+            .await;
+    assert!(
+        matches!(r, Err(lakebook_core::ingest::IngestError::Cancelled)),
+        "{r:?}"
+    );
     assert_eq!(t.snapshot()?, before, "cancelled");
     assert_eq!(t.scalar("SELECT count(*) FROM kept").await?, json!(2));
     Ok(())

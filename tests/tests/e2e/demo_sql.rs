@@ -8,21 +8,43 @@ use crate::support::{TestLake, demo_assets};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_lake_answers_known_questions() -> Result<()> {
     let t = TestLake::new()?;
-    let report = lakebook_core::demo::build_demo(&t.lake(), &demo_assets(), &lakebook_core::Job::new()).await?;
+    let report =
+        lakebook_core::demo::build_demo(&t.lake(), &demo_assets(), &lakebook_core::Job::new())
+            .await?;
     assert!(report.is_some());
-    let again = lakebook_core::demo::build_demo(&t.lake(), &demo_assets(), &lakebook_core::Job::new()).await?;
+    let again =
+        lakebook_core::demo::build_demo(&t.lake(), &demo_assets(), &lakebook_core::Job::new())
+            .await?;
     assert!(again.is_none(), "a built demo lake is left alone");
 
     let ls = t.run(&["ls"]).await?;
     for name in [
-        "customers", "clients", "orders", "orders_2024_q1", "products", "products_backup", "stores",
-        "stores_regions", "sensor_readings", "documents",
+        "customers",
+        "clients",
+        "orders",
+        "orders_2024_q1",
+        "products",
+        "products_backup",
+        "stores",
+        "stores_regions",
+        "sensor_readings",
+        "documents",
     ] {
         assert!(ls.contains(name), "{name} missing from\n{ls}");
     }
-    assert_eq!(t.scalar("SELECT count(*) FROM customers WHERE city = 'Lisbon'").await?, json!(15));
-    assert_eq!(t.scalar("SELECT count(*) FROM orders_2024_q1").await?, json!(260));
-    assert_eq!(t.scalar("SELECT sum(quantity) FROM orders").await?, json!(3990));
+    assert_eq!(
+        t.scalar("SELECT count(*) FROM customers WHERE city = 'Lisbon'")
+            .await?,
+        json!(15)
+    );
+    assert_eq!(
+        t.scalar("SELECT count(*) FROM orders_2024_q1").await?,
+        json!(260)
+    );
+    assert_eq!(
+        t.scalar("SELECT sum(quantity) FROM orders").await?,
+        json!(3990)
+    );
     // A join across datasets, an aggregate, a top-k.
     let top = t
         .sql(
@@ -41,14 +63,44 @@ async fn the_demo_lake_answers_known_questions() -> Result<()> {
         t.scalar("SELECT count(*) FROM customers c JOIN clients k ON c.email = k.mail AND k.client_no = c.customer_id + 10000").await?,
         json!(180)
     );
-    assert_eq!(t.scalar("SELECT store_name FROM stores WHERE store_id = 1").await?, json!("Northwind Lisbon"));
-    assert_eq!(t.scalar("SELECT count(*) FROM sensor_readings").await?, json!(5000));
-    assert_eq!(t.scalar("SELECT count(DISTINCT path) FROM documents").await?, json!(32));
+    assert_eq!(
+        t.scalar("SELECT store_name FROM stores WHERE store_id = 1")
+            .await?,
+        json!("Northwind Lisbon")
+    );
+    assert_eq!(
+        t.scalar("SELECT count(*) FROM sensor_readings").await?,
+        json!(5000)
+    );
+    assert_eq!(
+        t.scalar("SELECT count(DISTINCT path) FROM documents")
+            .await?,
+        json!(32)
+    );
     assert_eq!(t.scalar("SELECT count(*) FROM documents WHERE text LIKE '%scriptmarkerquokka%' OR text LIKE '%stylemarkerwombat%'").await?, json!(0));
-    assert_eq!(t.scalar("SELECT count(DISTINCT path) FROM documents WHERE text LIKE '%perihelion%'").await?, json!(1));
-    let plan = t.run(&["sql", "EXPLAIN SELECT count(*) FROM orders WHERE quantity > 2"]).await?;
-    assert!(plan.contains("logical_plan") && plan.contains("physical_plan"), "{plan}");
-    let csv = t.run(&["sql", "SELECT sku, name FROM products ORDER BY sku LIMIT 1", "--format", "csv"]).await?;
+    assert_eq!(
+        t.scalar("SELECT count(DISTINCT path) FROM documents WHERE text LIKE '%perihelion%'")
+            .await?,
+        json!(1)
+    );
+    let plan = t
+        .run(&[
+            "sql",
+            "EXPLAIN SELECT count(*) FROM orders WHERE quantity > 2",
+        ])
+        .await?;
+    assert!(
+        plan.contains("logical_plan") && plan.contains("physical_plan"),
+        "{plan}"
+    );
+    let csv = t
+        .run(&[
+            "sql",
+            "SELECT sku, name FROM products ORDER BY sku LIMIT 1",
+            "--format",
+            "csv",
+        ])
+        .await?;
     assert_eq!(csv.trim(), "sku,name\nNW-1001,Ridgeline 1P Tent");
     Ok(())
 }

@@ -72,7 +72,11 @@ impl TestLake {
     /// One value: the first column of the first row.
     pub async fn scalar(&self, query: &str) -> Result<Value> {
         let rows = self.sql(query).await?;
-        let first = rows.first().and_then(Value::as_object).and_then(|o| o.values().next()).cloned();
+        let first = rows
+            .first()
+            .and_then(Value::as_object)
+            .and_then(|o| o.values().next())
+            .cloned();
         first.ok_or_else(|| anyhow::anyhow!("no rows from {query}"))
     }
 
@@ -82,7 +86,12 @@ impl TestLake {
         let rows: Vec<Value> = serde_json::from_str(out.trim())?;
         Ok(rows
             .iter()
-            .map(|r| (r["column"].as_str().unwrap_or_default().to_string(), r["type"].as_str().unwrap_or_default().to_string()))
+            .map(|r| {
+                (
+                    r["column"].as_str().unwrap_or_default().to_string(),
+                    r["type"].as_str().unwrap_or_default().to_string(),
+                )
+            })
             .collect())
     }
 

@@ -18,7 +18,11 @@ pub struct Extracted {
 }
 
 /// Reads a document and returns its text, or why it cannot be read.
-pub fn extract(path: &Path, format: DocFormat, encoding: Option<&'static Encoding>) -> Result<Extracted, String> {
+pub fn extract(
+    path: &Path,
+    format: DocFormat,
+    encoding: Option<&'static Encoding>,
+) -> Result<Extracted, String> {
     let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
     if bytes.is_empty() {
         return Err("the file is empty".into());
@@ -62,7 +66,9 @@ fn decode(bytes: &[u8], encoding: Option<&'static Encoding>) -> Result<String, S
         return Ok(enc.decode_without_bom_handling(bytes).0.into_owned());
     }
     if let Some(pos) = bytes.iter().position(|b| *b == 0) {
-        return Err(format!("binary data, not text (a NUL byte at offset {pos})"));
+        return Err(format!(
+            "binary data, not text (a NUL byte at offset {pos})"
+        ));
     }
     String::from_utf8(bytes.to_vec()).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
@@ -117,9 +123,13 @@ fn markdown_text(source: &str) -> (Option<String>, String) {
             }
             Event::SoftBreak => out.push(' '),
             Event::HardBreak => out.push('\n'),
-            Event::End(TagEnd::Paragraph | TagEnd::CodeBlock | TagEnd::BlockQuote(_) | TagEnd::Item | TagEnd::TableRow) => {
-                out.push_str("\n\n")
-            }
+            Event::End(
+                TagEnd::Paragraph
+                | TagEnd::CodeBlock
+                | TagEnd::BlockQuote(_)
+                | TagEnd::Item
+                | TagEnd::TableRow,
+            ) => out.push_str("\n\n"),
             Event::End(TagEnd::TableCell) => out.push_str(" | "),
             _ => {}
         }
@@ -129,10 +139,34 @@ fn markdown_text(source: &str) -> (Option<String>, String) {
 
 fn html_text(source: &str) -> (Option<String>, String) {
     use scraper::{ElementRef, Html, Node};
-    const SKIP: [&str; 7] = ["script", "style", "noscript", "template", "head", "svg", "iframe"];
+    const SKIP: [&str; 7] = [
+        "script", "style", "noscript", "template", "head", "svg", "iframe",
+    ];
     const BLOCK: [&str; 24] = [
-        "p", "div", "section", "article", "header", "footer", "main", "aside", "nav", "h1", "h2", "h3", "h4",
-        "h5", "h6", "li", "ul", "ol", "table", "tr", "blockquote", "pre", "br", "hr",
+        "p",
+        "div",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "main",
+        "aside",
+        "nav",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "li",
+        "ul",
+        "ol",
+        "table",
+        "tr",
+        "blockquote",
+        "pre",
+        "br",
+        "hr",
     ];
     fn walk(el: ElementRef<'_>, out: &mut String) {
         for child in el.children() {
@@ -215,7 +249,9 @@ fn pdf_text(bytes: &[u8]) -> Result<String, String> {
                 .cloned()
                 .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
                 .unwrap_or_else(|| "unknown reason".into());
-            Err(format!("the PDF reader failed on this file ({why}); it may be damaged or use unsupported features"))
+            Err(format!(
+                "the PDF reader failed on this file ({why}); it may be damaged or use unsupported features"
+            ))
         }
     }
 }
@@ -236,15 +272,24 @@ mod tests {
 
     #[test]
     fn markdown_becomes_plain_paragraphs() {
-        let (title, text) = markdown_text("# Brewing *tea*\n\nUse **hot** water,\nnot boiling.\n\n- one\n- two\n");
+        let (title, text) =
+            markdown_text("# Brewing *tea*\n\nUse **hot** water,\nnot boiling.\n\n- one\n- two\n");
         assert_eq!(title.as_deref(), Some("Brewing tea"));
-        assert_eq!(normalise(&text), "Brewing tea\n\nUse hot water, not boiling.\n\none\n\ntwo");
+        assert_eq!(
+            normalise(&text),
+            "Brewing tea\n\nUse hot water, not boiling.\n\none\n\ntwo"
+        );
     }
 
     #[test]
     fn text_decoding_is_strict_unless_told() {
         assert!(decode(b"caf\xe9", None).is_err_and(|e| e.contains("--encoding")));
-        assert_eq!(decode(b"caf\xe9", Some(encoding_rs::WINDOWS_1252)).ok().as_deref(), Some("café"));
+        assert_eq!(
+            decode(b"caf\xe9", Some(encoding_rs::WINDOWS_1252))
+                .ok()
+                .as_deref(),
+            Some("café")
+        );
         assert_eq!(decode(b"\xef\xbb\xbfhi", None).ok().as_deref(), Some("hi"));
         assert!(decode(b"a\0b", None).is_err_and(|e| e.contains("binary")));
     }

@@ -39,7 +39,11 @@ pub fn passage_schema() -> SchemaRef {
 fn doc_id(path: &str, bytes_len: u64, text: &str) -> String {
     // FNV-1a, 64 bit: stable across runs and platforms.
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in path.bytes().chain(bytes_len.to_le_bytes()).chain(text.bytes()) {
+    for b in path
+        .bytes()
+        .chain(bytes_len.to_le_bytes())
+        .chain(text.bytes())
+    {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
@@ -103,16 +107,23 @@ impl Iterator for PassageReader {
         let mut rows = 0;
         while rows < BATCH_PASSAGES {
             if self.job.is_cancelled() {
-                return Some(Err(ArrowError::ExternalError(Box::new(IngestError::Cancelled))));
+                return Some(Err(ArrowError::ExternalError(Box::new(
+                    IngestError::Cancelled,
+                ))));
             }
-            let Some((path, format)) = self.docs.next() else { break };
+            let Some((path, format)) = self.docs.next() else {
+                break;
+            };
             let progress = FileProgress::new(self.job.clone(), &path);
             let shown = path.display().to_string();
             self.job.set_message(format!("reading {shown}"));
             match extract::extract(&path, format, self.encoding) {
                 Ok(doc) => {
                     let id = doc_id(&shown, progress.file_bytes(), &doc.text);
-                    for (n, p) in passages::split(&doc.text, &self.options).into_iter().enumerate() {
+                    for (n, p) in passages::split(&doc.text, &self.options)
+                        .into_iter()
+                        .enumerate()
+                    {
                         cols.0.append_value(&id);
                         cols.1.append_value(&shown);
                         cols.2.append_value(&doc.title);
@@ -126,7 +137,10 @@ impl Iterator for PassageReader {
                 }
                 Err(reason) => {
                     if let Ok(mut f) = self.failed.lock() {
-                        f.push(FailedSource { path: shown, reason });
+                        f.push(FailedSource {
+                            path: shown,
+                            reason,
+                        });
                     }
                 }
             }

@@ -85,7 +85,14 @@ fn spans(text: &str, max_words: usize) -> Vec<Span> {
             }
             in_word = !ws;
         }
-        out.push(make_span(&chars, text.len(), piece_start, b, words, paragraph_end));
+        out.push(make_span(
+            &chars,
+            text.len(),
+            piece_start,
+            b,
+            words,
+            paragraph_end,
+        ));
     };
     while i < chars.len() {
         let c = chars[i].1;
@@ -113,12 +120,22 @@ fn spans(text: &str, max_words: usize) -> Vec<Span> {
         if matches!(c, '.' | '!' | '?' | '。') {
             // Include closing quotes and brackets.
             let mut e = i + 1;
-            while e < chars.len() && matches!(chars[e].1, '"' | '\'' | ')' | ']' | '”' | '’' | '.' | '!' | '?') {
+            while e < chars.len()
+                && matches!(
+                    chars[e].1,
+                    '"' | '\'' | ')' | ']' | '”' | '’' | '.' | '!' | '?'
+                )
+            {
                 e += 1;
             }
             let followed_by_space = e >= chars.len() || chars[e].1.is_whitespace();
-            let next = chars[e..].iter().map(|(_, c)| *c).find(|c| !c.is_whitespace());
-            let starts_new = next.is_none_or(|n| n.is_uppercase() || n.is_numeric() || matches!(n, '"' | '\'' | '“' | '(' | '‘'));
+            let next = chars[e..]
+                .iter()
+                .map(|(_, c)| *c)
+                .find(|c| !c.is_whitespace());
+            let starts_new = next.is_none_or(|n| {
+                n.is_uppercase() || n.is_numeric() || matches!(n, '"' | '\'' | '“' | '(' | '‘')
+            });
             if followed_by_space && starts_new && !is_abbreviation(&chars, start.unwrap_or(0), i) {
                 if let Some(s) = start.take() {
                     push(&mut out, s, e, false);
@@ -135,7 +152,14 @@ fn spans(text: &str, max_words: usize) -> Vec<Span> {
     out
 }
 
-fn make_span(chars: &[(usize, char)], text_len: usize, a: usize, b: usize, words: usize, paragraph_end: bool) -> Span {
+fn make_span(
+    chars: &[(usize, char)],
+    text_len: usize,
+    a: usize,
+    b: usize,
+    words: usize,
+    paragraph_end: bool,
+) -> Span {
     Span {
         start_b: chars[a].0,
         end_b: chars.get(b).map(|(o, _)| *o).unwrap_or(text_len),
@@ -152,14 +176,22 @@ fn is_abbreviation(chars: &[(usize, char)], sentence_start: usize, dot: usize) -
         return false;
     }
     let mut k = dot;
-    while k > sentence_start && chars[k - 1].1.is_alphabetic() || (k > sentence_start && chars[k - 1].1 == '.') {
+    while k > sentence_start && chars[k - 1].1.is_alphabetic()
+        || (k > sentence_start && chars[k - 1].1 == '.')
+    {
         k -= 1;
     }
-    let word: String = chars[k..dot].iter().map(|(_, c)| c.to_ascii_lowercase()).collect();
+    let word: String = chars[k..dot]
+        .iter()
+        .map(|(_, c)| c.to_ascii_lowercase())
+        .collect();
     let word = word.trim_matches('.');
     word.chars().count() == 1
-        || ["e.g", "i.e", "mr", "mrs", "ms", "dr", "prof", "st", "vs", "etc", "no", "approx", "fig", "inc", "ltd", "jr", "sr"]
-            .contains(&word)
+        || [
+            "e.g", "i.e", "mr", "mrs", "ms", "dr", "prof", "st", "vs", "etc", "no", "approx",
+            "fig", "inc", "ltd", "jr", "sr",
+        ]
+        .contains(&word)
 }
 
 /// Cuts `text` into passages of about `target_words` words with `overlap_words` of overlap.
@@ -223,26 +255,48 @@ mod tests {
         .replace("b0", "B0")
         .replace("c0", "C0")
         .replace("d0", "D0");
-        let ps = split(&text, &PassageOptions { target_words: 200, overlap_words: 0 });
+        let ps = split(
+            &text,
+            &PassageOptions {
+                target_words: 200,
+                overlap_words: 0,
+            },
+        );
         assert_eq!(ps.len(), 2, "{ps:#?}");
         assert!(ps[0].text.starts_with("A0") && ps[0].text.ends_with("b89."));
         assert!(ps[1].text.starts_with("C0") && ps[1].text.ends_with("d89."));
         for p in &ps {
-            let by_chars: String = text.chars().skip(p.char_start).take(p.char_end - p.char_start).collect();
+            let by_chars: String = text
+                .chars()
+                .skip(p.char_start)
+                .take(p.char_end - p.char_start)
+                .collect();
             assert_eq!(by_chars, p.text);
         }
     }
 
     #[test]
     fn overlap_repeats_the_last_sentence_and_always_moves_on() {
-        let text = (0..20).map(|i| format!("Sentence number {i} has six words.")).collect::<Vec<_>>().join(" ");
-        let ps = split(&text, &PassageOptions { target_words: 30, overlap_words: 7 });
+        let text = (0..20)
+            .map(|i| format!("Sentence number {i} has six words."))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let ps = split(
+            &text,
+            &PassageOptions {
+                target_words: 30,
+                overlap_words: 7,
+            },
+        );
         assert!(ps.len() >= 4);
         for w in ps.windows(2) {
             assert!(w[1].char_start < w[0].char_end, "overlap expected");
             assert!(w[1].char_end > w[0].char_end, "must move on");
         }
-        assert!(ps.last().is_some_and(|p| p.text.ends_with("number 19 has six words.")));
+        assert!(
+            ps.last()
+                .is_some_and(|p| p.text.ends_with("number 19 has six words."))
+        );
     }
 
     #[test]
@@ -250,7 +304,13 @@ mod tests {
         let s = spans("See e.g. Dr. Smith today. Then go.", 200);
         assert_eq!(s.len(), 2);
         let long = "word ".repeat(1000);
-        let ps = split(&long, &PassageOptions { target_words: 200, overlap_words: 0 });
+        let ps = split(
+            &long,
+            &PassageOptions {
+                target_words: 200,
+                overlap_words: 0,
+            },
+        );
         assert_eq!(ps.len(), 5);
         assert!(ps.iter().all(|p| p.text.split_whitespace().count() == 200));
     }
