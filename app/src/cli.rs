@@ -190,30 +190,25 @@ pub async fn run(
         }
         Command::Ls { format } => {
             let lake = Lake::open(&lake_dir).await?;
-            let mut cols: (
-                Vec<String>,
-                Vec<String>,
-                Vec<u64>,
-                Vec<u64>,
-                Vec<u64>,
-                Vec<String>,
-            ) = Default::default();
-            for (name, e) in &lake.catalog().datasets {
-                cols.0.push(name.clone());
-                cols.1.push(e.kind.to_string());
-                cols.2.push(e.rows);
-                cols.3.push(e.version);
-                cols.4.push(e.schema.len() as u64);
-                cols.5
-                    .push(e.updated.format("%Y-%m-%d %H:%M:%S").to_string());
-            }
+            let entries = &lake.catalog().datasets;
+            let strings = |f: &dyn Fn(&String, &lakebook_core::lake::DatasetEntry) -> String| {
+                Arc::new(StringArray::from_iter_values(
+                    entries.iter().map(|(n, e)| f(n, e)),
+                )) as ArrayRef
+            };
+            let numbers = |f: &dyn Fn(&lakebook_core::lake::DatasetEntry) -> u64| {
+                Arc::new(UInt64Array::from_iter_values(entries.values().map(f))) as ArrayRef
+            };
             let batch = batch(vec![
-                ("name", Arc::new(StringArray::from(cols.0)) as ArrayRef),
-                ("kind", Arc::new(StringArray::from(cols.1))),
-                ("rows", Arc::new(UInt64Array::from(cols.2))),
-                ("version", Arc::new(UInt64Array::from(cols.3))),
-                ("columns", Arc::new(UInt64Array::from(cols.4))),
-                ("updated", Arc::new(StringArray::from(cols.5))),
+                ("name", strings(&|n, _| n.clone())),
+                ("kind", strings(&|_, e| e.kind.to_string())),
+                ("rows", numbers(&|e| e.rows)),
+                ("version", numbers(&|e| e.version)),
+                ("columns", numbers(&|e| e.schema.len() as u64)),
+                (
+                    "updated",
+                    strings(&|_, e| e.updated.format("%Y-%m-%d %H:%M:%S").to_string()),
+                ),
             ])?;
             write_batch(out, &batch, format)?;
         }

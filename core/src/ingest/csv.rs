@@ -486,7 +486,7 @@ impl CsvReader {
             .collect();
         let mut rows = 0;
         while rows < self.batch_rows {
-            if rows % 1024 == 0 && self.progress.cancelled() {
+            if rows.is_multiple_of(1024) && self.progress.cancelled() {
                 return Err(IngestError::Cancelled);
             }
             if !self

@@ -150,10 +150,10 @@ impl Guarded {
 
     fn fail(&self, e: IngestError) -> ArrowError {
         let text = e.to_string();
-        if let Ok(mut slot) = self.slot.lock() {
-            if slot.is_none() {
-                *slot = Some(e);
-            }
+        if let Ok(mut slot) = self.slot.lock()
+            && slot.is_none()
+        {
+            *slot = Some(e);
         }
         ArrowError::ExternalError(text.into())
     }

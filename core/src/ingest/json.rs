@@ -280,7 +280,7 @@ impl JsonReader {
         }
         let mut rows: Vec<(String, Value)> = Vec::with_capacity(self.batch_rows);
         while rows.len() < self.batch_rows {
-            if rows.len() % 1024 == 0 && self.progress.cancelled() {
+            if rows.len().is_multiple_of(1024) && self.progress.cancelled() {
                 return Err(IngestError::Cancelled);
             }
             match self.rows.next_row(&self.path) {
@@ -292,11 +292,11 @@ impl JsonReader {
                 Some(Err(e)) => self.bad_row(e)?,
             }
         }
-        if let Rows::Array { index, .. } = &self.rows {
-            if self.array_len > 0 {
-                self.progress
-                    .set_fraction(0.5 + 0.5 * (*index as f64 / self.array_len as f64));
-            }
+        if let Rows::Array { index, .. } = &self.rows
+            && self.array_len > 0
+        {
+            self.progress
+                .set_fraction(0.5 + 0.5 * (*index as f64 / self.array_len as f64));
         }
         if self.done {
             self.progress.finish();

@@ -382,12 +382,15 @@ fn open_table(
     guard::Guarded::new(inner, &table.path, job.clone(), stats.clone(), conform_to)
 }
 
+/// The tables to write (one dataset each) and the documents (one dataset together).
+type Plan = (Vec<PlannedTable>, Vec<(PathBuf, DocFormat)>);
+
 /// Decides the dataset of every table source and checks names before anything is written.
 fn plan(
     lake: &Lake,
     found: &[(PathBuf, SourceFormat)],
     options: &IngestOptions,
-) -> Result<(Vec<PlannedTable>, Vec<(PathBuf, DocFormat)>), IngestError> {
+) -> Result<Plan, IngestError> {
     let mut tables = Vec::new();
     let mut docs = Vec::new();
     for (path, format) in found {

@@ -57,11 +57,8 @@ fn spans(text: &str, max_words: usize) -> Vec<Span> {
             b -= 1;
         }
         if a == b {
-            if paragraph_end {
-                if let Some(last) = out.last_mut() {
-                    let last: &mut Span = last;
-                    last.paragraph_end = true;
-                }
+            if paragraph_end && let Some(last) = out.last_mut() {
+                last.paragraph_end = true;
             }
             return;
         }
@@ -176,9 +173,7 @@ fn is_abbreviation(chars: &[(usize, char)], sentence_start: usize, dot: usize) -
         return false;
     }
     let mut k = dot;
-    while k > sentence_start && chars[k - 1].1.is_alphabetic()
-        || (k > sentence_start && chars[k - 1].1 == '.')
-    {
+    while k > sentence_start && (chars[k - 1].1.is_alphabetic() || chars[k - 1].1 == '.') {
         k -= 1;
     }
     let word: String = chars[k..dot]
