@@ -99,6 +99,10 @@ pub enum Command {
         /// Print the query time to stderr.
         #[arg(long)]
         timing: bool,
+        /// Run the query this many times in one session (columns stay cached in
+        /// memory after the first run, as in the notebook); with --timing each run's time is printed.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+        repeat: u32,
     },
     /// Build the demo lake from the bundled sources (assets/demo).
     Demo,
@@ -279,20 +283,27 @@ pub async fn run(
             query,
             format,
             timing,
+            repeat,
         } => {
             let lake = Lake::open(&lake_dir).await?;
-            let engine = SqlEngine::new(&lake);
-            let started = std::time::Instant::now();
-            let result = engine.query(&query).await?;
-            let elapsed = started.elapsed();
-            let text = render_batches(&result.schema, &result.batches, format.into())?;
-            writeln!(out, "{text}")?;
-            if timing {
-                eprintln!(
-                    "{} rows in {:.3} ms",
-                    result.num_rows(),
-                    elapsed.as_secs_f64() * 1e3
-                );
+            let engine = if repeat > 1 {
+                SqlEngine::with_cache(&lake, sql_cache_bytes())
+            } else {
+                SqlEngine::new(&lake)
+            };
+            let mut result = None;
+            for _ in 0..repeat {
+                let started = std::time::Instant::now();
+                let r = engine.query(&query).await?;
+                if timing {
+                    let ms = started.elapsed().as_secs_f64() * 1e3;
+                    eprintln!("{} rows in {ms:.3} ms", r.num_rows());
+                }
+                result = Some(r);
+            }
+            if let Some(r) = result {
+                let text = render_batches(&r.schema, &r.batches, format.into())?;
+                writeln!(out, "{text}")?;
             }
         }
         Command::Demo => {
@@ -319,6 +330,15 @@ pub async fn run(
         }
     }
     Ok(())
+}
+
+/// Memory for the SQL session cache: `LAKEBOOK_SQL_CACHE_MB`, default 1024.
+fn sql_cache_bytes() -> usize {
+    std::env::var("LAKEBOOK_SQL_CACHE_MB")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(1024)
+        << 20
 }
 
 /// Where the demo sources are: `LAKEBOOK_ASSETS`, else the checkout this binary was built from.

@@ -18,6 +18,10 @@ use lance::datafusion::LanceTableProvider;
 
 use crate::lake::{Lake, LakeError};
 
+mod cache;
+
+use cache::{CachedTable, ColumnCache};
+
 /// A failed query, with the query and DataFusion's own words.
 #[derive(Debug, thiserror::Error)]
 #[error("{message}\n  in query: {query}")]
@@ -48,6 +52,7 @@ impl QueryResult {
 #[derive(Debug)]
 struct LakeSchema {
     lake: Lake,
+    cache: Option<Arc<ColumnCache>>,
     opened: Mutex<HashMap<String, Arc<dyn TableProvider>>>,
     session_tables: Mutex<HashMap<String, Arc<dyn TableProvider>>>,
 }
@@ -96,7 +101,19 @@ impl SchemaProvider for LakeSchema {
             .open_dataset(dataset, version)
             .await
             .map_err(|e: LakeError| DataFusionError::External(Box::new(e)))?;
-        let provider: Arc<dyn TableProvider> = Arc::new(LanceTableProvider::new(ds, false, false));
+        let key = format!("{dataset}@{}", ds.version().version);
+        let rows = match &self.cache {
+            Some(_) => ds
+                .count_rows(None)
+                .await
+                .map_err(|e| DataFusionError::External(Box::new(e)))?,
+            None => 0,
+        };
+        let lance: Arc<dyn TableProvider> = Arc::new(LanceTableProvider::new(ds, false, false));
+        let provider: Arc<dyn TableProvider> = match &self.cache {
+            Some(cache) => Arc::new(CachedTable::new(key, lance, rows, cache.clone())),
+            None => lance,
+        };
         if let Ok(mut o) = self.opened.lock() {
             o.insert(name.to_string(), provider.clone());
         }
@@ -154,8 +171,18 @@ impl std::fmt::Debug for SqlEngine {
 }
 
 impl SqlEngine {
-    /// A session where every dataset of `lake` is a table.
+    /// A session where every dataset of `lake` is a table, read from Lance on every query.
     pub fn new(lake: &Lake) -> Self {
+        Self::build(lake, None)
+    }
+
+    /// Like [`SqlEngine::new`], but keeps decoded columns in memory, up to
+    /// `cache_bytes`, so that repeated queries in a long-lived session are fast.
+    pub fn with_cache(lake: &Lake, cache_bytes: usize) -> Self {
+        Self::build(lake, Some(Arc::new(ColumnCache::new(cache_bytes))))
+    }
+
+    fn build(lake: &Lake, cache: Option<Arc<ColumnCache>>) -> Self {
         let config = SessionConfig::new()
             .with_information_schema(true)
             .with_default_catalog_and_schema("lake", "public");
@@ -163,6 +190,7 @@ impl SqlEngine {
         let catalog = Arc::new(datafusion::catalog::MemoryCatalogProvider::new());
         let schema = Arc::new(LakeSchema {
             lake: lake.clone(),
+            cache,
             opened: Mutex::new(HashMap::new()),
             session_tables: Mutex::new(HashMap::new()),
         });

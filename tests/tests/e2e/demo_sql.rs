@@ -104,3 +104,40 @@ async fn the_demo_lake_answers_known_questions() -> Result<()> {
     assert_eq!(csv.trim(), "sku,name\nNW-1001,Ridgeline 1P Tent");
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_session_cache_returns_the_same_answers() -> Result<()> {
+    use lakebook_core::render::{OutputFormat, render_batches};
+    let t = TestLake::new()?;
+    lakebook_core::demo::build_demo(&t.lake(), &demo_assets(), &lakebook_core::Job::new()).await?;
+    let lake = lakebook_core::Lake::open(&t.lake()).await?;
+    let plain = lakebook_core::sql::SqlEngine::new(&lake);
+    let cached = lakebook_core::sql::SqlEngine::with_cache(&lake, 64 << 20);
+    let tiny = lakebook_core::sql::SqlEngine::with_cache(&lake, 16 << 10);
+    for q in [
+        "SELECT status, count(*) AS n, round(sum(quantity * unit_price), 2) AS revenue FROM orders GROUP BY status ORDER BY status",
+        "SELECT c.city, count(*) AS n FROM orders o JOIN customers c ON o.customer_id = c.customer_id GROUP BY c.city ORDER BY n DESC, c.city LIMIT 3",
+        "SELECT order_id, quantity FROM orders WHERE quantity > 3 ORDER BY order_id LIMIT 5",
+        "SELECT count(*) FROM documents WHERE text LIKE '%comet%'",
+    ] {
+        let want = plain.query(q).await?;
+        let want = render_batches(&want.schema, &want.batches, OutputFormat::Csv)?;
+        for engine in [&cached, &tiny] {
+            for run in 0..2 {
+                let got = engine.query(q).await?;
+                let got = render_batches(&got.schema, &got.batches, OutputFormat::Csv)?;
+                assert_eq!(got, want, "run {run} of {q}");
+            }
+        }
+    }
+    let out = t
+        .run(&[
+            "sql",
+            "SELECT sum(quantity) AS q FROM orders",
+            "--repeat",
+            "3",
+        ])
+        .await?;
+    assert!(out.contains("3990"), "{out}");
+    Ok(())
+}
