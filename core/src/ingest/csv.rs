@@ -13,7 +13,7 @@ use arrow::array::{
 };
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use arrow::error::ArrowError;
-use chrono::{DateTime, NaiveDate, NaiveDateTime};
+use chrono::{DateTime, NaiveDateTime};
 use csv::ByteRecord;
 use encoding_rs::Encoding;
 
@@ -132,9 +132,10 @@ impl TypeGuess {
 
 fn is_null_token(v: &[u8]) -> bool {
     v.is_empty()
-        || [&b"null"[..], b"na", b"n/a", b"none", b"nil", b"nan"]
-            .iter()
-            .any(|t| v.eq_ignore_ascii_case(t))
+        || v.len() <= 4
+            && [&b"null"[..], b"na", b"n/a", b"none", b"nil", b"nan"]
+                .iter()
+                .any(|t| v.eq_ignore_ascii_case(t))
 }
 
 fn parse_bool(v: &[u8]) -> Option<bool> {
@@ -176,15 +177,85 @@ fn parse_float(v: &[u8]) -> Option<f64> {
     std::str::from_utf8(v).ok()?.parse().ok()
 }
 
+/// The number in `v[range]` if it is all ASCII digits.
+fn digits(v: &[u8], range: std::ops::Range<usize>) -> Option<u32> {
+    v.get(range)?.iter().try_fold(0u32, |n, b| {
+        b.is_ascii_digit().then(|| n * 10 + u32::from(b - b'0'))
+    })
+}
+
+/// Days since 1970-01-01 of a valid calendar date (proleptic Gregorian).
+fn days_from_civil(year: i32, month: u32, day: u32) -> Option<i32> {
+    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    let days_in_month = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    if !(1..=12).contains(&month) || day == 0 || day > days_in_month[month as usize - 1] {
+        return None;
+    }
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let m = month as i32;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + day as i32 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some(era * 146_097 + doe - 719_468)
+}
+
 fn parse_date(v: &[u8]) -> Option<i32> {
     if v.len() != 10 || !(v[4] == v[7] && (v[4] == b'-' || v[4] == b'/')) {
         return None;
     }
-    let s = std::str::from_utf8(v).ok()?;
-    let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<u32>().ok();
-    let date = NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)?;
-    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1)?;
-    i32::try_from((date - epoch).num_days()).ok()
+    days_from_civil(digits(v, 0..4)? as i32, digits(v, 5..7)?, digits(v, 8..10)?)
+}
+
+/// `YYYY-MM-DD[ T]HH:MM[:SS[.fraction]][Z]` without allocation; `None` for other shapes.
+fn parse_plain_timestamp(v: &[u8]) -> Option<i64> {
+    if v.len() < 16
+        || v[4] != b'-'
+        || v[7] != b'-'
+        || !matches!(v[10], b' ' | b'T')
+        || v[13] != b':'
+    {
+        return None;
+    }
+    let days = days_from_civil(digits(v, 0..4)? as i32, digits(v, 5..7)?, digits(v, 8..10)?)?;
+    let (hour, minute) = (digits(v, 11..13)?, digits(v, 14..16)?);
+    let mut rest = &v[16..];
+    let mut second = 0;
+    let mut micros = 0i64;
+    if let [b':', ..] = rest {
+        second = digits(rest, 1..3)?;
+        rest = &rest[3..];
+        if let [b'.', frac @ ..] = rest {
+            let n = frac.iter().take_while(|b| b.is_ascii_digit()).count();
+            if n == 0 || n > 9 {
+                return None;
+            }
+            let mut value = i64::from(digits(frac, 0..n.min(6))?);
+            for _ in n..6 {
+                value *= 10;
+            }
+            micros = value;
+            rest = &frac[n..];
+        }
+    }
+    if !(rest.is_empty() || rest == b"Z") || hour > 23 || minute > 59 || second > 60 {
+        return None;
+    }
+    let secs = i64::from(days) * 86_400 + i64::from(hour * 3600 + minute * 60 + second);
+    Some(secs * 1_000_000 + micros)
 }
 
 /// Microseconds since the epoch; values with an offset are converted to UTC.
@@ -194,6 +265,9 @@ fn parse_timestamp(v: &[u8]) -> Option<i64> {
     }
     if let Some(days) = parse_date(v) {
         return Some(i64::from(days) * 86_400_000_000);
+    }
+    if let Some(t) = parse_plain_timestamp(v) {
+        return Some(t);
     }
     let s = std::str::from_utf8(v).ok()?;
     if let Ok(dt) = DateTime::parse_from_rfc3339(s) {
@@ -739,6 +813,14 @@ mod tests {
         assert_eq!(parse_date(b"2024-02-30"), None);
         assert_eq!(parse_timestamp(b"1970-01-01 00:00:01"), Some(1_000_000));
         assert_eq!(parse_timestamp(b"1970-01-01T01:00:00+01:00"), Some(0));
+        assert_eq!(
+            parse_timestamp(b"2024-02-29 23:59:59.25"),
+            Some(1_709_251_199_250_000)
+        );
+        assert_eq!(parse_timestamp(b"1969-12-31T23:59Z"), Some(-60_000_000));
+        assert_eq!(parse_timestamp(b"2023-02-29 10:00:00"), None);
+        assert_eq!(parse_date(b"2000-03-01"), Some(11_017));
+        assert_eq!(parse_date(b"1900-02-29"), None);
         assert!(is_null_token(b"N/A") && is_null_token(b"") && !is_null_token(b"0"));
     }
 
