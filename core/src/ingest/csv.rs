@@ -1,11 +1,12 @@
 //! Delimited text (CSV, TSV, ...): delimiter and header sniffing, type inference,
 //! encodings, and row-level errors that name the line and column.
 
+use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, mpsc};
 
 use arrow::array::{
     ArrayRef, BooleanBuilder, Date32Builder, Float64Builder, Int64Builder, RecordBatch,
@@ -370,16 +371,14 @@ impl ColumnBuilder {
 /// Streams a delimited text file as Arrow batches.
 pub(crate) struct CsvReader {
     path: PathBuf,
-    reader: csv::Reader<Box<dyn Read + Send>>,
     schema: SchemaRef,
-    types: Vec<ColumnType>,
-    on_error: OnError,
-    batch_rows: usize,
+    chunker: Chunker,
+    tasks: Option<mpsc::SyncSender<ParseTask>>,
+    pending: VecDeque<mpsc::Receiver<ChunkResult>>,
+    max_in_flight: usize,
+    header_pending: bool,
+    exhausted: bool,
     progress: FileProgress,
-    stats: Arc<SourceStats>,
-    record: ByteRecord,
-    cells: Vec<Cell>,
-    done: bool,
 }
 
 impl CsvReader {
@@ -389,7 +388,6 @@ impl CsvReader {
         options: &CsvOptions,
         tsv: bool,
         on_error: OnError,
-        batch_rows: usize,
         progress: FileProgress,
         stats: Arc<SourceStats>,
     ) -> Result<Self, IngestError> {
@@ -436,41 +434,42 @@ impl CsvReader {
             .delimiter
             .unwrap_or_else(|| sniff_delimiter(&sample, tsv, complete));
 
-        let open_stream = |counted: Option<FileProgress>| -> Result<csv::Reader<Box<dyn Read + Send>>, IngestError> {
-            let file = BufReader::with_capacity(1 << 16, File::open(path).map_err(io)?);
-            let raw: Box<dyn Read + Send> = match counted {
-                Some(p) => Box::new(CountingRead::new(file, p)),
-                None => Box::new(file),
-            };
-            let text: Box<dyn Read + Send> = match encoding {
-                Some(enc) => Box::new(
-                    encoding_rs_io::DecodeReaderBytesBuilder::new()
-                        .encoding(Some(enc))
-                        .build(raw),
-                ),
-                None => {
-                    let mut raw = raw;
-                    if bom_len > 0 {
-                        let mut bom = [0u8; 3];
-                        raw.read_exact(&mut bom).map_err(io)?;
+        let open_stream =
+            |counted: Option<FileProgress>| -> Result<Box<dyn Read + Send>, IngestError> {
+                let file = BufReader::with_capacity(1 << 16, File::open(path).map_err(io)?);
+                let raw: Box<dyn Read + Send> = match counted {
+                    Some(p) => Box::new(CountingRead::new(file, p)),
+                    None => Box::new(file),
+                };
+                let text: Box<dyn Read + Send> = match encoding {
+                    Some(enc) => Box::new(
+                        encoding_rs_io::DecodeReaderBytesBuilder::new()
+                            .encoding(Some(enc))
+                            .build(raw),
+                    ),
+                    None => {
+                        let mut raw = raw;
+                        if bom_len > 0 {
+                            let mut bom = [0u8; 3];
+                            raw.read_exact(&mut bom).map_err(io)?;
+                        }
+                        raw
                     }
-                    raw
-                }
+                };
+                Ok(text)
             };
-            Ok(csv::ReaderBuilder::new()
-                .delimiter(delimiter)
-                .has_headers(false)
-                .flexible(true)
-                .buffer_capacity(1 << 16)
-                .from_reader(text))
-        };
 
         // Pass 1: the first record and the types of the columns.
-        let mut reader = open_stream(None)?;
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(delimiter)
+            .has_headers(false)
+            .flexible(true)
+            .buffer_capacity(1 << 16)
+            .from_reader(open_stream(None)?);
         let mut first = ByteRecord::new();
         if !reader
             .read_byte_record(&mut first)
-            .map_err(|e| csv_error(path, e))?
+            .map_err(|e| csv_error(path, e, 1))?
         {
             return Err(IngestError::Empty {
                 path: path.to_path_buf(),
@@ -488,7 +487,7 @@ impl CsvReader {
         while data_rows < limit
             && reader
                 .read_byte_record(&mut record)
-                .map_err(|e| csv_error(path, e))?
+                .map_err(|e| csv_error(path, e, 1))?
         {
             if progress.cancelled() {
                 return Err(IngestError::Cancelled);
@@ -527,59 +526,194 @@ impl CsvReader {
                 .collect::<Vec<_>>(),
         ));
 
-        // Pass 2 (the stream Lance pulls): from the top, past the header.
-        let mut reader = open_stream(Some(progress.clone()))?;
-        if header {
-            reader
-                .read_byte_record(&mut record)
-                .map_err(|e| csv_error(path, e))?;
-        }
+        // Pass 2 (the stream Lance pulls): from the top, in chunks of whole
+        // records parsed on worker threads, batches handed on in file order.
+        let parser = Arc::new(ChunkParser {
+            path: path.to_path_buf(),
+            schema: schema.clone(),
+            types,
+            delimiter,
+            on_error,
+            stats,
+        });
+        let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+        let tasks = spawn_parsers(workers, &parser).map_err(io)?;
         Ok(Self {
             path: path.to_path_buf(),
-            reader,
             schema,
-            cells: vec![Cell::Null; types.len()],
-            types,
-            on_error,
-            batch_rows,
+            chunker: Chunker::new(open_stream(Some(progress.clone()))?),
+            tasks: Some(tasks),
+            pending: VecDeque::new(),
+            max_in_flight: 2 * workers + 1,
+            header_pending: header,
+            exhausted: false,
             progress,
-            stats,
-            record,
-            done: false,
         })
     }
+}
 
-    fn read_batch(&mut self) -> Result<Option<RecordBatch>, IngestError> {
-        if self.done {
+/// What parsing one chunk gives: a batch, nothing (all rows skipped), or the first error.
+type ChunkResult = Result<Option<RecordBatch>, IngestError>;
+
+/// One chunk for a parser thread, with where to send the result.
+struct ParseTask {
+    chunk: Vec<u8>,
+    first_line: u64,
+    skip_header: bool,
+    reply: mpsc::SyncSender<ChunkResult>,
+}
+
+/// Starts `n` parser threads; they stop when the returned sender is dropped.
+fn spawn_parsers(
+    n: usize,
+    parser: &Arc<ChunkParser>,
+) -> std::io::Result<mpsc::SyncSender<ParseTask>> {
+    let (tx, rx) = mpsc::sync_channel::<ParseTask>(n);
+    let rx = Arc::new(Mutex::new(rx));
+    for _ in 0..n {
+        let rx = rx.clone();
+        let parser = parser.clone();
+        std::thread::Builder::new()
+            .name("lakebook-csv".into())
+            .spawn(move || {
+                loop {
+                    let task = match rx.lock() {
+                        Ok(guard) => match guard.recv() {
+                            Ok(t) => t,
+                            Err(_) => return,
+                        },
+                        Err(_) => return,
+                    };
+                    let result = parser.parse(&task.chunk, task.first_line, task.skip_header);
+                    let _ = task.reply.send(result);
+                }
+            })?;
+    }
+    Ok(tx)
+}
+
+/// Bytes of input per chunk handed to a parser thread.
+const CHUNK_BYTES: usize = 4 << 20;
+
+/// Cuts a text stream into chunks that end at record boundaries.
+///
+/// A newline ends a record unless it is inside quotes; with RFC 4180 quoting
+/// (a quote inside a quoted field is doubled) that is exactly when an odd
+/// number of quote characters precede it since the chunk's start.
+struct Chunker {
+    input: Box<dyn Read + Send>,
+    carry: Vec<u8>,
+    next_line: u64,
+    done: bool,
+}
+
+impl Chunker {
+    fn new(input: Box<dyn Read + Send>) -> Self {
+        Self {
+            input,
+            carry: Vec::new(),
+            next_line: 1,
+            done: false,
+        }
+    }
+
+    /// The next chunk and the line number it starts on.
+    fn next_chunk(&mut self) -> std::io::Result<Option<(Vec<u8>, u64)>> {
+        let mut buf = std::mem::take(&mut self.carry);
+        let mut want = CHUNK_BYTES;
+        let mut scanned = 0;
+        let mut in_quotes = false;
+        let mut boundary = None;
+        loop {
+            for i in memchr::memchr2_iter(b'"', b'\n', &buf[scanned..]) {
+                let i = scanned + i;
+                if buf[i] == b'"' {
+                    in_quotes = !in_quotes;
+                } else if !in_quotes {
+                    boundary = Some(i + 1);
+                }
+            }
+            scanned = buf.len();
+            if self.done || (buf.len() >= want && boundary.is_some()) {
+                break;
+            }
+            if buf.len() >= want {
+                want *= 2; // one record longer than a chunk
+            }
+            let start = buf.len();
+            buf.resize(want, 0);
+            let mut filled = start;
+            while filled < want {
+                match self.input.read(&mut buf[filled..]) {
+                    Ok(0) => {
+                        self.done = true;
+                        break;
+                    }
+                    Ok(n) => filled += n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            buf.truncate(filled);
+        }
+        if !self.done
+            && let Some(b) = boundary
+        {
+            self.carry = buf.split_off(b);
+        }
+        if buf.is_empty() {
             return Ok(None);
         }
+        let line = self.next_line;
+        self.next_line += memchr::memchr_iter(b'\n', &buf).count() as u64;
+        Ok(Some((buf, line)))
+    }
+}
+
+/// Turns chunks of whole records into batches; shared by the parser threads.
+struct ChunkParser {
+    path: PathBuf,
+    schema: SchemaRef,
+    types: Vec<ColumnType>,
+    delimiter: u8,
+    on_error: OnError,
+    stats: Arc<SourceStats>,
+}
+
+impl ChunkParser {
+    fn parse(&self, chunk: &[u8], first_line: u64, skip_header: bool) -> ChunkResult {
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(self.delimiter)
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(chunk);
+        let mut record = ByteRecord::new();
+        let mut cells = vec![Cell::Null; self.types.len()];
+        let estimate = chunk.len() / (8 * self.types.len().max(1)) + 16;
         let mut builders: Vec<ColumnBuilder> = self
             .types
             .iter()
-            .map(|t| ColumnBuilder::new(*t, self.batch_rows))
+            .map(|t| ColumnBuilder::new(*t, estimate))
             .collect();
+        let read = |reader: &mut csv::Reader<&[u8]>, record: &mut ByteRecord| {
+            reader
+                .read_byte_record(record)
+                .map_err(|e| csv_error(&self.path, e, first_line))
+        };
+        if skip_header {
+            read(&mut reader, &mut record)?;
+        }
         let mut rows = 0;
-        while rows < self.batch_rows {
-            if rows.is_multiple_of(1024) && self.progress.cancelled() {
-                return Err(IngestError::Cancelled);
-            }
-            if !self
-                .reader
-                .read_byte_record(&mut self.record)
-                .map_err(|e| csv_error(&self.path, e))?
-            {
-                self.done = true;
-                break;
-            }
-            match self.parse_row() {
+        while read(&mut reader, &mut record)? {
+            match self.parse_row(&record, first_line, &mut cells) {
                 Ok(()) => {
                     for (i, b) in builders.iter_mut().enumerate() {
-                        let text = match self.cells[i] {
+                        let text = match cells[i] {
                             // Validated in parse_row.
-                            Cell::Text => std::str::from_utf8(&self.record[i]).unwrap_or_default(),
+                            Cell::Text => std::str::from_utf8(&record[i]).unwrap_or_default(),
                             _ => "",
                         };
-                        b.push(self.cells[i], text);
+                        b.push(cells[i], text);
                     }
                     rows += 1;
                 }
@@ -591,9 +725,6 @@ impl CsvReader {
                 }
                 Err(e) => return Err(e),
             }
-        }
-        if self.done {
-            self.progress.finish();
         }
         if rows == 0 {
             return Ok(None);
@@ -607,22 +738,27 @@ impl CsvReader {
             })
     }
 
-    /// Parses the current record into `cells`, or says which line and column is wrong.
-    fn parse_row(&mut self) -> Result<(), IngestError> {
-        let line = self.record.position().map(|p| p.line()).unwrap_or(0);
-        if self.record.len() != self.types.len() {
+    /// Parses one record into `cells`, or says which line and column is wrong.
+    fn parse_row(
+        &self,
+        record: &ByteRecord,
+        first_line: u64,
+        cells: &mut [Cell],
+    ) -> Result<(), IngestError> {
+        let line = first_line + record.position().map_or(1, |p| p.line()) - 1;
+        if record.len() != self.types.len() {
             return Err(IngestError::Parse {
                 path: self.path.clone(),
                 location: format!("line {line}"),
                 reason: format!(
                     "expected {} fields (as in the first row), found {}; check for an unquoted delimiter or a missing quote, or use --on-error skip",
                     self.types.len(),
-                    self.record.len()
+                    record.len()
                 ),
             });
         }
         for (i, ty) in self.types.iter().enumerate() {
-            let raw = &self.record[i];
+            let raw = &record[i];
             let cell = if *ty == ColumnType::Text {
                 if raw.is_empty() {
                     Cell::Null
@@ -651,9 +787,58 @@ impl CsvReader {
                     })?
                 }
             };
-            self.cells[i] = cell;
+            cells[i] = cell;
         }
         Ok(())
+    }
+}
+
+impl CsvReader {
+    fn next_batch(&mut self) -> ChunkResult {
+        loop {
+            if self.progress.cancelled() {
+                return Err(IngestError::Cancelled);
+            }
+            while self.pending.len() < self.max_in_flight && !self.exhausted {
+                let io = |source| IngestError::Io {
+                    path: self.path.clone(),
+                    source,
+                };
+                let Some((chunk, first_line)) = self.chunker.next_chunk().map_err(io)? else {
+                    self.exhausted = true;
+                    break;
+                };
+                let (reply, result) = mpsc::sync_channel(1);
+                let task = ParseTask {
+                    chunk,
+                    first_line,
+                    skip_header: std::mem::take(&mut self.header_pending),
+                    reply,
+                };
+                let sent = self.tasks.as_ref().is_some_and(|t| t.send(task).is_ok());
+                if !sent {
+                    return Err(self.worker_gone());
+                }
+                self.pending.push_back(result);
+            }
+            let Some(next) = self.pending.pop_front() else {
+                self.progress.finish();
+                self.tasks = None;
+                return Ok(None);
+            };
+            match next.recv() {
+                Ok(Ok(None)) => continue,
+                Ok(result) => return result,
+                Err(_) => return Err(self.worker_gone()),
+            }
+        }
+    }
+
+    fn worker_gone(&self) -> IngestError {
+        IngestError::Format {
+            path: self.path.clone(),
+            reason: "a CSV parser thread stopped unexpectedly".into(),
+        }
     }
 }
 
@@ -661,7 +846,7 @@ impl Iterator for CsvReader {
     type Item = Result<RecordBatch, ArrowError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        self.read_batch().map_err(to_arrow).transpose()
+        self.next_batch().map_err(to_arrow).transpose()
     }
 }
 
@@ -679,10 +864,10 @@ fn shorten(s: &str) -> String {
     }
 }
 
-fn csv_error(path: &Path, e: csv::Error) -> IngestError {
+fn csv_error(path: &Path, e: csv::Error, first_line: u64) -> IngestError {
     let location = e
         .position()
-        .map(|p| format!("line {}", p.line()))
+        .map(|p| format!("line {}", first_line + p.line() - 1))
         .unwrap_or_else(|| "reading".into());
     match e.into_kind() {
         csv::ErrorKind::Io(source) => IngestError::Io {

@@ -361,7 +361,6 @@ fn open_table(
             &options.csv,
             table.format == TableFormat::Tsv,
             options.on_error,
-            options.batch_rows,
             progress,
             stats.clone(),
         )?),
