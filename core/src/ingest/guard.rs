@@ -83,6 +83,15 @@ impl<R: Read> CountingRead<R> {
 impl<R: Read> Read for CountingRead<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
+        if n == 0 && !buf.is_empty() {
+            let read = self.progress.reported.load(Ordering::Relaxed);
+            if read != self.progress.file_bytes {
+                return Err(std::io::Error::other(format!(
+                    "the file changed while it was being read ({} bytes when the ingest began, {read} read); nothing was written",
+                    self.progress.file_bytes
+                )));
+            }
+        }
         self.progress.add(n as u64);
         Ok(n)
     }
@@ -245,5 +254,37 @@ impl RecordBatchReader for Guarded {
             Some(t) => t.clone(),
             None => self.inner.schema(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_that_shrinks_while_read_is_an_error() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("t.csv");
+        std::fs::write(&path, "a,b\n1,2\n3,4\n")?;
+        let job = Job::new();
+        let progress = FileProgress::new(job.clone(), &path);
+        std::fs::write(&path, "a,b\n1,2\n")?;
+        let mut text = String::new();
+        let err = CountingRead::new(std::fs::File::open(&path)?, progress)
+            .read_to_string(&mut text)
+            .err()
+            .ok_or("expected an error")?;
+        assert!(
+            err.to_string().contains("changed while it was being read"),
+            "{err}"
+        );
+
+        let job = Job::new();
+        let progress = FileProgress::new(job.clone(), &path);
+        let mut text = String::new();
+        CountingRead::new(std::fs::File::open(&path)?, progress).read_to_string(&mut text)?;
+        assert_eq!(text, "a,b\n1,2\n");
+        assert_eq!(job.snapshot().done, 8);
+        Ok(())
     }
 }
