@@ -12,13 +12,14 @@ use arrow::array::{
     ArrayRef, BooleanBuilder, Date32Builder, Float64Builder, Int64Builder, RecordBatch,
     RecordBatchReader, StringBuilder, TimestampMicrosecondBuilder,
 };
-use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use arrow::datatypes::{Field, Schema, SchemaRef};
 use arrow::error::ArrowError;
 use chrono::{DateTime, NaiveDateTime};
 use csv::ByteRecord;
 use encoding_rs::Encoding;
 
-use super::guard::{CountingRead, FileProgress, to_arrow};
+use super::column_type::ColumnType;
+use super::guard::{CountingRead, FileProgress, read_head, to_arrow};
 use super::{IngestError, OnError, SourceStats};
 
 /// Settings for delimited text; `None` means "work it out from the file".
@@ -38,41 +39,6 @@ const FULL_INFERENCE_BYTES: u64 = 32 << 20;
 const INFERENCE_ROWS: usize = 100_000;
 /// Bytes looked at for encoding checks and delimiter sniffing.
 const SAMPLE_BYTES: u64 = 1 << 20;
-
-/// The Arrow type a column is read as.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ColumnType {
-    Bool,
-    Int,
-    Float,
-    Date,
-    Timestamp,
-    Text,
-}
-
-impl ColumnType {
-    fn data_type(self) -> DataType {
-        match self {
-            ColumnType::Bool => DataType::Boolean,
-            ColumnType::Int => DataType::Int64,
-            ColumnType::Float => DataType::Float64,
-            ColumnType::Date => DataType::Date32,
-            ColumnType::Timestamp => DataType::Timestamp(TimeUnit::Microsecond, None),
-            ColumnType::Text => DataType::Utf8,
-        }
-    }
-
-    fn describe(self) -> &'static str {
-        match self {
-            ColumnType::Bool => "boolean (true/false)",
-            ColumnType::Int => "integer",
-            ColumnType::Float => "number",
-            ColumnType::Date => "date (YYYY-MM-DD)",
-            ColumnType::Timestamp => "timestamp (YYYY-MM-DD HH:MM:SS)",
-            ColumnType::Text => "text",
-        }
-    }
-}
 
 /// What the values seen so far in a column could all be.
 #[derive(Debug, Clone, Copy)]
@@ -395,17 +361,7 @@ impl CsvReader {
             path: path.to_path_buf(),
             source,
         };
-        if progress.file_bytes() == 0 {
-            return Err(IngestError::Empty {
-                path: path.to_path_buf(),
-            });
-        }
-        let mut head = Vec::new();
-        File::open(path)
-            .map_err(io)?
-            .take(SAMPLE_BYTES)
-            .read_to_end(&mut head)
-            .map_err(io)?;
+        let head = read_head(path, &progress, SAMPLE_BYTES)?;
         let (encoding, bom_len) = match (options.encoding, head.as_slice()) {
             (_, [0xEF, 0xBB, 0xBF, ..]) => (None, 3),
             (None, [0xFF, 0xFE, ..]) => (Some(encoding_rs::UTF_16LE), 0),

@@ -7,11 +7,12 @@ use arrow::array::{
     ArrayRef, BooleanBuilder, Date32Builder, Float64Builder, Int64Builder, RecordBatch,
     RecordBatchReader, StringBuilder, TimestampMicrosecondBuilder,
 };
-use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use arrow::datatypes::{Field, Schema, SchemaRef};
 use arrow::error::ArrowError;
 use calamine::{Data, Range, Reader, open_workbook_auto};
 use chrono::NaiveDate;
 
+use super::column_type::ColumnType;
 use super::guard::FileProgress;
 use super::{IngestError, SourceStats};
 
@@ -59,16 +60,6 @@ pub(crate) fn sheet_names(path: &Path) -> Result<Vec<String>, IngestError> {
     Ok(out)
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum SheetType {
-    Bool,
-    Int,
-    Float,
-    Date,
-    Timestamp,
-    Text,
-}
-
 fn datetime_micros(cell: &Data) -> Option<i64> {
     match cell {
         Data::DateTime(d) => d.as_datetime().map(|t| t.and_utc().timestamp_micros()),
@@ -84,7 +75,7 @@ fn datetime_micros(cell: &Data) -> Option<i64> {
     }
 }
 
-fn infer(cells: impl Iterator<Item = Data>) -> SheetType {
+fn infer(cells: impl Iterator<Item = Data>) -> ColumnType {
     let (mut seen, mut bool_, mut int, mut float, mut date, mut ts) =
         (false, true, true, true, true, true);
     for c in cells {
@@ -104,13 +95,13 @@ fn infer(cells: impl Iterator<Item = Data>) -> SheetType {
         date &= micros.is_some_and(|m| m % 86_400_000_000 == 0);
     }
     match () {
-        _ if !seen => SheetType::Text,
-        _ if bool_ => SheetType::Bool,
-        _ if int => SheetType::Int,
-        _ if float => SheetType::Float,
-        _ if date => SheetType::Date,
-        _ if ts => SheetType::Timestamp,
-        _ => SheetType::Text,
+        _ if !seen => ColumnType::Text,
+        _ if bool_ => ColumnType::Bool,
+        _ if int => ColumnType::Int,
+        _ if float => ColumnType::Float,
+        _ if date => ColumnType::Date,
+        _ if ts => ColumnType::Timestamp,
+        _ => ColumnType::Text,
     }
 }
 
@@ -134,7 +125,7 @@ struct SheetReader {
     sheet: String,
     range: Range<Data>,
     schema: SchemaRef,
-    types: Vec<SheetType>,
+    types: Vec<ColumnType>,
     next_row: usize,
     batch_rows: usize,
     progress: FileProgress,
@@ -181,7 +172,7 @@ pub(crate) fn open_sheet(
         }
         names.push(name);
     }
-    let types: Vec<SheetType> = (0..width)
+    let types: Vec<ColumnType> = (0..width)
         .map(|i| {
             infer(
                 range
@@ -194,17 +185,7 @@ pub(crate) fn open_sheet(
     let fields: Vec<Field> = names
         .iter()
         .zip(&types)
-        .map(|(n, t)| {
-            let dt = match t {
-                SheetType::Bool => DataType::Boolean,
-                SheetType::Int => DataType::Int64,
-                SheetType::Float => DataType::Float64,
-                SheetType::Date => DataType::Date32,
-                SheetType::Timestamp => DataType::Timestamp(TimeUnit::Microsecond, None),
-                SheetType::Text => DataType::Utf8,
-            };
-            Field::new(n, dt, true)
-        })
+        .map(|(n, t)| Field::new(n, t.data_type(), true))
         .collect();
     Ok(Box::new(SheetReader {
         path: path.to_path_buf(),
@@ -222,7 +203,7 @@ impl SheetReader {
     fn column(&self, i: usize, rows: &[&[Data]]) -> ArrayRef {
         let cell = |r: &&[Data]| r.get(i).cloned().unwrap_or(Data::Empty);
         match self.types[i] {
-            SheetType::Bool => {
+            ColumnType::Bool => {
                 let mut b = BooleanBuilder::new();
                 rows.iter().for_each(|r| {
                     b.append_option(match cell(r) {
@@ -232,7 +213,7 @@ impl SheetReader {
                 });
                 Arc::new(b.finish())
             }
-            SheetType::Int => {
+            ColumnType::Int => {
                 let mut b = Int64Builder::new();
                 rows.iter().for_each(|r| {
                     b.append_option(match cell(r) {
@@ -243,7 +224,7 @@ impl SheetReader {
                 });
                 Arc::new(b.finish())
             }
-            SheetType::Float => {
+            ColumnType::Float => {
                 let mut b = Float64Builder::new();
                 rows.iter().for_each(|r| {
                     b.append_option(match cell(r) {
@@ -254,7 +235,7 @@ impl SheetReader {
                 });
                 Arc::new(b.finish())
             }
-            SheetType::Date => {
+            ColumnType::Date => {
                 let mut b = Date32Builder::new();
                 rows.iter().for_each(|r| {
                     b.append_option(
@@ -264,13 +245,13 @@ impl SheetReader {
                 });
                 Arc::new(b.finish())
             }
-            SheetType::Timestamp => {
+            ColumnType::Timestamp => {
                 let mut b = TimestampMicrosecondBuilder::new();
                 rows.iter()
                     .for_each(|r| b.append_option(datetime_micros(&cell(r))));
                 Arc::new(b.finish())
             }
-            SheetType::Text => {
+            ColumnType::Text => {
                 let mut b = StringBuilder::new();
                 rows.iter()
                     .for_each(|r| b.append_option(cell_text(&cell(r))));

@@ -67,6 +67,30 @@ impl FileProgress {
     }
 }
 
+/// The first `limit` bytes of a file; an empty file is an [`IngestError::Empty`].
+pub(crate) fn read_head(
+    path: &Path,
+    progress: &FileProgress,
+    limit: u64,
+) -> Result<Vec<u8>, IngestError> {
+    if progress.file_bytes() == 0 {
+        return Err(IngestError::Empty {
+            path: path.to_path_buf(),
+        });
+    }
+    let io = |source| IngestError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut head = Vec::new();
+    std::fs::File::open(path)
+        .map_err(io)?
+        .take(limit)
+        .read_to_end(&mut head)
+        .map_err(io)?;
+    Ok(head)
+}
+
 /// A `Read` that reports bytes read into a [`FileProgress`].
 #[derive(Debug)]
 pub(crate) struct CountingRead<R> {

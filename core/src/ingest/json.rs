@@ -1,7 +1,7 @@
 //! JSON tables: newline-delimited objects (NDJSON / JSON Lines) or one top-level array.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -12,7 +12,7 @@ use arrow::error::ArrowError;
 use arrow::json::reader::{ReaderBuilder, infer_json_schema_from_iterator};
 use serde_json::Value;
 
-use super::guard::{CountingRead, FileProgress, to_arrow};
+use super::guard::{CountingRead, FileProgress, read_head, to_arrow};
 use super::{IngestError, IngestOptions, OnError, SourceStats};
 
 /// Rows scanned for schema inference in files larger than [`FULL_INFERENCE_BYTES`].
@@ -110,17 +110,7 @@ pub(crate) fn open(
         path: path.to_path_buf(),
         source,
     };
-    if progress.file_bytes() == 0 {
-        return Err(IngestError::Empty {
-            path: path.to_path_buf(),
-        });
-    }
-    let mut head = Vec::new();
-    File::open(path)
-        .map_err(io)?
-        .take(4096)
-        .read_to_end(&mut head)
-        .map_err(io)?;
+    let head = read_head(path, &progress, 4096)?;
     let head = head.strip_prefix(&[0xEF, 0xBB, 0xBF][..]).unwrap_or(&head);
     let first = head.iter().find(|b| !b.is_ascii_whitespace()).copied();
     let array = match first {

@@ -9,6 +9,7 @@
 //! are the Lance transactions committed and the catalog updated. On error or
 //! cancel the files written so far are removed and the lake is as it was.
 
+mod column_type;
 mod columnar;
 pub mod csv;
 mod detect;
