@@ -9,8 +9,8 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, mpsc};
 
 use arrow::array::{
-    ArrayRef, BooleanBuilder, Date32Builder, Float64Builder, Int64Builder, RecordBatch,
-    RecordBatchReader, StringBuilder, TimestampMicrosecondBuilder,
+    ArrayRef, BinaryBuilder, BooleanBuilder, Date32Builder, Float64Builder, Int64Builder,
+    RecordBatch, RecordBatchReader, StringArray, TimestampMicrosecondBuilder,
 };
 use arrow::datatypes::{Field, Schema, SchemaRef};
 use arrow::error::ArrowError;
@@ -288,7 +288,8 @@ enum ColumnBuilder {
     Float(Float64Builder),
     Date(Date32Builder),
     Timestamp(TimestampMicrosecondBuilder),
-    Text(StringBuilder),
+    /// Bytes, validated as UTF-8 once per batch in `finish`.
+    Text(BinaryBuilder),
 }
 
 impl ColumnBuilder {
@@ -301,18 +302,18 @@ impl ColumnBuilder {
             ColumnType::Timestamp => {
                 Self::Timestamp(TimestampMicrosecondBuilder::with_capacity(capacity))
             }
-            ColumnType::Text => Self::Text(StringBuilder::with_capacity(capacity, capacity * 16)),
+            ColumnType::Text => Self::Text(BinaryBuilder::with_capacity(capacity, capacity * 16)),
         }
     }
 
-    fn push(&mut self, cell: Cell, text: &str) {
+    fn push(&mut self, cell: Cell, raw: &[u8]) {
         match (self, cell) {
             (Self::Bool(b), Cell::Bool(v)) => b.append_value(v),
             (Self::Int(b), Cell::Int(v)) => b.append_value(v),
             (Self::Float(b), Cell::Float(v)) => b.append_value(v),
             (Self::Date(b), Cell::Date(v)) => b.append_value(v),
             (Self::Timestamp(b), Cell::Timestamp(v)) => b.append_value(v),
-            (Self::Text(b), Cell::Text) => b.append_value(text),
+            (Self::Text(b), Cell::Text) => b.append_value(raw),
             (Self::Bool(b), _) => b.append_null(),
             (Self::Int(b), _) => b.append_null(),
             (Self::Float(b), _) => b.append_null(),
@@ -322,15 +323,16 @@ impl ColumnBuilder {
         }
     }
 
-    fn finish(&mut self) -> ArrayRef {
-        match self {
+    /// The column so far; text that is not UTF-8 is an error.
+    fn finish(&mut self) -> Result<ArrayRef, ArrowError> {
+        Ok(match self {
             Self::Bool(b) => Arc::new(b.finish()),
             Self::Int(b) => Arc::new(b.finish()),
             Self::Float(b) => Arc::new(b.finish()),
             Self::Date(b) => Arc::new(b.finish()),
             Self::Timestamp(b) => Arc::new(b.finish()),
-            Self::Text(b) => Arc::new(b.finish()),
-        }
+            Self::Text(b) => Arc::new(StringArray::try_from_binary(b.finish())?),
+        })
     }
 }
 
@@ -637,7 +639,27 @@ struct ChunkParser {
 }
 
 impl ChunkParser {
+    /// Parses a chunk. Text is validated as UTF-8 once per column; only if that
+    /// fails is the chunk parsed again field by field to name the bad line.
     fn parse(&self, chunk: &[u8], first_line: u64, skip_header: bool) -> ChunkResult {
+        match self.parse_with(chunk, first_line, skip_header, false)? {
+            Ok(batch) => Ok(batch),
+            Err(_) => self
+                .parse_with(chunk, first_line, skip_header, true)?
+                .map_err(|e| IngestError::Format {
+                    path: self.path.clone(),
+                    reason: e.to_string(),
+                }),
+        }
+    }
+
+    fn parse_with(
+        &self,
+        chunk: &[u8],
+        first_line: u64,
+        skip_header: bool,
+        check_text: bool,
+    ) -> Result<Result<Option<RecordBatch>, ArrowError>, IngestError> {
         let mut reader = csv::ReaderBuilder::new()
             .delimiter(self.delimiter)
             .has_headers(false)
@@ -661,15 +683,10 @@ impl ChunkParser {
         }
         let mut rows = 0;
         while read(&mut reader, &mut record)? {
-            match self.parse_row(&record, first_line, &mut cells) {
+            match self.parse_row(&record, first_line, &mut cells, check_text) {
                 Ok(()) => {
                     for (i, b) in builders.iter_mut().enumerate() {
-                        let text = match cells[i] {
-                            // Validated in parse_row.
-                            Cell::Text => std::str::from_utf8(&record[i]).unwrap_or_default(),
-                            _ => "",
-                        };
-                        b.push(cells[i], text);
+                        b.push(cells[i], &record[i]);
                     }
                     rows += 1;
                 }
@@ -683,23 +700,23 @@ impl ChunkParser {
             }
         }
         if rows == 0 {
-            return Ok(None);
+            return Ok(Ok(None));
         }
-        let columns = builders.iter_mut().map(ColumnBuilder::finish).collect();
-        RecordBatch::try_new(self.schema.clone(), columns)
-            .map(Some)
-            .map_err(|e| IngestError::Format {
-                path: self.path.clone(),
-                reason: e.to_string(),
-            })
+        let columns: Result<Vec<ArrayRef>, ArrowError> =
+            builders.iter_mut().map(ColumnBuilder::finish).collect();
+        Ok(columns
+            .and_then(|c| RecordBatch::try_new(self.schema.clone(), c))
+            .map(Some))
     }
 
     /// Parses one record into `cells`, or says which line and column is wrong.
+    /// Text is checked for UTF-8 here only with `check_text`.
     fn parse_row(
         &self,
         record: &ByteRecord,
         first_line: u64,
         cells: &mut [Cell],
+        check_text: bool,
     ) -> Result<(), IngestError> {
         let line = first_line + record.position().map_or(1, |p| p.line()) - 1;
         if record.len() != self.types.len() {
@@ -718,7 +735,7 @@ impl ChunkParser {
             let cell = if *ty == ColumnType::Text {
                 if raw.is_empty() {
                     Cell::Null
-                } else if std::str::from_utf8(raw).is_ok() {
+                } else if !check_text || std::str::from_utf8(raw).is_ok() {
                     Cell::Text
                 } else {
                     return Err(IngestError::Parse {

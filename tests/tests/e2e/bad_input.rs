@@ -198,3 +198,25 @@ async fn a_failed_ingest_leaves_the_lake_exactly_as_it_was() -> Result<()> {
     assert_eq!(t.scalar("SELECT count(*) FROM kept").await?, json!(2));
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_utf8_far_into_a_file_names_its_line() -> Result<()> {
+    let t = TestLake::new()?;
+    let mut body = b"id,name\n".to_vec();
+    for i in 0..60_000 {
+        body.extend_from_slice(format!("{i},person number {i}\n").as_bytes());
+    }
+    body.extend_from_slice(b"60000,caf\xe9\n60001,ok\n");
+    let csv = t.file("late.csv", body)?;
+    let err = t.run_err(&["ingest", &csv.to_string_lossy()]).await;
+    assert!(
+        err.contains("late.csv: line 60002, column 'name': not valid UTF-8"),
+        "{err}"
+    );
+    let out = t.ingest(&[&csv], &["--on-error", "skip"]).await?;
+    assert!(
+        out.contains("late: +60001 rows") && out.contains("skipped 1"),
+        "{out}"
+    );
+    Ok(())
+}
