@@ -103,6 +103,9 @@ pub enum Command {
         /// memory after the first run, as in the notebook); with --timing each run's time is printed.
         #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
         repeat: u32,
+        /// Rows shown in table format (0 shows all); csv and json print every row.
+        #[arg(long, default_value_t = 200)]
+        max_rows: usize,
     },
     /// Build the demo lake from the bundled sources (assets/demo).
     Demo,
@@ -188,9 +191,20 @@ pub async fn run(
             let options = ingest_options(&args)?;
             let mut lake = Lake::open_or_init(&lake_dir).await?;
             let _bar = show_progress.then(|| crate::progress::show(job));
+            let started = std::time::Instant::now();
             let report = ingest::ingest(&mut lake, &args.paths, &options, job).await?;
             drop(_bar);
             print_ingest_report(out, &report, args.format)?;
+            if args.format != Format::Json {
+                let rows: u64 = report.datasets.iter().map(|d| d.rows_added).sum();
+                writeln!(
+                    out,
+                    "{} dataset{} written, {rows} rows in {:.2} s",
+                    report.datasets.len(),
+                    if report.datasets.len() == 1 { "" } else { "s" },
+                    started.elapsed().as_secs_f64()
+                )?;
+            }
         }
         Command::Ls { format } => {
             let lake = Lake::open(&lake_dir).await?;
@@ -284,6 +298,7 @@ pub async fn run(
             format,
             timing,
             repeat,
+            max_rows,
         } => {
             let lake = Lake::open(&lake_dir).await?;
             let engine = if repeat > 1 {
@@ -302,8 +317,23 @@ pub async fn run(
                 result = Some(r);
             }
             if let Some(r) = result {
-                let text = render_batches(&r.schema, &r.batches, format.into())?;
-                writeln!(out, "{text}")?;
+                let total = r.num_rows();
+                let shown = if format == Format::Table && max_rows > 0 && total > max_rows {
+                    let batch = arrow::compute::concat_batches(&r.schema, &r.batches)?;
+                    vec![batch.slice(0, max_rows)]
+                } else {
+                    r.batches
+                };
+                let text = render_batches(&r.schema, &shown, format.into())?;
+                write_text(out, &text)?;
+                if format == Format::Table
+                    && shown.iter().map(|b| b.num_rows()).sum::<usize>() < total
+                {
+                    writeln!(
+                        out,
+                        "({total} rows; showing the first {max_rows}: use --max-rows 0, or --format csv|json, for all)"
+                    )?;
+                }
             }
         }
         Command::Demo => {
@@ -437,6 +467,15 @@ fn print_ingest_report(
     Ok(())
 }
 
+/// Writes text ending in exactly one newline.
+fn write_text(out: &mut (dyn Write + Send), text: &str) -> Result<()> {
+    out.write_all(text.as_bytes())?;
+    if !text.ends_with('\n') {
+        out.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
 fn batch(columns: Vec<(&str, ArrayRef)>) -> Result<RecordBatch> {
     let fields: Vec<Field> = columns
         .iter()
@@ -448,7 +487,7 @@ fn batch(columns: Vec<(&str, ArrayRef)>) -> Result<RecordBatch> {
 
 fn write_batch(out: &mut (dyn Write + Send), batch: &RecordBatch, format: Format) -> Result<()> {
     let text = render_batches(&batch.schema(), std::slice::from_ref(batch), format.into())?;
-    writeln!(out, "{text}")?;
+    write_text(out, &text)?;
     Ok(())
 }
 

@@ -141,3 +141,32 @@ async fn the_session_cache_returns_the_same_answers() -> Result<()> {
     assert!(out.contains("3990"), "{out}");
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn long_results_are_cut_in_table_format_only() -> Result<()> {
+    let t = TestLake::new()?;
+    lakebook_core::demo::build_demo(&t.lake(), &demo_assets(), &lakebook_core::Job::new()).await?;
+    let table = t
+        .run(&[
+            "sql",
+            "SELECT order_id FROM orders ORDER BY order_id",
+            "--max-rows",
+            "5",
+        ])
+        .await?;
+    assert!(table.contains("| 100005"), "{table}");
+    assert!(!table.contains("| 100006"), "{table}");
+    assert!(table.contains("(2000 rows; showing the first 5"), "{table}");
+    let csv = t
+        .run(&[
+            "sql",
+            "SELECT order_id FROM orders",
+            "--format",
+            "csv",
+            "--max-rows",
+            "5",
+        ])
+        .await?;
+    assert_eq!(csv.lines().count(), 2001);
+    Ok(())
+}
