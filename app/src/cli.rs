@@ -19,7 +19,7 @@ use lakebook_core::{Job, Lake};
 /// `lakebook --lake DIR demo` for a small demo lake, or `lakebook --lake DIR
 /// ingest FILES...` to load your own files.
 #[derive(Debug, Parser)]
-#[command(name = "lakebook", version, about, long_about = None, arg_required_else_help = true)]
+#[command(name = "lakebook", version, arg_required_else_help = true)]
 pub struct Cli {
     /// The lake folder.
     #[arg(long, global = true, env = "LAKEBOOK_LAKE", default_value = "lake")]
