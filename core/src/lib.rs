@@ -4,6 +4,7 @@
 //! modules and is tested headless.
 
 pub mod demo;
+pub mod embed;
 pub mod ingest;
 pub mod job;
 pub mod lake;

@@ -4,6 +4,7 @@
 
 mod bad_input;
 mod demo_sql;
+mod embed;
 mod formats;
 mod lake;
 mod support;

