@@ -11,23 +11,13 @@ use arrow::ipc::reader::{FileReader, StreamReader};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use super::IngestError;
-use super::guard::{CountingRead, FileProgress};
+use super::guard::{CountingRead, FileProgress, require_content};
 
 fn open_file(path: &Path) -> Result<File, IngestError> {
     File::open(path).map_err(|source| IngestError::Io {
         path: path.to_path_buf(),
         source,
     })
-}
-
-fn empty_check(path: &Path, progress: &FileProgress) -> Result<(), IngestError> {
-    if progress.file_bytes() == 0 {
-        Err(IngestError::Empty {
-            path: path.to_path_buf(),
-        })
-    } else {
-        Ok(())
-    }
 }
 
 /// Reports progress by rows read out of a known total, and names the file in errors.
@@ -89,7 +79,7 @@ pub(crate) fn open_parquet(
     batch_rows: usize,
     progress: FileProgress,
 ) -> Result<Box<dyn RecordBatchReader + Send>, IngestError> {
-    empty_check(path, &progress)?;
+    require_content(path, &progress)?;
     let file = open_file(path)?;
     let builder =
         ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| IngestError::Format {
@@ -124,7 +114,7 @@ pub(crate) fn open_ipc(
     path: &Path,
     progress: FileProgress,
 ) -> Result<Box<dyn RecordBatchReader + Send>, IngestError> {
-    empty_check(path, &progress)?;
+    require_content(path, &progress)?;
     let mut file = open_file(path)?;
     let mut magic = [0u8; 6];
     let is_file_format = file.read_exact(&mut magic).is_ok() && &magic == b"ARROW1";

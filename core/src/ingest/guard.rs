@@ -67,17 +67,24 @@ impl FileProgress {
     }
 }
 
+/// An empty file is an [`IngestError::Empty`].
+pub(crate) fn require_content(path: &Path, progress: &FileProgress) -> Result<(), IngestError> {
+    if progress.file_bytes() == 0 {
+        Err(IngestError::Empty {
+            path: path.to_path_buf(),
+        })
+    } else {
+        Ok(())
+    }
+}
+
 /// The first `limit` bytes of a file; an empty file is an [`IngestError::Empty`].
 pub(crate) fn read_head(
     path: &Path,
     progress: &FileProgress,
     limit: u64,
 ) -> Result<Vec<u8>, IngestError> {
-    if progress.file_bytes() == 0 {
-        return Err(IngestError::Empty {
-            path: path.to_path_buf(),
-        });
-    }
+    require_content(path, progress)?;
     let io = |source| IngestError::Io {
         path: path.to_path_buf(),
         source,

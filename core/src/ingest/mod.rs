@@ -211,6 +211,13 @@ struct PlannedTable {
     dataset: String,
 }
 
+/// The documents of an ingest and the one dataset they go into.
+#[derive(Debug, Clone)]
+struct PlannedDocs {
+    dataset: String,
+    files: Vec<(PathBuf, DocFormat)>,
+}
+
 /// Shared counters of one source, updated by its reader.
 #[derive(Debug, Default)]
 pub(crate) struct SourceStats {
@@ -247,7 +254,16 @@ pub async fn ingest(
     job.set_total(total_bytes, "bytes");
 
     let mut staged: Vec<write::Staged> = Vec::new();
-    let result = stage_all(lake, &tables, &docs, options, job, &mut staged, &mut report).await;
+    let result = stage_all(
+        lake,
+        &tables,
+        docs.as_ref(),
+        options,
+        job,
+        &mut staged,
+        &mut report,
+    )
+    .await;
     if let Err(e) = result {
         for s in staged {
             s.discard();
@@ -264,7 +280,7 @@ pub async fn ingest(
 async fn stage_all(
     lake: &Lake,
     tables: &[PlannedTable],
-    docs: &[(PathBuf, DocFormat)],
+    docs: Option<&PlannedDocs>,
     options: &IngestOptions,
     job: &Job,
     staged: &mut Vec<write::Staged>,
@@ -298,24 +314,24 @@ async fn stage_all(
             Err(e) => return Err(e),
         }
     }
-    if !docs.is_empty() {
-        let name = options
-            .name
-            .clone()
-            .filter(|_| tables.is_empty())
-            .unwrap_or_else(|| DOCUMENTS_DATASET.to_string());
+    if let Some(docs) = docs {
+        let name = &docs.dataset;
         let stats = Arc::new(SourceStats::default());
         let target =
-            write::Target::resolve(lake, &name, DatasetKind::Documents, options.mode).await?;
+            write::Target::resolve(lake, name, DatasetKind::Documents, options.mode).await?;
         let failed = Arc::new(std::sync::Mutex::new(Vec::new()));
         let reader = documents::PassageReader::new(
-            docs.to_vec(),
+            docs.files.clone(),
             options.passages.clone(),
             options.csv.encoding,
             job.clone(),
             failed.clone(),
         );
-        let sources: Vec<String> = docs.iter().map(|(p, _)| p.display().to_string()).collect();
+        let sources: Vec<String> = docs
+            .files
+            .iter()
+            .map(|(p, _)| p.display().to_string())
+            .collect();
         let label = PathBuf::from(format!("documents dataset '{name}'"));
         let reader = guard::Guarded::new(
             Box::new(reader),
@@ -383,7 +399,7 @@ fn open_table(
 }
 
 /// The tables to write (one dataset each) and the documents (one dataset together).
-type Plan = (Vec<PlannedTable>, Vec<(PathBuf, DocFormat)>);
+type Plan = (Vec<PlannedTable>, Option<PlannedDocs>);
 
 /// Decides the dataset of every table source and checks names before anything is written.
 fn plan(
@@ -440,19 +456,22 @@ fn plan(
             dataset: name,
         });
     }
-    if options.mode == WriteMode::Create {
-        let doc_name = options
+    let docs = (!docs.is_empty()).then(|| PlannedDocs {
+        dataset: options
             .name
             .clone()
             .filter(|_| planned.is_empty())
-            .unwrap_or_else(|| DOCUMENTS_DATASET.to_string());
+            .unwrap_or_else(|| DOCUMENTS_DATASET.to_string()),
+        files: docs,
+    });
+    if options.mode == WriteMode::Create {
         let names = planned
             .iter()
-            .map(|p| p.dataset.clone())
-            .chain((!docs.is_empty()).then_some(doc_name));
+            .map(|p| &p.dataset)
+            .chain(docs.as_ref().map(|d| &d.dataset));
         for name in names {
-            if lake.catalog().datasets.contains_key(&name) {
-                return Err(IngestError::Exists { name });
+            if lake.catalog().datasets.contains_key(name) {
+                return Err(IngestError::Exists { name: name.clone() });
             }
         }
     }
