@@ -109,6 +109,26 @@ pub enum Command {
     },
     /// Build the demo lake from the bundled sources (assets/demo).
     Demo,
+    /// Embed a dataset with the local model, then build its search indexes.
+    ///
+    /// Vectors go into a new column (FixedSizeList<Float32, 384>) as a new
+    /// version. Only rows without a vector are embedded, so after an append
+    /// this embeds just the new rows. Ctrl-C stops it; finished batches are
+    /// kept and the next run resumes from them.
+    Embed(crate::cli_search::EmbedArgs),
+    /// Build a dataset's missing search indexes and fold new rows into existing ones.
+    Index {
+        /// Dataset name.
+        name: String,
+        #[command(flatten)]
+        args: crate::cli_search::IndexArgs,
+    },
+    /// Search one dataset, or the whole lake, semantically, by full text, or both.
+    ///
+    /// `search NAME "query"` searches one dataset; `search "query"` searches
+    /// every embedded dataset, grouped by dataset. Scores: cosine similarity
+    /// (semantic), BM25 (fulltext), reciprocal-rank fusion (hybrid).
+    Search(crate::cli_search::SearchArgs),
     /// The local embedding model.
     #[command(subcommand)]
     Model(ModelCommand),
@@ -349,6 +369,15 @@ pub async fn run(
                     )?;
                 }
             }
+        }
+        Command::Embed(args) => {
+            crate::cli_search::run_embed(&lake_dir, args, out, job, show_progress).await?;
+        }
+        Command::Index { name, args } => {
+            crate::cli_search::run_index(&lake_dir, &name, args, out, job, show_progress).await?;
+        }
+        Command::Search(args) => {
+            crate::cli_search::run_search(&lake_dir, args, out).await?;
         }
         Command::Model(ModelCommand::Info { model }) => {
             let source = lakebook_core::embed::locate_model(model.as_deref())?;

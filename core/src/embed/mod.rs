@@ -6,11 +6,18 @@
 //! it), or a Hugging Face cache snapshot. No model found is an error that says
 //! how to get one; there is never a silent substitute.
 
+pub mod checkpoint;
+mod dataset;
 mod locate;
 mod minilm;
+pub mod text;
 
+pub use checkpoint::CheckpointError;
+pub use dataset::{EmbedReport, EmbedRequest, VECTOR_COLUMN, embed_dataset};
 pub use locate::{MODEL_NAME, ModelSource, data_dir_model, locate_model};
 pub use minilm::{EMBEDDING_DIM, MAX_TOKENS, MiniLm};
+
+pub(crate) use dataset::quote;
 
 use std::path::PathBuf;
 
@@ -39,6 +46,39 @@ pub enum EmbedError {
     /// The model failed while running.
     #[error("embedding failed: {0}")]
     Run(String),
+    /// The columns to embed do not fit the dataset.
+    #[error("cannot embed '{name}': {reason}")]
+    Columns {
+        /// The dataset.
+        name: String,
+        /// What is wrong, and what to do.
+        reason: String,
+    },
+    /// Lance failed reading or writing the dataset.
+    #[error("embedding '{name}': {reason}")]
+    Lance {
+        /// The dataset.
+        name: String,
+        /// Lance's message.
+        reason: String,
+    },
+    /// A file of the lake could not be read or written.
+    #[error("{}: {reason}", .path.display())]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The lake refused (no such dataset, damaged catalog, ...).
+    #[error(transparent)]
+    Lake(#[from] crate::lake::LakeError),
+    /// A checkpoint of an interrupted run could not be used.
+    #[error(transparent)]
+    Checkpoint(#[from] CheckpointError),
+    /// The user cancelled; finished chunks are kept and the next run resumes from them.
+    #[error("cancelled; finished batches are kept, and running embed again resumes from them")]
+    Cancelled,
 }
 
 impl From<candle_core::Error> for EmbedError {

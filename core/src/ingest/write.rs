@@ -23,6 +23,9 @@ pub(crate) struct Target {
     dir: String,
     path: PathBuf,
     existing: Option<Arc<Dataset>>,
+    /// Columns Lakebook computes (the embedding vector): appended rows leave
+    /// them out, so they read as null until `embed` fills them.
+    derived: Vec<String>,
 }
 
 impl Target {
@@ -33,6 +36,13 @@ impl Target {
         kind: DatasetKind,
         mode: WriteMode,
     ) -> Result<Self, IngestError> {
+        let derived = lake
+            .catalog()
+            .datasets
+            .get(name)
+            .and_then(|e| e.embedding.as_ref())
+            .map(|e| vec![e.column.clone()])
+            .unwrap_or_default();
         let (dir, existing) = match lake.catalog().datasets.get(name) {
             Some(entry) => {
                 if mode == WriteMode::Create {
@@ -54,6 +64,7 @@ impl Target {
             path: lake.dir().join(&dir),
             dir,
             existing,
+            derived,
         })
     }
 
@@ -61,7 +72,14 @@ impl Target {
     pub(crate) fn existing_schema(&self) -> Option<SchemaRef> {
         match (&self.existing, self.mode) {
             (Some(ds), WriteMode::Append) => {
-                Some(Arc::new(arrow::datatypes::Schema::from(ds.schema())))
+                let full = arrow::datatypes::Schema::from(ds.schema());
+                let kept: Vec<_> = full
+                    .fields()
+                    .iter()
+                    .filter(|f| !self.derived.contains(f.name()))
+                    .cloned()
+                    .collect();
+                Some(Arc::new(arrow::datatypes::Schema::new(kept)))
             }
             _ => None,
         }
@@ -177,6 +195,7 @@ impl Staged {
             sources: &self.sources,
             failed: &self.failed,
             replace_sources: self.target.mode == WriteMode::Overwrite,
+            embedding: None,
         })
         .await?;
         let entry = lake.entry(&self.target.name)?;

@@ -82,6 +82,31 @@ pub struct DatasetEntry {
     pub created: DateTime<Utc>,
     /// When the dataset last changed.
     pub updated: DateTime<Utc>,
+    /// The embedding column, once the dataset has been embedded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub embedding: Option<EmbeddingEntry>,
+    /// Fields written by a newer Lakebook, kept as they were.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+/// How a dataset was embedded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EmbeddingEntry {
+    /// The model that made the vectors.
+    pub model: String,
+    /// The vector column (`FixedSizeList<Float32, dim>`).
+    pub column: String,
+    /// Length of each vector.
+    pub dim: usize,
+    /// The columns whose text was embedded.
+    pub source_columns: Vec<String>,
+    /// Rows that have a vector (rows with no text have none).
+    pub rows_with_vector: u64,
+    /// Rows that have no vector yet (appended since the last `embed`).
+    pub rows_pending: u64,
+    /// When the vectors were last written.
+    pub updated: DateTime<Utc>,
     /// Fields written by a newer Lakebook, kept as they were.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,

@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use lance::dataset::Dataset;
 use lance::dataset::builder::DatasetBuilder;
 
-pub use catalog::{Catalog, ColumnEntry, DatasetEntry, DatasetKind, FailedSource};
+pub use catalog::{EmbeddingEntry, Catalog, ColumnEntry, DatasetEntry, DatasetKind, FailedSource};
 
 /// Errors from opening or reading a lake.
 #[derive(Debug, thiserror::Error)]
@@ -283,11 +283,22 @@ impl Lake {
                 version: 0,
                 created: committed.min(now),
                 updated: now,
+                embedding: None,
                 extra: serde_json::Map::new(),
             });
         if update.replace_sources {
             entry.sources.clear();
             entry.failed.clear();
+            // The new rows have a new schema, without the old vectors.
+            entry.embedding = None;
+        }
+        match update.embedding {
+            Some(embedding) => entry.embedding = Some(embedding),
+            None => {
+                if let Some(e) = entry.embedding.as_mut() {
+                    e.rows_pending += rows.saturating_sub(entry.rows);
+                }
+            }
         }
         for s in update.sources {
             if !entry.sources.contains(s) {
@@ -349,6 +360,7 @@ impl Lake {
                     version,
                     created: committed,
                     updated: committed,
+                    embedding: None,
                     extra: serde_json::Map::new(),
                 },
             );
@@ -378,6 +390,8 @@ pub struct DatasetUpdate<'a> {
     pub failed: &'a [FailedSource],
     /// Whether the previous sources are replaced (overwrite) or kept (append).
     pub replace_sources: bool,
+    /// The dataset's embedding as it now stands, when the commit wrote vectors.
+    pub embedding: Option<EmbeddingEntry>,
 }
 
 /// Schema, row count, version and commit time of a dataset as Lance sees it.

@@ -1,0 +1,338 @@
+//! The `embed`, `index` and `search` commands.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Result, bail};
+use arrow::array::{ArrayRef, AsArray, RecordBatch, StringArray};
+use arrow::datatypes::{DataType, Field, Schema};
+use clap::{Args, ValueEnum};
+use lakebook_core::embed::{self, EmbedRequest, MiniLm};
+use lakebook_core::render::render_batches;
+use lakebook_core::search::{
+    self, IndexOptions, IndexReport, SearchHits, SearchMode, SearchRequest, VECTOR_INDEX_MIN_ROWS,
+};
+use lakebook_core::{Job, Lake};
+
+use crate::cli::Format;
+
+/// Arguments of `embed`.
+#[derive(Debug, Args)]
+pub struct EmbedArgs {
+    /// Dataset name.
+    pub name: String,
+    /// Columns whose text is embedded, comma-separated (default: the passage
+    /// text of documents; the text columns of a table, as `col: value; ...`).
+    #[arg(long, value_delimiter = ',')]
+    pub columns: Option<Vec<String>>,
+    /// Drop the existing vectors and embed every row again (e.g. to change --columns).
+    #[arg(long)]
+    pub rebuild: bool,
+    /// Model folder (default: LAKEBOOK_MODEL, Lakebook's data dir, the Hugging Face cache).
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    #[command(flatten)]
+    pub index: IndexArgs,
+}
+
+/// Index settings shared by `embed` and `index`.
+#[derive(Debug, Args)]
+pub struct IndexArgs {
+    /// Build a vector index only from this many vectors on (below it, search is exact and fast).
+    #[arg(long, default_value_t = VECTOR_INDEX_MIN_ROWS)]
+    pub index_min_rows: u64,
+}
+
+/// `--mode` of `search`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum ModeArg {
+    /// Nearest neighbours of the query's embedding.
+    Semantic,
+    /// BM25 over the full-text index.
+    Fulltext,
+    /// Both, fused by reciprocal rank.
+    #[default]
+    Hybrid,
+}
+
+/// Arguments of `search`.
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// `NAME QUERY` searches one dataset; `QUERY` alone searches every dataset of the lake.
+    #[arg(required = true, num_args = 1..=2, value_names = ["NAME", "QUERY"])]
+    pub words: Vec<String>,
+    /// How hits are found.
+    #[arg(long, value_enum, default_value_t)]
+    pub mode: ModeArg,
+    /// Hits to return (per dataset when searching the lake).
+    #[arg(short = 'k', long = "k", default_value_t = 10)]
+    pub k: usize,
+    /// Only rows matching this SQL predicate, e.g. --where "format = 'pdf'".
+    #[arg(long = "where")]
+    pub filter: Option<String>,
+    /// Output format (table cuts long text; csv and json give it whole).
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+    /// Model folder (default: LAKEBOOK_MODEL, Lakebook's data dir, the Hugging Face cache).
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+}
+
+fn load_model(dir: Option<&Path>) -> Result<MiniLm> {
+    let source = embed::locate_model(dir)?;
+    Ok(MiniLm::load(&source.dir)?)
+}
+
+/// `embed NAME`: vectors for the rows that have none, then the indexes.
+pub async fn run_embed(
+    lake_dir: &Path,
+    args: EmbedArgs,
+    out: &mut (dyn Write + Send),
+    job: &Job,
+    show_progress: bool,
+) -> Result<()> {
+    let mut lake = Lake::open(lake_dir).await?;
+    lake.entry(&args.name)?;
+    let model = Arc::new(load_model(args.model.as_deref())?);
+    let request = EmbedRequest {
+        name: args.name.clone(),
+        columns: args.columns.clone(),
+        rebuild: args.rebuild,
+    };
+    let bar = show_progress.then(|| crate::progress::show(job));
+    let report = embed::embed_dataset(&mut lake, model, &request, job).await?;
+    let index_job = Job::new();
+    let indexes = search::refresh_indexes(
+        &mut lake,
+        &args.name,
+        IndexOptions {
+            min_vector_rows: args.index.index_min_rows,
+        },
+        &index_job,
+    )
+    .await?;
+    drop(bar);
+    let fresh = report.embedded - report.resumed;
+    if report.embedded == 0 {
+        writeln!(
+            out,
+            "{}: all {} rows already have vectors ({})",
+            report.name,
+            report.already,
+            report.source_columns.join(", ")
+        )?;
+    } else {
+        let rate = fresh as f64 / report.seconds.max(1e-9);
+        writeln!(
+            out,
+            "{}: embedded {} rows from {} into '{}' in {:.1} s ({rate:.0} rows/s); version {}",
+            report.name,
+            report.embedded,
+            report.source_columns.join(", "),
+            report.column,
+            report.seconds,
+            report.version
+        )?;
+    }
+    if report.resumed > 0 {
+        writeln!(
+            out,
+            "  {} rows came from the checkpoint of an interrupted run",
+            report.resumed
+        )?;
+    }
+    if report.without_text > 0 {
+        writeln!(
+            out,
+            "  {} rows have no text (null or blank) and got no vector",
+            report.without_text
+        )?;
+    }
+    if report.already > 0 && report.embedded > 0 {
+        writeln!(
+            out,
+            "  {} rows already had vectors and were left alone",
+            report.already
+        )?;
+    }
+    print_indexes(out, &indexes)?;
+    Ok(())
+}
+
+/// `index NAME`: build missing indexes, fold new rows into existing ones.
+pub async fn run_index(
+    lake_dir: &Path,
+    name: &str,
+    args: IndexArgs,
+    out: &mut (dyn Write + Send),
+    job: &Job,
+    show_progress: bool,
+) -> Result<()> {
+    let mut lake = Lake::open(lake_dir).await?;
+    let bar = show_progress.then(|| crate::progress::show(job));
+    let report = search::refresh_indexes(
+        &mut lake,
+        name,
+        IndexOptions {
+            min_vector_rows: args.index_min_rows,
+        },
+        job,
+    )
+    .await?;
+    drop(bar);
+    writeln!(out, "{name}: version {}", report.version)?;
+    if report.vector.is_none() && report.fulltext.is_empty() {
+        writeln!(
+            out,
+            "  nothing to index: no embeddings and no text columns"
+        )?;
+    }
+    print_indexes(out, &report)?;
+    Ok(())
+}
+
+fn print_indexes(out: &mut (dyn Write + Send), report: &IndexReport) -> Result<()> {
+    if let Some((name, action)) = &report.vector {
+        writeln!(out, "  vector index {name}: {action}")?;
+    }
+    for (column, action) in &report.fulltext {
+        writeln!(out, "  full-text index on {column}: {action}")?;
+    }
+    Ok(())
+}
+
+/// `search [NAME] QUERY`.
+pub async fn run_search(
+    lake_dir: &Path,
+    args: SearchArgs,
+    out: &mut (dyn Write + Send),
+) -> Result<()> {
+    let lake = Lake::open(lake_dir).await?;
+    let (name, query) = match args.words.as_slice() {
+        [query] => (None, query.clone()),
+        [name, query] => (Some(name.clone()), query.clone()),
+        _ => bail!("search takes NAME QUERY, or QUERY alone to search the whole lake"),
+    };
+    if let Some(name) = &name {
+        lake.entry(name)?;
+    }
+    let mode = match args.mode {
+        ModeArg::Semantic => SearchMode::Semantic,
+        ModeArg::Fulltext => SearchMode::Fulltext,
+        ModeArg::Hybrid => SearchMode::Hybrid,
+    };
+    let model = if mode == SearchMode::Fulltext {
+        None
+    } else {
+        Some(load_model(args.model.as_deref())?)
+    };
+    let request = SearchRequest {
+        query,
+        mode,
+        k: args.k.max(1),
+        filter: args.filter.clone(),
+    };
+    let groups = match &name {
+        Some(name) => vec![search::search_dataset(&lake, model.as_ref(), name, &request).await?],
+        None => search::search_lake(&lake, model.as_ref(), &request).await?,
+    };
+    print_hits(out, &groups, args.format, name.is_none())
+}
+
+fn print_hits(
+    out: &mut (dyn Write + Send),
+    groups: &[SearchHits],
+    format: Format,
+    lake_wide: bool,
+) -> Result<()> {
+    if format == Format::Json {
+        let mut all = Vec::new();
+        for g in groups {
+            let text = render_batches(
+                &g.rows.schema(),
+                std::slice::from_ref(&g.rows),
+                format.into(),
+            )?;
+            let hits: serde_json::Value = serde_json::from_str(&text)?;
+            all.push(serde_json::json!({
+                "dataset": g.dataset,
+                "kind": g.kind.to_string(),
+                "mode": g.mode.to_string(),
+                "hits": hits,
+                "notes": g.notes,
+            }));
+        }
+        let value = if lake_wide {
+            serde_json::Value::Array(all)
+        } else {
+            all.pop().map_or(serde_json::Value::Null, |g| g)
+        };
+        writeln!(out, "{}", serde_json::to_string_pretty(&value)?)?;
+        return Ok(());
+    }
+    if groups.is_empty() {
+        writeln!(out, "no hits")?;
+        return Ok(());
+    }
+    for g in groups {
+        if lake_wide || format == Format::Table {
+            writeln!(
+                out,
+                "{} ({}, {} search): {} hit{}",
+                g.dataset,
+                g.kind,
+                g.mode,
+                g.rows.num_rows(),
+                if g.rows.num_rows() == 1 { "" } else { "s" }
+            )?;
+        }
+        let rows = if format == Format::Table {
+            shorten_text(&g.rows, 80)?
+        } else {
+            g.rows.clone()
+        };
+        let text = render_batches(&rows.schema(), &[rows], format.into())?;
+        out.write_all(text.as_bytes())?;
+        if !text.ends_with('\n') {
+            writeln!(out)?;
+        }
+        for note in &g.notes {
+            writeln!(out, "note: {note}")?;
+        }
+    }
+    Ok(())
+}
+
+/// Text cells cut to `max` characters (with an ellipsis), one line each, for a readable table.
+fn shorten_text(batch: &RecordBatch, max: usize) -> Result<RecordBatch> {
+    let mut fields = Vec::new();
+    let mut columns: Vec<ArrayRef> = Vec::new();
+    for (field, column) in batch.schema().fields().iter().zip(batch.columns()) {
+        if field.data_type() == &DataType::Utf8 {
+            let strings = column.as_string::<i32>();
+            let short: StringArray = strings
+                .iter()
+                .map(|v| {
+                    v.map(|s| {
+                        let flat: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+                        if flat.chars().count() > max {
+                            let cut: String = flat.chars().take(max - 1).collect();
+                            format!("{cut}…")
+                        } else {
+                            flat
+                        }
+                    })
+                })
+                .collect();
+            fields.push(Field::new(field.name(), DataType::Utf8, true));
+            columns.push(Arc::new(short));
+        } else if column.data_type().is_nested() {
+            continue;
+        } else {
+            fields.push(field.as_ref().clone());
+            columns.push(column.clone());
+        }
+    }
+    Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?)
+}
