@@ -143,6 +143,23 @@ pub enum ModelCommand {
         #[arg(long)]
         model: Option<PathBuf>,
     },
+    /// Time the model on a file of texts and print texts/s and tokens/s as JSON.
+    ///
+    /// FILE holds one text per line: a JSON string, or plain text. Used by
+    /// bench/embed_speed.py.
+    Bench {
+        /// The texts.
+        file: PathBuf,
+        /// Model folder.
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// Embed at most this many texts.
+        #[arg(long)]
+        limit: Option<usize>,
+        /// Write the vectors here as raw little-endian f32, one text after another.
+        #[arg(long)]
+        vectors: Option<PathBuf>,
+    },
 }
 
 /// Arguments of `ingest`.
@@ -371,13 +388,28 @@ pub async fn run(
             }
         }
         Command::Embed(args) => {
-            crate::cli_search::run_embed(&lake_dir, args, out, job, show_progress).await?;
+            Box::pin(crate::cli_search::run_embed(
+                &lake_dir,
+                args,
+                out,
+                job,
+                show_progress,
+            ))
+            .await?;
         }
         Command::Index { name, args } => {
-            crate::cli_search::run_index(&lake_dir, &name, args, out, job, show_progress).await?;
+            Box::pin(crate::cli_search::run_index(
+                &lake_dir,
+                &name,
+                args,
+                out,
+                job,
+                show_progress,
+            ))
+            .await?;
         }
         Command::Search(args) => {
-            crate::cli_search::run_search(&lake_dir, args, out).await?;
+            Box::pin(crate::cli_search::run_search(&lake_dir, args, out)).await?;
         }
         Command::Model(ModelCommand::Info { model }) => {
             let source = lakebook_core::embed::locate_model(model.as_deref())?;
@@ -390,6 +422,20 @@ pub async fn run(
                 "dimensions: {} (mean pooling, L2-normalised), at most {} tokens per text",
                 lakebook_core::embed::EMBEDDING_DIM,
                 lakebook_core::embed::MAX_TOKENS
+            )?;
+        }
+        Command::Model(ModelCommand::Bench {
+            file,
+            model,
+            limit,
+            vectors,
+        }) => {
+            crate::cli_search::run_model_bench(
+                &file,
+                model.as_deref(),
+                limit,
+                vectors.as_deref(),
+                out,
             )?;
         }
         Command::Demo => {

@@ -183,10 +183,7 @@ pub async fn run_index(
     drop(bar);
     writeln!(out, "{name}: version {}", report.version)?;
     if report.vector.is_none() && report.fulltext.is_empty() {
-        writeln!(
-            out,
-            "  nothing to index: no embeddings and no text columns"
-        )?;
+        writeln!(out, "  nothing to index: no embeddings and no text columns")?;
     }
     print_indexes(out, &report)?;
     Ok(())
@@ -334,5 +331,65 @@ fn shorten_text(batch: &RecordBatch, max: usize) -> Result<RecordBatch> {
             columns.push(column.clone());
         }
     }
-    Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?)
+    Ok(RecordBatch::try_new(
+        Arc::new(Schema::new(fields)),
+        columns,
+    )?)
+}
+
+/// `model bench FILE`: embeds the texts of FILE and reports the speed.
+pub fn run_model_bench(
+    file: &Path,
+    model_dir: Option<&Path>,
+    limit: Option<usize>,
+    vectors_out: Option<&Path>,
+    out: &mut (dyn Write + Send),
+) -> Result<()> {
+    let text =
+        std::fs::read_to_string(file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let mut texts: Vec<String> = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let t = if line.starts_with('"') {
+            serde_json::from_str::<String>(line)
+                .map_err(|e| anyhow::anyhow!("{} line {}: {e}", file.display(), n + 1))?
+        } else {
+            line.to_string()
+        };
+        texts.push(t);
+    }
+    if let Some(limit) = limit {
+        texts.truncate(limit);
+    }
+    let model = load_model(model_dir)?;
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let mut tokens = 0usize;
+    for t in &refs {
+        tokens += model.token_count(t)?;
+    }
+    // One small warm-up so first-touch costs are not timed.
+    model.embed(&refs[..refs.len().min(8)])?;
+    let started = std::time::Instant::now();
+    let vectors = model.embed(&refs)?;
+    let seconds = started.elapsed().as_secs_f64();
+    if let Some(path) = vectors_out {
+        let mut bytes = Vec::with_capacity(vectors.len() * embed::EMBEDDING_DIM * 4);
+        for v in &vectors {
+            for x in v {
+                bytes.extend_from_slice(&x.to_le_bytes());
+            }
+        }
+        std::fs::write(path, bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    }
+    let report = serde_json::json!({
+        "texts": texts.len(),
+        "tokens": tokens,
+        "seconds": seconds,
+        "texts_per_s": texts.len() as f64 / seconds.max(1e-9),
+        "tokens_per_s": tokens as f64 / seconds.max(1e-9),
+    });
+    writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
+    Ok(())
 }

@@ -7,4 +7,5 @@ mod demo_sql;
 mod embed;
 mod formats;
 mod lake;
+mod search;
 mod support;
