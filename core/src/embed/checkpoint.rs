@@ -12,8 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arrow::array::{
-    Array, ArrayRef, AsArray, FixedSizeListArray, FixedSizeListBuilder, Float32Builder,
-    UInt32Array,
+    Array, ArrayRef, AsArray, FixedSizeListArray, FixedSizeListBuilder, Float32Builder, UInt32Array,
 };
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use arrow::ipc::reader::FileReader;
@@ -110,7 +109,9 @@ impl FragmentCheckpoint {
         let mut done = HashSet::new();
         for path in self.chunk_files()? {
             for batch in read_chunk(&path)? {
-                let offsets = batch.column(0).as_primitive::<arrow::datatypes::UInt32Type>();
+                let offsets = batch
+                    .column(0)
+                    .as_primitive::<arrow::datatypes::UInt32Type>();
                 done.extend(offsets.values().iter().copied());
             }
         }
@@ -118,7 +119,11 @@ impl FragmentCheckpoint {
     }
 
     /// Saves a finished chunk: row offsets (ascending) and their vectors.
-    pub fn save(&self, offsets: Vec<u32>, vectors: &[Option<Vec<f32>>]) -> Result<(), CheckpointError> {
+    pub fn save(
+        &self,
+        offsets: Vec<u32>,
+        vectors: &[Option<Vec<f32>>],
+    ) -> Result<(), CheckpointError> {
         let Some(first) = offsets.first().copied() else {
             return Ok(());
         };
@@ -136,8 +141,8 @@ impl FragmentCheckpoint {
             .tempfile_in(&self.dir)
             .map_err(|e| err(&self.dir, e))?;
         {
-            let mut writer =
-                FileWriter::try_new(tmp.as_file_mut(), &chunk_schema()).map_err(|e| err(&path, e))?;
+            let mut writer = FileWriter::try_new(tmp.as_file_mut(), &chunk_schema())
+                .map_err(|e| err(&path, e))?;
             writer.write(&batch).map_err(|e| err(&path, e))?;
             writer.finish().map_err(|e| err(&path, e))?;
         }
@@ -204,7 +209,9 @@ impl ColumnBatches {
                 break;
             };
             for batch in read_chunk(&path)? {
-                let offsets = batch.column(0).as_primitive::<arrow::datatypes::UInt32Type>();
+                let offsets = batch
+                    .column(0)
+                    .as_primitive::<arrow::datatypes::UInt32Type>();
                 let vectors = batch.column(1).as_fixed_size_list().clone();
                 for (row, offset) in offsets.values().iter().enumerate() {
                     if self
@@ -239,9 +246,11 @@ impl ColumnBatches {
             match self.pending.get(taken) {
                 Some((o, vectors, row)) if *o as usize == offset && vectors.is_valid(*row) => {
                     let values = vectors.value(*row);
-                    builder
-                        .values()
-                        .append_slice(values.as_primitive::<arrow::datatypes::Float32Type>().values());
+                    builder.values().append_slice(
+                        values
+                            .as_primitive::<arrow::datatypes::Float32Type>()
+                            .values(),
+                    );
                     builder.append(true);
                     taken += 1;
                 }
@@ -271,7 +280,8 @@ mod tests {
     }
 
     #[test]
-    fn chunks_come_back_in_row_order_with_gaps_as_nulls() -> Result<(), Box<dyn std::error::Error>> {
+    fn chunks_come_back_in_row_order_with_gaps_as_nulls() -> Result<(), Box<dyn std::error::Error>>
+    {
         let dir = tempfile::tempdir()?;
         let cp = FragmentCheckpoint::open(dir.path().join("f"))?;
         cp.save(vec![0, 1, 3], &[vector(0.0), None, vector(3.0)])?;
@@ -285,13 +295,24 @@ mod tests {
             let list = batch.as_fixed_size_list();
             for i in 0..list.len() {
                 values.push(list.is_valid(i).then(|| {
-                    list.value(i).as_primitive::<arrow::datatypes::Float32Type>().value(0)
+                    list.value(i)
+                        .as_primitive::<arrow::datatypes::Float32Type>()
+                        .value(0)
                 }));
             }
         }
         assert_eq!(
             values,
-            vec![Some(0.0), None, None, Some(3.0), Some(4.0), None, Some(6.0), None]
+            vec![
+                Some(0.0),
+                None,
+                None,
+                Some(3.0),
+                Some(4.0),
+                None,
+                Some(6.0),
+                None
+            ]
         );
         cp.remove()?;
         assert!(!dir.path().join("f").exists());

@@ -80,11 +80,7 @@ pub async fn embed_dataset(
     };
     let entry = lake.entry(name)?.clone();
     let mut ds = (*lake.open_dataset(name, None).await?).clone();
-    let checkpoint_root = lake
-        .dir()
-        .join(".lakebook")
-        .join("embed")
-        .join(&entry.dir);
+    let checkpoint_root = lake.dir().join(".lakebook").join("embed").join(&entry.dir);
 
     let mut existing = entry.embedding.clone();
     if let Some(e) = &existing
@@ -225,9 +221,9 @@ pub async fn embed_dataset(
         let mut column_batches = checkpoint.column_batches(physical, 4096)?;
         let schema = column_schema.clone();
         let batches = std::iter::from_fn(move || match column_batches.next_batch() {
-            Ok(Some(array)) => Some(
-                RecordBatch::try_new(schema.clone(), vec![array]).map_err(lance::Error::from),
-            ),
+            Ok(Some(array)) => {
+                Some(RecordBatch::try_new(schema.clone(), vec![array]).map_err(lance::Error::from))
+            }
             Ok(None) => None,
             Err(e) => Some(Err(lance::Error::invalid_input(e.to_string()))),
         });
@@ -257,14 +253,14 @@ pub async fn embed_dataset(
         .count_rows(Some(format!("{} IS NOT NULL", quote(&column))))
         .await
         .map_err(lance_err)? as u64;
-    let mut done_entry = lake
-        .entry(name)?
-        .embedding
-        .clone()
-        .ok_or_else(|| EmbedError::Columns {
-            name: name.to_string(),
-            reason: "the catalog lost its embedding entry".to_string(),
-        })?;
+    let mut done_entry =
+        lake.entry(name)?
+            .embedding
+            .clone()
+            .ok_or_else(|| EmbedError::Columns {
+                name: name.to_string(),
+                reason: "the catalog lost its embedding entry".to_string(),
+            })?;
     done_entry.rows_with_vector = with_vector;
     done_entry.rows_pending = 0;
     done_entry.updated = Utc::now();
@@ -309,12 +305,11 @@ async fn embed_fragment(
         }
         let batch = stream.next().await.transpose().map_err(lance_err)?;
         if let Some(batch) = &batch {
-            let rendered = render_rows(batch, source_columns).map_err(|reason| {
-                EmbedError::Columns {
+            let rendered =
+                render_rows(batch, source_columns).map_err(|reason| EmbedError::Columns {
                     name: name.to_string(),
                     reason,
-                }
-            })?;
+                })?;
             let addresses = batch
                 .column_by_name("_rowaddr")
                 .ok_or_else(|| EmbedError::Columns {

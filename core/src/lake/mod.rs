@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use lance::dataset::Dataset;
 use lance::dataset::builder::DatasetBuilder;
 
-pub use catalog::{EmbeddingEntry, Catalog, ColumnEntry, DatasetEntry, DatasetKind, FailedSource};
+pub use catalog::{Catalog, ColumnEntry, DatasetEntry, DatasetKind, EmbeddingEntry, FailedSource};
 
 /// Errors from opening or reading a lake.
 #[derive(Debug, thiserror::Error)]

@@ -126,7 +126,10 @@ pub async fn refresh_indexes(
     {
         job.set_message(format!("vector index of {name}"));
         let vectors = ds
-            .count_rows(Some(format!("{} IS NOT NULL", crate::embed::quote(&e.column))))
+            .count_rows(Some(format!(
+                "{} IS NOT NULL",
+                crate::embed::quote(&e.column)
+            )))
             .await
             .map_err(lance_err)? as u64;
         let index_name = format!("{}_idx", e.column);

@@ -84,7 +84,9 @@ pub async fn search_lake(
     }
     if searchable == 0 {
         let hint = match request.mode {
-            SearchMode::Fulltext => "run `lakebook index NAME` or `lakebook embed NAME` on a dataset",
+            SearchMode::Fulltext => {
+                "run `lakebook index NAME` or `lakebook embed NAME` on a dataset"
+            }
             _ => "run `lakebook embed NAME` on a dataset",
         };
         return Err(SearchError::NothingSearchable {
@@ -92,7 +94,11 @@ pub async fn search_lake(
             hint: hint.to_string(),
         });
     }
-    results.sort_by(|a, b| b.best_score().unwrap_or(0.0).total_cmp(&a.best_score().unwrap_or(0.0)));
+    results.sort_by(|a, b| {
+        b.best_score()
+            .unwrap_or(0.0)
+            .total_cmp(&a.best_score().unwrap_or(0.0))
+    });
     Ok(results)
 }
 
@@ -185,8 +191,16 @@ async fn search_one(
     };
     let fulltext = match mode {
         SearchMode::Fulltext | SearchMode::Hybrid => Some(
-            bm25(&ds, name, &request.query, &fulltext_columns, depth, request, &projection)
-                .await?,
+            bm25(
+                &ds,
+                name,
+                &request.query,
+                &fulltext_columns,
+                depth,
+                request,
+                &projection,
+            )
+            .await?,
         ),
         SearchMode::Semantic => None,
     };
@@ -204,7 +218,12 @@ async fn search_one(
         (None, Some(f)) => {
             let scores: Vec<f32> = f
                 .column_by_name("_score")
-                .map(|c| c.as_primitive::<Float32Type>().iter().map(|s| s.unwrap_or(0.0)).collect())
+                .map(|c| {
+                    c.as_primitive::<Float32Type>()
+                        .iter()
+                        .map(|s| s.unwrap_or(0.0))
+                        .collect()
+                })
                 .unwrap_or_default();
             let picks: Vec<(usize, usize)> = (0..f.num_rows()).map(|r| (0, r)).collect();
             assemble(&[&f], &picks, scores, &projection)?
@@ -262,7 +281,8 @@ async fn nearest(
     scan.with_row_id();
     scan.prefilter(true);
     if let Some(filter) = &request.filter {
-        scan.filter(filter).map_err(|e| bad_filter(name, request, e))?;
+        scan.filter(filter)
+            .map_err(|e| bad_filter(name, request, e))?;
     }
     scan.nearest(column, &query, k).map_err(lance_err)?;
     scan.distance_metric(DistanceType::Cosine);
@@ -297,7 +317,8 @@ async fn bm25(
     scan.with_row_id();
     scan.prefilter(true);
     if let Some(filter) = &request.filter {
-        scan.filter(filter).map_err(|e| bad_filter(name, request, e))?;
+        scan.filter(filter)
+            .map_err(|e| bad_filter(name, request, e))?;
     }
     scan.full_text_search(query).map_err(lance_err)?;
     scan.limit(Some(k as i64), None).map_err(lance_err)?;
@@ -308,7 +329,11 @@ async fn bm25(
 
 /// Reciprocal rank fusion of two ranked lists, matched on `_rowid`: the best
 /// `k` as (list, row) picks with their fused scores.
-fn fuse(semantic: &RecordBatch, fulltext: &RecordBatch, k: usize) -> (Vec<(usize, usize)>, Vec<f32>) {
+fn fuse(
+    semantic: &RecordBatch,
+    fulltext: &RecordBatch,
+    k: usize,
+) -> (Vec<(usize, usize)>, Vec<f32>) {
     let ids = |b: &RecordBatch| -> Vec<u64> {
         b.column_by_name("_rowid")
             .map(|c| c.as_primitive::<UInt64Type>().values().to_vec())
@@ -366,7 +391,11 @@ mod tests {
     use arrow::array::UInt64Array;
 
     fn ranked(ids: &[u64]) -> RecordBatch {
-        let schema = Arc::new(Schema::new(vec![Field::new("_rowid", DataType::UInt64, false)]));
+        let schema = Arc::new(Schema::new(vec![Field::new(
+            "_rowid",
+            DataType::UInt64,
+            false,
+        )]));
         RecordBatch::try_new(schema, vec![Arc::new(UInt64Array::from(ids.to_vec()))])
             .unwrap_or_else(|_| RecordBatch::new_empty(Arc::new(Schema::empty())))
     }
