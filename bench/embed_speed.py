@@ -100,7 +100,7 @@ print(json.dumps({{"texts": len(texts), "seconds": s, "torch": torch.__version__
 def run_lakebook(binary: Path, texts_file: Path, vectors_file: Path, threads: int) -> dict:
     env = dict(os.environ, RAYON_NUM_THREADS=str(threads), LAKEBOOK_THREADS=str(threads))
     out = subprocess.run(
-        [str(binary), "model", "bench", str(texts_file), "--vectors", str(vectors_file)],
+        [str(binary), "bench", "embed", str(texts_file), "--vectors", str(vectors_file)],
         env=env,
         capture_output=True,
         text=True,

@@ -132,6 +132,9 @@ pub enum Command {
     /// The local embedding model.
     #[command(subcommand)]
     Model(ModelCommand),
+    /// Benchmarks (see bench/ and the README): numbers as JSON.
+    #[command(subcommand)]
+    Bench(crate::cli_search::BenchCommand),
 }
 
 /// `model` subcommands.
@@ -142,23 +145,6 @@ pub enum ModelCommand {
         /// Model folder (config.json, tokenizer.json, model.safetensors); default: LAKEBOOK_MODEL, Lakebook's data dir, the Hugging Face cache.
         #[arg(long)]
         model: Option<PathBuf>,
-    },
-    /// Time the model on a file of texts and print texts/s and tokens/s as JSON.
-    ///
-    /// FILE holds one text per line: a JSON string, or plain text. Used by
-    /// bench/embed_speed.py.
-    Bench {
-        /// The texts.
-        file: PathBuf,
-        /// Model folder.
-        #[arg(long)]
-        model: Option<PathBuf>,
-        /// Embed at most this many texts.
-        #[arg(long)]
-        limit: Option<usize>,
-        /// Write the vectors here as raw little-endian f32, one text after another.
-        #[arg(long)]
-        vectors: Option<PathBuf>,
     },
 }
 
@@ -274,6 +260,16 @@ pub async fn run(
                 ("rows", numbers(&|e| e.rows)),
                 ("version", numbers(&|e| e.version)),
                 ("columns", numbers(&|e| e.schema.len() as u64)),
+                (
+                    "vectors",
+                    strings(&|_, e| match &e.embedding {
+                        None => "-".to_string(),
+                        Some(v) if v.rows_pending > 0 => {
+                            format!("{} (+{} to embed)", v.rows_with_vector, v.rows_pending)
+                        }
+                        Some(v) => v.rows_with_vector.to_string(),
+                    }),
+                ),
                 (
                     "updated",
                     strings(&|_, e| e.updated.format("%Y-%m-%d %H:%M:%S").to_string()),
@@ -424,19 +420,8 @@ pub async fn run(
                 lakebook_core::embed::MAX_TOKENS
             )?;
         }
-        Command::Model(ModelCommand::Bench {
-            file,
-            model,
-            limit,
-            vectors,
-        }) => {
-            crate::cli_search::run_model_bench(
-                &file,
-                model.as_deref(),
-                limit,
-                vectors.as_deref(),
-                out,
-            )?;
+        Command::Bench(command) => {
+            Box::pin(crate::cli_search::run_bench(&lake_dir, command, out)).await?;
         }
         Command::Demo => {
             let assets = demo_assets();

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use lance::dataset::Dataset;
 use lance::dataset::builder::DatasetBuilder;
+use lance::session::Session;
 
 pub use catalog::{Catalog, ColumnEntry, DatasetEntry, DatasetKind, EmbeddingEntry, FailedSource};
 
@@ -89,6 +90,9 @@ pub struct VersionInfo {
 pub struct Lake {
     dir: PathBuf,
     catalog: Catalog,
+    /// Lance caches (opened indexes, manifests) shared by every dataset this
+    /// lake opens, so repeated searches and queries do not reload them.
+    session: Arc<Session>,
 }
 
 impl Lake {
@@ -104,6 +108,7 @@ impl Lake {
         let lake = Self {
             dir: dir.to_path_buf(),
             catalog: Catalog::default(),
+            session: Arc::new(Session::default()),
         };
         lake.catalog.save(dir)?;
         let mut lake = lake;
@@ -125,6 +130,7 @@ impl Lake {
         let mut lake = Self {
             dir: dir.to_path_buf(),
             catalog,
+            session: Arc::new(Session::default()),
         };
         lake.adopt_unknown_datasets().await?;
         Ok(lake)
@@ -194,7 +200,11 @@ impl Lake {
             name: name.to_string(),
             source: Box::new(e),
         };
-        let latest = Dataset::open(&uri).await.map_err(lance_err)?;
+        let latest = DatasetBuilder::from_uri(&uri)
+            .with_session(self.session.clone())
+            .load()
+            .await
+            .map_err(lance_err)?;
         let Some(version) = version else {
             return Ok(Arc::new(latest));
         };
@@ -207,6 +217,7 @@ impl Lake {
             });
         }
         let ds = DatasetBuilder::from_uri(&uri)
+            .with_session(self.session.clone())
             .with_version(version)
             .load()
             .await

@@ -5,7 +5,7 @@ pub mod index;
 mod query;
 
 pub use index::{IndexAction, IndexOptions, IndexReport, VECTOR_INDEX_MIN_ROWS, refresh_indexes};
-pub use query::{SearchHits, search_dataset, search_lake};
+pub use query::{SearchHits, search_dataset, search_dataset_by_vector, search_lake};
 
 /// How hits are found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -40,6 +40,9 @@ pub struct SearchRequest {
     pub k: usize,
     /// Only rows matching this SQL predicate (e.g. `format = 'pdf'`).
     pub filter: Option<String>,
+    /// Compare the query with every vector instead of using the vector index
+    /// (slower on big datasets; the reference the index is measured against).
+    pub exact: bool,
 }
 
 /// Errors of searching and indexing.

@@ -34,6 +34,8 @@ pub struct SearchHits {
     pub rows: RecordBatch,
     /// Things the user should know about these results.
     pub notes: Vec<String>,
+    /// Lance row id of each hit, in the order of `rows`.
+    pub row_ids: Vec<u64>,
 }
 
 impl SearchHits {
@@ -53,6 +55,17 @@ pub async fn search_dataset(
 ) -> Result<SearchHits, SearchError> {
     let vector = query_vector(model, request)?;
     search_one(lake, name, vector.as_deref(), request).await
+}
+
+/// Searches one dataset with a query vector computed beforehand (semantic and
+/// hybrid modes use it; full-text ignores it).
+pub async fn search_dataset_by_vector(
+    lake: &Lake,
+    name: &str,
+    vector: &[f32],
+    request: &SearchRequest,
+) -> Result<SearchHits, SearchError> {
+    search_one(lake, name, Some(vector), request).await
 }
 
 /// Searches every dataset that can answer `request.mode`, grouped by dataset,
@@ -205,7 +218,7 @@ async fn search_one(
         SearchMode::Semantic => None,
     };
 
-    let rows = match (semantic, fulltext) {
+    let (rows, row_ids) = match (semantic, fulltext) {
         (Some(s), None) => {
             let distance = s
                 .column_by_name("_distance")
@@ -213,7 +226,10 @@ async fn search_one(
                 .unwrap_or_else(|| Float32Array::from(Vec::<f32>::new()));
             let scores: Vec<f32> = distance.iter().map(|d| 1.0 - d.unwrap_or(1.0)).collect();
             let picks: Vec<(usize, usize)> = (0..s.num_rows()).map(|r| (0, r)).collect();
-            assemble(&[&s], &picks, scores, &projection)?
+            (
+                assemble(&[&s], &picks, scores, &projection)?,
+                row_ids(&[&s], &picks),
+            )
         }
         (None, Some(f)) => {
             let scores: Vec<f32> = f
@@ -226,11 +242,17 @@ async fn search_one(
                 })
                 .unwrap_or_default();
             let picks: Vec<(usize, usize)> = (0..f.num_rows()).map(|r| (0, r)).collect();
-            assemble(&[&f], &picks, scores, &projection)?
+            (
+                assemble(&[&f], &picks, scores, &projection)?,
+                row_ids(&[&f], &picks),
+            )
         }
         (Some(s), Some(f)) => {
             let (picks, scores) = fuse(&s, &f, k);
-            assemble(&[&s, &f], &picks, scores, &projection)?
+            (
+                assemble(&[&s, &f], &picks, scores, &projection)?,
+                row_ids(&[&s, &f], &picks),
+            )
         }
         (None, None) => {
             return Err(SearchError::NotEmbedded {
@@ -244,6 +266,7 @@ async fn search_one(
         mode,
         rows,
         notes,
+        row_ids,
     })
 }
 
@@ -286,7 +309,9 @@ async fn nearest(
     }
     scan.nearest(column, &query, k).map_err(lance_err)?;
     scan.distance_metric(DistanceType::Cosine);
-    if indexed {
+    if request.exact {
+        scan.use_index(false);
+    } else if indexed {
         // Re-rank a few times k candidates with exact distances: better recall, exact scores.
         scan.refine(4);
         scan.ef((k * 8).max(64));
@@ -353,6 +378,18 @@ fn fuse(
     ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.2.cmp(&b.2)));
     ranked.truncate(k);
     ranked.into_iter().map(|(s, pick, _)| (pick, s)).unzip()
+}
+
+/// The `_rowid` of each picked row.
+fn row_ids(sources: &[&RecordBatch], picks: &[(usize, usize)]) -> Vec<u64> {
+    picks
+        .iter()
+        .filter_map(|(list, row)| {
+            let ids = sources.get(*list)?.column_by_name("_rowid")?;
+            let ids = ids.as_primitive::<UInt64Type>();
+            (*row < ids.len()).then(|| ids.value(*row))
+        })
+        .collect()
 }
 
 /// The output batch: `score`, then the projected columns of the picked rows.
