@@ -132,6 +132,12 @@ pub enum Command {
     /// The local embedding model.
     #[command(subcommand)]
     Model(ModelCommand),
+    /// Run a notebook headless: every cell in order, printing each output.
+    ///
+    /// Outputs are cached beside the notebook (NAME.out/) and the dataset
+    /// versions each cell read are written back into it; --pinned re-reads
+    /// those versions. The lake is the notebook's own (its `lake` field), else --lake.
+    Run(crate::cli_notebook::RunArgs),
     /// Benchmarks (see bench/ and the README): numbers as JSON.
     #[command(subcommand)]
     Bench(crate::cli_search::BenchCommand),
@@ -420,6 +426,9 @@ pub async fn run(
                 lakebook_core::embed::MAX_TOKENS
             )?;
         }
+        Command::Run(args) => {
+            Box::pin(crate::cli_notebook::run_notebook(&lake_dir, args, out, job)).await?;
+        }
         Command::Bench(command) => {
             Box::pin(crate::cli_search::run_bench(&lake_dir, command, out)).await?;
         }
@@ -427,7 +436,6 @@ pub async fn run(
             let assets = demo_assets();
             let _bar = show_progress.then(|| crate::progress::show(job));
             let report = lakebook_core::demo::build_demo(&lake_dir, &assets, job).await?;
-            drop(_bar);
             match report {
                 Some(r) => {
                     print_ingest_report(out, &r, Format::Table)?;
@@ -439,6 +447,22 @@ pub async fn run(
                     lake_dir.display()
                 )?,
             }
+            // Embedded documents make the demo's search cells work.
+            let lake = Lake::open(&lake_dir).await?;
+            if lake.entry("documents")?.embedding.is_none() {
+                drop(lake);
+                match lakebook_core::embed::locate_model(None) {
+                    Ok(_) => {
+                        let args = crate::cli_search::EmbedArgs::for_dataset("documents");
+                        Box::pin(crate::cli_search::run_embed(
+                            &lake_dir, args, out, job, false,
+                        ))
+                        .await?;
+                    }
+                    Err(e) => writeln!(out, "documents not embedded, so search is off: {e}")?,
+                }
+            }
+            drop(_bar);
             writeln!(
                 out,
                 "try: lakebook --lake {} sql \"SELECT city, count(*) AS customers FROM customers GROUP BY city ORDER BY customers DESC LIMIT 5\"",
@@ -460,10 +484,12 @@ fn sql_cache_bytes() -> usize {
 
 /// Where the demo sources are: `LAKEBOOK_ASSETS`, else the checkout this binary was built from.
 fn demo_assets() -> PathBuf {
-    std::env::var_os("LAKEBOOK_ASSETS")
+    let dir = std::env::var_os("LAKEBOOK_ASSETS")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../assets")))
-        .join("demo")
+        .join("demo");
+    // Clean paths (no `app/..`) end up in the catalog and in search hits.
+    dir.canonicalize().unwrap_or(dir)
 }
 
 fn ingest_options(args: &IngestArgs) -> Result<IngestOptions> {

@@ -36,6 +36,21 @@ pub struct EmbedArgs {
     pub index: IndexArgs,
 }
 
+impl EmbedArgs {
+    /// Defaults for embedding `name`.
+    pub fn for_dataset(name: &str) -> Self {
+        Self {
+            name: name.to_string(),
+            columns: None,
+            rebuild: false,
+            model: None,
+            index: IndexArgs {
+                index_min_rows: VECTOR_INDEX_MIN_ROWS,
+            },
+        }
+    }
+}
+
 /// Index settings shared by `embed` and `index`.
 #[derive(Debug, Args)]
 pub struct IndexArgs {
@@ -241,7 +256,7 @@ pub async fn run_search(
     print_hits(out, &groups, args.format, name.is_none())
 }
 
-fn print_hits(
+pub(crate) fn print_hits(
     out: &mut (dyn Write + Send),
     groups: &[SearchHits],
     format: Format,
@@ -306,7 +321,7 @@ fn print_hits(
 }
 
 /// Text cells cut to `max` characters (with an ellipsis), one line each, for a readable table.
-fn shorten_text(batch: &RecordBatch, max: usize) -> Result<RecordBatch> {
+pub(crate) fn shorten_text(batch: &RecordBatch, max: usize) -> Result<RecordBatch> {
     let mut fields = Vec::new();
     let mut columns: Vec<ArrayRef> = Vec::new();
     for (field, column) in batch.schema().fields().iter().zip(batch.columns()) {

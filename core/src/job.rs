@@ -70,6 +70,13 @@ impl Job {
         self.0.cancelled.store(true, Ordering::SeqCst);
     }
 
+    /// Resolves once cancel is asked for (checks every 50 ms).
+    pub async fn cancelled(&self) {
+        while !self.is_cancelled() {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
     /// Whether [`Job::cancel`] was called.
     pub fn is_cancelled(&self) -> bool {
         self.0.cancelled.load(Ordering::SeqCst)

@@ -8,6 +8,7 @@ pub mod embed;
 pub mod ingest;
 pub mod job;
 pub mod lake;
+pub mod notebook;
 pub mod render;
 pub mod search;
 pub mod sql;

@@ -149,6 +149,15 @@ impl Lake {
         }
     }
 
+    /// Re-reads the catalog from disk (another process may have changed the
+    /// lake) and adopts datasets that appeared; Lance caches are kept.
+    pub async fn refresh(&mut self) -> Result<(), LakeError> {
+        if self.dir.join(catalog::CATALOG_FILE).exists() {
+            self.catalog = Catalog::load(&self.dir)?;
+        }
+        self.adopt_unknown_datasets().await
+    }
+
     /// The lake folder.
     pub fn dir(&self) -> &Path {
         &self.dir

@@ -4,7 +4,7 @@
 //! version 3 of dataset `name`. Tables and views created in a session live
 //! in that session only.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use arrow::array::RecordBatch;
@@ -55,6 +55,10 @@ struct LakeSchema {
     cache: Option<Arc<ColumnCache>>,
     opened: Mutex<HashMap<String, Arc<dyn TableProvider>>>,
     session_tables: Mutex<HashMap<String, Arc<dyn TableProvider>>>,
+    /// Datasets read at a fixed version when named without `@N`.
+    pins: HashMap<String, u64>,
+    /// Every dataset version queries of this session have read.
+    read: Mutex<BTreeMap<String, u64>>,
 }
 
 /// Splits `name@7` into the dataset and version, when `name` is a dataset.
@@ -90,7 +94,7 @@ impl SchemaProvider for LakeSchema {
             return Ok(Some(t));
         }
         let (dataset, version) = if self.lake.catalog().datasets.contains_key(name) {
-            (name, None)
+            (name, self.pins.get(name).copied())
         } else if let Some((base, v)) = versioned(&self.lake, name) {
             (base, Some(v))
         } else {
@@ -102,6 +106,9 @@ impl SchemaProvider for LakeSchema {
             .await
             .map_err(|e: LakeError| DataFusionError::External(Box::new(e)))?;
         let key = format!("{dataset}@{}", ds.version().version);
+        if let Ok(mut read) = self.read.lock() {
+            read.insert(dataset.to_string(), ds.version().version);
+        }
         let rows = match &self.cache {
             Some(_) => ds
                 .count_rows(None)
@@ -158,10 +165,31 @@ impl SchemaProvider for LakeSchema {
     }
 }
 
+/// Decoded columns kept in memory between queries, shareable by several sessions.
+#[derive(Debug, Clone)]
+pub struct SqlCache(Arc<ColumnCache>);
+
+impl SqlCache {
+    /// A cache holding at most `bytes` of decoded columns.
+    pub fn new(bytes: usize) -> Self {
+        Self(Arc::new(ColumnCache::new(bytes)))
+    }
+}
+
+/// How a session reads the lake.
+#[derive(Debug, Clone, Default)]
+pub struct SqlOptions {
+    /// Keep decoded columns in memory (entries are per dataset version, so sharing is safe).
+    pub cache: Option<SqlCache>,
+    /// Read these datasets at these versions when a query names them without `@N`.
+    pub pins: HashMap<String, u64>,
+}
+
 /// A SQL session over one lake.
 #[derive(Clone)]
 pub struct SqlEngine {
     ctx: SessionContext,
+    schema: Arc<LakeSchema>,
 }
 
 impl std::fmt::Debug for SqlEngine {
@@ -173,16 +201,23 @@ impl std::fmt::Debug for SqlEngine {
 impl SqlEngine {
     /// A session where every dataset of `lake` is a table, read from Lance on every query.
     pub fn new(lake: &Lake) -> Self {
-        Self::build(lake, None)
+        Self::with_options(lake, SqlOptions::default())
     }
 
     /// Like [`SqlEngine::new`], but keeps decoded columns in memory, up to
     /// `cache_bytes`, so that repeated queries in a long-lived session are fast.
     pub fn with_cache(lake: &Lake, cache_bytes: usize) -> Self {
-        Self::build(lake, Some(Arc::new(ColumnCache::new(cache_bytes))))
+        Self::with_options(
+            lake,
+            SqlOptions {
+                cache: Some(SqlCache::new(cache_bytes)),
+                ..SqlOptions::default()
+            },
+        )
     }
 
-    fn build(lake: &Lake, cache: Option<Arc<ColumnCache>>) -> Self {
+    /// A session with a shared cache and/or pinned dataset versions.
+    pub fn with_options(lake: &Lake, options: SqlOptions) -> Self {
         let config = SessionConfig::new()
             .with_information_schema(true)
             .with_default_catalog_and_schema("lake", "public");
@@ -190,18 +225,29 @@ impl SqlEngine {
         let catalog = Arc::new(datafusion::catalog::MemoryCatalogProvider::new());
         let schema = Arc::new(LakeSchema {
             lake: lake.clone(),
-            cache,
+            cache: options.cache.map(|c| c.0),
             opened: Mutex::new(HashMap::new()),
             session_tables: Mutex::new(HashMap::new()),
+            pins: options.pins,
+            read: Mutex::new(BTreeMap::new()),
         });
         // Registering into a fresh in-memory catalog cannot fail.
         let _ = datafusion::catalog::CatalogProvider::register_schema(
             catalog.as_ref(),
             "public",
-            schema,
+            schema.clone(),
         );
         ctx.register_catalog("lake", catalog);
-        Self { ctx }
+        Self { ctx, schema }
+    }
+
+    /// Each dataset this session's queries have read, with the version read.
+    pub fn versions_read(&self) -> BTreeMap<String, u64> {
+        self.schema
+            .read
+            .lock()
+            .map(|r| r.clone())
+            .unwrap_or_default()
     }
 
     /// The DataFusion session, for callers that need more than [`SqlEngine::query`].

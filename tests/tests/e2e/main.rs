@@ -7,5 +7,6 @@ mod demo_sql;
 mod embed;
 mod formats;
 mod lake;
+mod notebook;
 mod search;
 mod support;

@@ -1,0 +1,208 @@
+//! Cached cell outputs, kept beside the notebook (`NAME.out/`), not inside it.
+//!
+//! Per cell: `ID.json` (status, time, versions read, text) and, for tables
+//! and search hits, `ID-N.arrow` files (Arrow IPC). A notebook reopened shows
+//! its last outputs without running anything.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use arrow::datatypes::SchemaRef;
+use arrow::ipc::reader::FileReader;
+use arrow::ipc::writer::FileWriter;
+use arrow::record_batch::RecordBatch;
+use serde::{Deserialize, Serialize};
+
+use super::file::NotebookError;
+use super::run::{CellOutput, CellRun};
+use crate::lake::DatasetKind;
+use crate::search::{SearchHits, SearchMode};
+
+/// The folder of cached outputs of the notebook at `notebook`.
+pub fn outputs_dir(notebook: &Path) -> PathBuf {
+    let mut name = notebook
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
+    name.push(".out");
+    notebook.with_file_name(name)
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct GroupMeta {
+    dataset: String,
+    kind: DatasetKind,
+    mode: String,
+    notes: Vec<String>,
+    row_ids: Vec<u64>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Meta {
+    output: String,
+    elapsed_ms: f64,
+    #[serde(default)]
+    read: BTreeMap<String, u64>,
+    #[serde(default)]
+    changed: Vec<String>,
+    #[serde(default)]
+    text: String,
+    #[serde(default)]
+    groups: Vec<GroupMeta>,
+    #[serde(default)]
+    error: Option<String>,
+}
+
+fn io_err(path: &Path, e: impl std::fmt::Display) -> NotebookError {
+    NotebookError::Io {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    }
+}
+
+fn write_arrow(
+    path: &Path,
+    schema: &SchemaRef,
+    batches: &[RecordBatch],
+) -> Result<(), NotebookError> {
+    let file = File::create(path).map_err(|e| io_err(path, e))?;
+    let mut writer = FileWriter::try_new(file, schema).map_err(|e| io_err(path, e))?;
+    for b in batches {
+        writer.write(b).map_err(|e| io_err(path, e))?;
+    }
+    writer.finish().map_err(|e| io_err(path, e))
+}
+
+fn read_arrow(path: &Path) -> Result<(SchemaRef, Vec<RecordBatch>), NotebookError> {
+    let file = File::open(path).map_err(|e| io_err(path, e))?;
+    let reader = FileReader::try_new(file, None).map_err(|e| io_err(path, e))?;
+    let schema = reader.schema();
+    let batches = reader
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| io_err(path, e))?;
+    Ok((schema, batches))
+}
+
+/// Removes every cached file of a cell.
+fn clear(dir: &Path, id: &str) -> Result<(), NotebookError> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(());
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name == format!("{id}.json") || name.starts_with(&format!("{id}-")) {
+            std::fs::remove_file(e.path()).map_err(|err| io_err(&e.path(), err))?;
+        }
+    }
+    Ok(())
+}
+
+/// Saves a cell's run (or its error) as its cached output.
+pub fn save(dir: &Path, id: &str, result: Result<&CellRun, &str>) -> Result<(), NotebookError> {
+    std::fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
+    clear(dir, id)?;
+    let mut meta = Meta {
+        output: "error".to_string(),
+        elapsed_ms: 0.0,
+        read: BTreeMap::new(),
+        changed: Vec::new(),
+        text: String::new(),
+        groups: Vec::new(),
+        error: None,
+    };
+    match result {
+        Err(message) => meta.error = Some(message.to_string()),
+        Ok(run) => {
+            meta.elapsed_ms = run.elapsed.as_secs_f64() * 1e3;
+            meta.read = run.read.clone();
+            meta.changed = run.changed.clone();
+            match &run.output {
+                CellOutput::Markdown(text) => {
+                    meta.output = "markdown".into();
+                    meta.text = text.clone();
+                }
+                CellOutput::Text(text) => {
+                    meta.output = "text".into();
+                    meta.text = text.clone();
+                }
+                CellOutput::Table { schema, batches } => {
+                    meta.output = "table".into();
+                    write_arrow(&dir.join(format!("{id}-0.arrow")), schema, batches)?;
+                }
+                CellOutput::Search(groups) => {
+                    meta.output = "search".into();
+                    for (n, g) in groups.iter().enumerate() {
+                        write_arrow(
+                            &dir.join(format!("{id}-{n}.arrow")),
+                            &g.rows.schema(),
+                            std::slice::from_ref(&g.rows),
+                        )?;
+                        meta.groups.push(GroupMeta {
+                            dataset: g.dataset.clone(),
+                            kind: g.kind,
+                            mode: g.mode.to_string(),
+                            notes: g.notes.clone(),
+                            row_ids: g.row_ids.clone(),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    let path = dir.join(format!("{id}.json"));
+    let text = serde_json::to_string_pretty(&meta).map_err(|e| io_err(&path, e))?;
+    std::fs::write(&path, text).map_err(|e| io_err(&path, e))
+}
+
+/// The cached output of a cell: `None` if it never ran (or the cache is gone),
+/// `Some(Err(message))` if its last run failed.
+pub fn load(dir: &Path, id: &str) -> Result<Option<Result<CellRun, String>>, NotebookError> {
+    let path = dir.join(format!("{id}.json"));
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return Ok(None);
+    };
+    let meta: Meta = serde_json::from_str(&text).map_err(|e| io_err(&path, e))?;
+    if let Some(error) = meta.error {
+        return Ok(Some(Err(error)));
+    }
+    let output = match meta.output.as_str() {
+        "markdown" => CellOutput::Markdown(meta.text),
+        "text" => CellOutput::Text(meta.text),
+        "table" => {
+            let (schema, batches) = read_arrow(&dir.join(format!("{id}-0.arrow")))?;
+            CellOutput::Table { schema, batches }
+        }
+        "search" => {
+            let mut groups = Vec::new();
+            for (n, g) in meta.groups.into_iter().enumerate() {
+                let (_, batches) = read_arrow(&dir.join(format!("{id}-{n}.arrow")))?;
+                let rows = batches
+                    .into_iter()
+                    .next()
+                    .ok_or_else(|| io_err(&path, "a search output file is empty"))?;
+                groups.push(SearchHits {
+                    dataset: g.dataset,
+                    kind: g.kind,
+                    mode: match g.mode.as_str() {
+                        "semantic" => SearchMode::Semantic,
+                        "fulltext" => SearchMode::Fulltext,
+                        _ => SearchMode::Hybrid,
+                    },
+                    rows,
+                    notes: g.notes,
+                    row_ids: g.row_ids,
+                });
+            }
+            CellOutput::Search(groups)
+        }
+        other => return Err(io_err(&path, format!("unknown output kind '{other}'"))),
+    };
+    Ok(Some(Ok(CellRun {
+        output,
+        read: meta.read,
+        changed: meta.changed,
+        elapsed: Duration::from_secs_f64(meta.elapsed_ms.max(0.0) / 1e3),
+    })))
+}

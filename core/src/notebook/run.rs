@@ -1,0 +1,217 @@
+//! Running cells: the context a cell kind gets, what a run produces, and the
+//! runner that front ends (GUI, `lakebook run`) share.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use arrow::array::RecordBatch;
+use arrow::datatypes::SchemaRef;
+use tokio::sync::{Mutex, RwLock};
+
+use super::cells::Registry;
+use super::file::Cell;
+use crate::embed::{MiniLm, locate_model};
+use crate::job::Job;
+use crate::lake::Lake;
+use crate::search::SearchHits;
+use crate::sql::SqlCache;
+
+/// A cell run that failed, in words; `span` marks the failing part of the
+/// cell's main text (e.g. the SQL) when it is known.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{message}")]
+pub struct CellError {
+    /// What went wrong and what to do.
+    pub message: String,
+    /// Byte range of the failing part of the cell's text.
+    pub span: Option<std::ops::Range<usize>>,
+}
+
+impl CellError {
+    /// An error with no known location.
+    pub fn new(message: impl std::fmt::Display) -> Self {
+        Self {
+            message: message.to_string(),
+            span: None,
+        }
+    }
+}
+
+/// What a cell shows after it ran.
+#[derive(Debug, Clone)]
+pub enum CellOutput {
+    /// Markdown source to render.
+    Markdown(String),
+    /// A result table.
+    Table {
+        /// Columns.
+        schema: SchemaRef,
+        /// Rows.
+        batches: Vec<RecordBatch>,
+    },
+    /// Search hits, grouped by dataset.
+    Search(Vec<SearchHits>),
+    /// A plain report (e.g. what an ingest wrote).
+    Text(String),
+}
+
+impl CellOutput {
+    /// Rows of a table output (0 for others).
+    pub fn rows(&self) -> usize {
+        match self {
+            CellOutput::Table { batches, .. } => batches.iter().map(RecordBatch::num_rows).sum(),
+            CellOutput::Search(groups) => groups.iter().map(|g| g.rows.num_rows()).sum(),
+            _ => 0,
+        }
+    }
+}
+
+/// A finished run of one cell.
+#[derive(Debug, Clone)]
+pub struct CellRun {
+    /// What to show.
+    pub output: CellOutput,
+    /// Dataset versions read (recorded in the notebook for reproducible re-runs).
+    pub read: BTreeMap<String, u64>,
+    /// Datasets the cell changed (front ends refresh their lake view).
+    pub changed: Vec<String>,
+    /// Wall time.
+    pub elapsed: Duration,
+}
+
+/// What a cell kind gets to work with.
+pub struct RunContext<'a> {
+    /// The lake, freshly re-read from disk before the run.
+    pub lake: &'a RwLock<Lake>,
+    /// Decoded columns shared by every SQL cell of the session.
+    pub sql_cache: &'a SqlCache,
+    /// Relative paths in cells are resolved against this folder (the notebook's).
+    pub base_dir: &'a Path,
+    /// Dataset versions to read instead of the latest (a pinned re-run).
+    pub pins: &'a BTreeMap<String, u64>,
+    model: &'a Mutex<Option<Arc<MiniLm>>>,
+    model_dir: Option<&'a Path>,
+}
+
+impl RunContext<'_> {
+    /// The embedding model, loaded on first use.
+    pub async fn model(&self) -> Result<Arc<MiniLm>, CellError> {
+        let mut slot = self.model.lock().await;
+        if let Some(m) = slot.as_ref() {
+            return Ok(m.clone());
+        }
+        let dir = self.model_dir.map(Path::to_path_buf);
+        let loaded = tokio::task::spawn_blocking(move || {
+            let source = locate_model(dir.as_deref())?;
+            MiniLm::load(&source.dir)
+        })
+        .await
+        .map_err(|e| CellError::new(format!("loading the model failed: {e}")))?
+        .map_err(CellError::new)?;
+        let model = Arc::new(loaded);
+        *slot = Some(model.clone());
+        Ok(model)
+    }
+
+    /// A path from a cell, resolved against the notebook's folder.
+    pub fn resolve(&self, path: &str) -> PathBuf {
+        let p = PathBuf::from(path);
+        if p.is_absolute() {
+            p
+        } else {
+            self.base_dir.join(p)
+        }
+    }
+}
+
+/// Runs cells against one lake; holds what runs share (lake handle, SQL cache, model).
+pub struct Runner {
+    lake_dir: PathBuf,
+    lake: RwLock<Lake>,
+    sql_cache: SqlCache,
+    base_dir: PathBuf,
+    model: Mutex<Option<Arc<MiniLm>>>,
+    model_dir: Option<PathBuf>,
+    registry: Registry,
+}
+
+impl std::fmt::Debug for Runner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runner")
+            .field("lake_dir", &self.lake_dir)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Memory for decoded columns in a notebook session.
+const SQL_CACHE_BYTES: usize = 1 << 30;
+
+impl Runner {
+    /// A runner over the lake at `lake_dir` (created when missing), resolving
+    /// relative paths against `base_dir`.
+    pub async fn open(
+        lake_dir: &Path,
+        base_dir: &Path,
+        model_dir: Option<&Path>,
+    ) -> Result<Self, CellError> {
+        let lake = Lake::open_or_init(lake_dir).await.map_err(CellError::new)?;
+        Ok(Self {
+            lake_dir: lake_dir.to_path_buf(),
+            lake: RwLock::new(lake),
+            sql_cache: SqlCache::new(SQL_CACHE_BYTES),
+            base_dir: base_dir.to_path_buf(),
+            model: Mutex::new(None),
+            model_dir: model_dir.map(Path::to_path_buf),
+            registry: Registry::builtin(),
+        })
+    }
+
+    /// The cell kinds this runner knows.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// The lake folder.
+    pub fn lake_dir(&self) -> &Path {
+        &self.lake_dir
+    }
+
+    /// The lake as last read.
+    pub fn lake(&self) -> &RwLock<Lake> {
+        &self.lake
+    }
+
+    /// Runs one cell. `pins` fixes dataset versions (empty: read the latest).
+    pub async fn run(
+        &self,
+        cell: &Cell,
+        pins: &BTreeMap<String, u64>,
+        job: &Job,
+    ) -> Result<CellRun, CellError> {
+        let kind = self.registry.get(&cell.kind).ok_or_else(|| {
+            CellError::new(format!(
+                "this Lakebook has no '{}' cell kind (it knows: {})",
+                cell.kind,
+                self.registry.names().join(", ")
+            ))
+        })?;
+        {
+            let mut lake = self.lake.write().await;
+            lake.refresh().await.map_err(CellError::new)?;
+        }
+        let ctx = RunContext {
+            lake: &self.lake,
+            sql_cache: &self.sql_cache,
+            base_dir: &self.base_dir,
+            pins,
+            model: &self.model,
+            model_dir: self.model_dir.as_deref(),
+        };
+        let started = Instant::now();
+        let mut run = kind.run(cell, &ctx, job).await?;
+        run.elapsed = started.elapsed();
+        Ok(run)
+    }
+}
