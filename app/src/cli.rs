@@ -19,14 +19,15 @@ use lakebook_core::{Job, Lake};
 /// `lakebook --lake DIR demo` for a small demo lake, or `lakebook --lake DIR
 /// ingest FILES...` to load your own files.
 #[derive(Debug, Parser)]
-#[command(name = "lakebook", version, arg_required_else_help = true)]
+#[command(name = "lakebook", version)]
 pub struct Cli {
     /// The lake folder.
     #[arg(long, global = true, env = "LAKEBOOK_LAKE", default_value = "lake")]
     pub lake: PathBuf,
 
+    /// What to do; without one, the notebook window opens.
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 /// Output formats of listings and query results.
@@ -107,8 +108,18 @@ pub enum Command {
         #[arg(long, default_value_t = 200)]
         max_rows: usize,
     },
-    /// Build the demo lake from the bundled sources (assets/demo).
-    Demo,
+    /// Build the demo lake from the bundled sources (assets/demo) and open it
+    /// in the notebook window with the demo notebook.
+    Demo {
+        /// Only build the lake; do not open the window.
+        #[arg(long)]
+        no_gui: bool,
+    },
+    /// Open the notebook window: NOTEBOOK, else the last one, else a new one.
+    Open {
+        /// A notebook file (.lakebook).
+        notebook: Option<PathBuf>,
+    },
     /// Embed a dataset with the local model, then build its search indexes.
     ///
     /// Vectors go into a new column (FixedSizeList<Float32, 384>) as a new
@@ -220,7 +231,13 @@ pub async fn run(
     show_progress: bool,
 ) -> Result<()> {
     let lake_dir = cli.lake;
-    match cli.command {
+    let Some(command) = cli.command else {
+        bail!("the notebook window opens from the lakebook program itself; give a command here");
+    };
+    match command {
+        Command::Open { .. } => {
+            bail!("the notebook window opens from the lakebook program itself");
+        }
         Command::Init => {
             let lake = Lake::init(&lake_dir).await?;
             writeln!(
@@ -432,7 +449,7 @@ pub async fn run(
         Command::Bench(command) => {
             Box::pin(crate::cli_search::run_bench(&lake_dir, command, out)).await?;
         }
-        Command::Demo => {
+        Command::Demo { .. } => {
             let assets = demo_assets();
             let _bar = show_progress.then(|| crate::progress::show(job));
             let report = lakebook_core::demo::build_demo(&lake_dir, &assets, job).await?;
@@ -483,7 +500,7 @@ fn sql_cache_bytes() -> usize {
 }
 
 /// Where the demo sources are: `LAKEBOOK_ASSETS`, else the checkout this binary was built from.
-fn demo_assets() -> PathBuf {
+pub fn demo_assets() -> PathBuf {
     let dir = std::env::var_os("LAKEBOOK_ASSETS")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../assets")))

@@ -1,6 +1,7 @@
-//! The `lakebook` program: a command line over the engine (the GUI comes later).
+//! The `lakebook` program: the notebook window and the command line over the engine.
 
 pub mod cli;
 mod cli_notebook;
 mod cli_search;
+pub mod gui;
 mod progress;

@@ -1,9 +1,13 @@
-//! `lakebook`: the command-line entry point. Owns the one tokio runtime.
+//! `lakebook`: the entry point. Owns the one tokio runtime; opens the notebook
+//! window (no command, `open`, `demo`) or runs a command-line command.
+
+use std::path::{Path, PathBuf};
 
 use clap::Parser;
+use lakebook::cli::{Cli, Command};
 
 fn main() -> std::process::ExitCode {
-    let cli = lakebook::cli::Cli::parse();
+    let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -14,8 +18,29 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
+    let result = match &cli.command {
+        None => open_window(&runtime, &cli.lake, None),
+        Some(Command::Open { notebook }) => open_window(&runtime, &cli.lake, notebook.clone()),
+        Some(Command::Demo { no_gui: false }) => {
+            let lake = cli.lake.clone();
+            run_command(&runtime, cli)
+                .and_then(|()| demo_notebook(&lake))
+                .and_then(|nb| open_window(&runtime, &lake, Some(nb)))
+        }
+        Some(_) => run_command(&runtime, cli),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_command(runtime: &tokio::runtime::Runtime, cli: Cli) -> anyhow::Result<()> {
     let job = lakebook_core::Job::new();
-    let result = runtime.block_on(async {
+    runtime.block_on(async {
         let cancel = job.clone();
         tokio::spawn(async move {
             if tokio::signal::ctrl_c().await.is_ok() {
@@ -28,12 +53,27 @@ fn main() -> std::process::ExitCode {
         });
         let mut stdout = std::io::stdout();
         lakebook::cli::run(cli, &mut stdout, &job, true).await
-    });
-    match result {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            std::process::ExitCode::FAILURE
-        }
+    })
+}
+
+fn open_window(
+    runtime: &tokio::runtime::Runtime,
+    lake: &Path,
+    notebook: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    let session = runtime.block_on(lakebook::gui::open_session(lake, notebook))?;
+    lakebook::gui::run_window(runtime, session)
+}
+
+/// The demo notebook beside the demo lake (`LAKE/notebooks/demo.lakebook`),
+/// copied from the bundled one the first time.
+fn demo_notebook(lake: &Path) -> anyhow::Result<PathBuf> {
+    let target = lake.join("notebooks").join("demo.lakebook");
+    if !target.exists() {
+        let source = lakebook::cli::demo_assets().join("demo.lakebook");
+        let mut notebook = lakebook_core::notebook::Notebook::load(&source)?;
+        notebook.lake = Some("..".to_string());
+        notebook.save(&target)?;
     }
+    Ok(target)
 }

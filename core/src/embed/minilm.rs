@@ -1,28 +1,27 @@
-//! all-MiniLM-L6-v2 with candle: tokenise (at most 256 tokens), BERT forward,
-//! mean over the attention mask, L2 normalisation, as sentence-transformers does.
+//! all-MiniLM-L6-v2: tokenise (at most 256 tokens), BERT forward ([`super::bert`]),
+//! mean over each text's tokens, L2 normalisation, as sentence-transformers does.
 
 use std::path::{Path, PathBuf};
 
-use candle_core::{DType, Device, Tensor};
-use candle_nn::VarBuilder;
-use candle_transformers::models::bert::{BertModel, Config};
+use candle_transformers::models::bert::Config;
 use tokenizers::{Tokenizer, TruncationParams};
 
 use super::EmbedError;
+use super::bert::Bert;
 use super::locate::{MODEL_NAME, check_dir};
 
 /// Length of every embedding.
 pub const EMBEDDING_DIM: usize = 384;
 /// Longer texts are truncated to this many tokens (the model's `max_seq_length`).
 pub const MAX_TOKENS: usize = 256;
-/// Texts per forward pass; texts are sorted by length so a batch pads little.
-const BATCH: usize = 32;
+/// Texts tokenised at a time (bounds the memory of one `embed` call's tokens).
+const TOKENISE_BATCH: usize = 4096;
 
 /// The loaded model, ready to embed.
 pub struct MiniLm {
-    model: BertModel,
+    model: Bert,
     tokenizer: Tokenizer,
-    device: Device,
+    threads: usize,
     dir: PathBuf,
 }
 
@@ -63,15 +62,11 @@ impl MiniLm {
         tokenizer.with_padding(None);
         let weights = std::fs::read(dir.join("model.safetensors"))
             .map_err(|e| bad(format!("model.safetensors: {e}")))?;
-        let device = Device::Cpu;
-        let vb = VarBuilder::from_buffered_safetensors(weights, DType::F32, &device)
-            .map_err(|e| bad(format!("model.safetensors: {e}")))?;
-        let model = BertModel::load(vb, &config)
-            .map_err(|e| bad(format!("model.safetensors does not fit config.json: {e}")))?;
+        let model = Bert::load(&config, &weights).map_err(bad)?;
         Ok(Self {
             model,
             tokenizer,
-            device,
+            threads: threads(),
             dir: dir.to_path_buf(),
         })
     }
@@ -91,53 +86,31 @@ impl MiniLm {
     }
 
     /// Embeds texts: one unit-length vector of [`EMBEDDING_DIM`] floats per text, in order.
+    ///
+    /// Runs on `LAKEBOOK_THREADS` threads (default: one per core).
     pub fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
-        let mut order: Vec<usize> = (0..texts.len()).collect();
-        order.sort_by_key(|&i| texts[i].len());
-        let mut out = vec![Vec::new(); texts.len()];
-        for chunk in order.chunks(BATCH) {
-            let batch: Vec<&str> = chunk.iter().map(|&i| texts[i]).collect();
-            let vectors = self.embed_batch(batch)?;
-            for (k, &i) in chunk.iter().enumerate() {
-                out[i] = vectors[k].clone();
-            }
+        let mut out = Vec::with_capacity(texts.len());
+        for batch in texts.chunks(TOKENISE_BATCH) {
+            let encodings = self
+                .tokenizer
+                .encode_batch(batch.to_vec(), true)
+                .map_err(|e| EmbedError::Run(format!("tokenising: {e}")))?;
+            let ids: Vec<&[u32]> = encodings.iter().map(|e| e.get_ids()).collect();
+            out.extend(
+                self.model
+                    .embed(&ids, self.threads)
+                    .map_err(EmbedError::Run)?,
+            );
         }
         Ok(out)
     }
+}
 
-    fn embed_batch(&self, batch: Vec<&str>) -> Result<Vec<Vec<f32>>, EmbedError> {
-        let encodings = self
-            .tokenizer
-            .encode_batch(batch, true)
-            .map_err(|e| EmbedError::Run(format!("tokenising: {e}")))?;
-        let n = encodings.len();
-        let len = encodings
-            .iter()
-            .map(|e| e.get_ids().len())
-            .max()
-            .unwrap_or(1)
-            .max(1);
-        let mut ids = vec![0u32; n * len];
-        let mut mask = vec![0u32; n * len];
-        for (r, e) in encodings.iter().enumerate() {
-            for (c, id) in e.get_ids().iter().enumerate() {
-                ids[r * len + c] = *id;
-                mask[r * len + c] = 1;
-            }
-        }
-        let ids = Tensor::from_vec(ids, (n, len), &self.device)?;
-        let mask = Tensor::from_vec(mask, (n, len), &self.device)?;
-        let token_types = ids.zeros_like()?;
-        let hidden = self.model.forward(&ids, &token_types, Some(&mask))?; // (n, len, 384)
-        let weights = mask.to_dtype(DType::F32)?.unsqueeze(2)?; // (n, len, 1)
-        let summed = hidden.broadcast_mul(&weights)?.sum(1)?; // (n, 384)
-        let counts = weights.sum(1)?.clamp(1e-9f32, f32::MAX)?; // (n, 1)
-        let mean = summed.broadcast_div(&counts)?;
-        let norms = mean
-            .sqr()?
-            .sum_keepdim(1)?
-            .sqrt()?
-            .clamp(1e-12f32, f32::MAX)?;
-        Ok(mean.broadcast_div(&norms)?.to_vec2()?)
-    }
+/// Worker threads for the forward: `LAKEBOOK_THREADS`, else one per core.
+fn threads() -> usize {
+    std::env::var("LAKEBOOK_THREADS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }

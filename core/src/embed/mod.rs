@@ -1,4 +1,5 @@
-//! Local sentence embeddings: all-MiniLM-L6-v2 through candle, found on disk.
+//! Local sentence embeddings: all-MiniLM-L6-v2, found on disk, run on the CPU
+//! by a hand-written BERT forward (`bert`; weights read with candle's safetensors loader).
 //!
 //! Nothing leaves the machine and nothing is downloaded: the model directory
 //! (`config.json`, `tokenizer.json`, `model.safetensors`) comes from `--model`,
@@ -6,6 +7,7 @@
 //! it), or a Hugging Face cache snapshot. No model found is an error that says
 //! how to get one; there is never a silent substitute.
 
+mod bert;
 pub mod checkpoint;
 mod dataset;
 mod locate;

@@ -1,0 +1,102 @@
+//! What the window remembers between sessions: recent notebooks, the last
+//! one open, the theme. Kept in Lakebook's data folder as `gui.json`.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// Notebooks listed under File ▸ Open recent.
+const RECENT: usize = 10;
+
+/// Remembered settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Settings {
+    /// The notebook open when the window last closed.
+    #[serde(default)]
+    pub last: Option<PathBuf>,
+    /// Recently opened notebooks, newest first.
+    #[serde(default)]
+    pub recent: Vec<PathBuf>,
+    /// Dark theme.
+    #[serde(default = "yes")]
+    pub dark: bool,
+    /// Where these settings live; `None` keeps them in memory only (tests).
+    #[serde(skip)]
+    pub file: Option<PathBuf>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            last: None,
+            recent: Vec::new(),
+            dark: true,
+            file: None,
+        }
+    }
+}
+
+/// Lakebook's data folder: `$XDG_DATA_HOME/lakebook` or `~/.local/share/lakebook`.
+pub fn data_dir() -> PathBuf {
+    std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("lakebook")
+}
+
+impl Settings {
+    /// Reads the settings from the data folder (defaults when there are none or they are unreadable).
+    pub fn load() -> Self {
+        let file = data_dir().join("gui.json");
+        let mut settings: Settings = std::fs::read_to_string(&file)
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_default();
+        settings.file = Some(file);
+        settings
+    }
+
+    /// Settings that are never written (for tests).
+    pub fn in_memory() -> Self {
+        Self::default()
+    }
+
+    /// Writes the settings; failing to is not worth bothering the user about.
+    pub fn save(&self) {
+        let Some(path) = self.file.clone() else {
+            return;
+        };
+        if let Some(dir) = path.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        if let Ok(text) = serde_json::to_string_pretty(self) {
+            let tmp = path.with_extension("json.tmp");
+            if std::fs::write(&tmp, text).is_ok() {
+                let _ = std::fs::rename(&tmp, &path);
+            }
+        }
+    }
+
+    /// Puts a notebook at the top of the recent list.
+    pub fn remember(&mut self, path: &Path) {
+        let path = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+        self.recent.retain(|p| *p != path);
+        self.recent.insert(0, path);
+        self.recent.truncate(RECENT);
+    }
+
+    /// Where an untitled notebook is autosaved (nowhere for in-memory settings).
+    pub fn untitled(&self) -> Option<PathBuf> {
+        self.file.as_ref().map(|_| Self::untitled_path())
+    }
+
+    /// The autosave file of untitled notebooks.
+    pub fn untitled_path() -> PathBuf {
+        data_dir().join("autosave").join("untitled.lakebook")
+    }
+}

@@ -1,0 +1,295 @@
+//! A result table that scrolls smoothly through millions of rows: the rows
+//! stay in Arrow, and only the visible ones become widgets. Sort by clicking a
+//! header, copy a cell by clicking it, and chart the result.
+
+use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, UInt32Array};
+use arrow::compute::{SortColumn, SortOptions, lexsort_to_indices};
+use arrow::datatypes::{DataType, Float64Type, SchemaRef};
+use arrow::util::display::{ArrayFormatter, FormatOptions};
+use egui_extras::{Column, TableBuilder};
+use egui_plot::{Bar, BarChart, Line, Plot, PlotPoints, Points};
+
+/// How the result is charted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChartKind {
+    /// No chart: the table.
+    Table,
+    /// Bars: y per x (first 500 rows).
+    Bar,
+    /// A line through (x, y).
+    Line,
+    /// A histogram of y.
+    Histogram,
+    /// Points at (x, y).
+    Scatter,
+}
+
+/// A result on screen.
+pub struct ResultTable {
+    batch: RecordBatch,
+    /// Row order shown (sorted view); `None` = as the query returned them.
+    order: Option<UInt32Array>,
+    sort: Option<(usize, bool)>,
+    chart: ChartKind,
+    x: usize,
+    y: usize,
+}
+
+impl ResultTable {
+    /// Wraps a query result.
+    pub fn new(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<Self, String> {
+        let batch = arrow::compute::concat_batches(schema, batches).map_err(|e| e.to_string())?;
+        let numeric: Vec<usize> = (0..batch.num_columns())
+            .filter(|i| batch.schema().field(*i).data_type().is_numeric())
+            .collect();
+        let y = numeric.last().copied().unwrap_or(0);
+        let x = (0..batch.num_columns()).find(|i| *i != y).unwrap_or(0);
+        Ok(Self {
+            batch,
+            order: None,
+            sort: None,
+            chart: ChartKind::Table,
+            x,
+            y,
+        })
+    }
+
+    /// Number of rows.
+    pub fn rows(&self) -> usize {
+        self.batch.num_rows()
+    }
+
+    fn row_index(&self, shown: usize) -> usize {
+        match &self.order {
+            Some(o) => o.value(shown) as usize,
+            None => shown,
+        }
+    }
+
+    fn sort_by(&mut self, column: usize) {
+        let descending = matches!(self.sort, Some((c, false)) if c == column);
+        let sorted = lexsort_to_indices(
+            &[SortColumn {
+                values: self.batch.column(column).clone(),
+                options: Some(SortOptions {
+                    descending,
+                    nulls_first: false,
+                }),
+            }],
+            None,
+        );
+        if let Ok(indices) = sorted {
+            self.order = Some(indices);
+            self.sort = Some((column, descending));
+        }
+    }
+
+    /// Draws the toolbar, then the table or the chart.
+    pub fn ui(&mut self, ui: &mut egui::Ui, id: &str) {
+        ui.horizontal(|ui| {
+            for (kind, label) in [
+                (ChartKind::Table, "Table"),
+                (ChartKind::Bar, "Bar"),
+                (ChartKind::Line, "Line"),
+                (ChartKind::Histogram, "Histogram"),
+                (ChartKind::Scatter, "Scatter"),
+            ] {
+                ui.selectable_value(&mut self.chart, kind, label);
+            }
+            if self.chart != ChartKind::Table {
+                let names: Vec<String> = self
+                    .batch
+                    .schema()
+                    .fields()
+                    .iter()
+                    .map(|f| f.name().clone())
+                    .collect();
+                if self.chart != ChartKind::Histogram {
+                    column_picker(ui, (id, "x"), "x", &names, &mut self.x);
+                }
+                column_picker(ui, (id, "y"), "y", &names, &mut self.y);
+            }
+        });
+        match self.chart {
+            ChartKind::Table => self.table_ui(ui, id),
+            kind => self.chart_ui(ui, id, kind),
+        }
+    }
+
+    fn table_ui(&mut self, ui: &mut egui::Ui, id: &str) {
+        if let Some(c) = self.rows_ui(ui, id) {
+            self.sort_by(c);
+        }
+    }
+
+    /// Draws the rows; returns the column whose header was clicked.
+    fn rows_ui(&self, ui: &mut egui::Ui, id: &str) -> Option<usize> {
+        let schema = self.batch.schema();
+        let options = FormatOptions::default().with_null("null");
+        let formatters: Vec<Option<ArrayFormatter<'_>>> = self
+            .batch
+            .columns()
+            .iter()
+            .map(|c| ArrayFormatter::try_new(c.as_ref(), &options).ok())
+            .collect();
+        let row_height = ui.text_style_height(&egui::TextStyle::Monospace) + 4.0;
+        let mut clicked_header = None;
+        let mut copied = None;
+        let height = (row_height * (self.rows() as f32 + 1.5)).clamp(row_height * 3.0, 360.0);
+        let rows = self.rows();
+        ui.push_id(id, |ui| {
+            TableBuilder::new(ui)
+                .striped(true)
+                .resizable(true)
+                .min_scrolled_height(height)
+                .max_scroll_height(height)
+                .columns(
+                    Column::auto().at_least(60.0).at_most(480.0).clip(true),
+                    schema.fields().len(),
+                )
+                .header(row_height + 2.0, |mut header| {
+                    for (i, field) in schema.fields().iter().enumerate() {
+                        header.col(|ui| {
+                            let arrow = match self.sort {
+                                Some((c, false)) if c == i => " ⏶",
+                                Some((c, true)) if c == i => " ⏷",
+                                _ => "",
+                            };
+                            let button = egui::Button::new(
+                                egui::RichText::new(format!("{}{arrow}", field.name())).strong(),
+                            )
+                            .frame(false);
+                            if ui
+                                .add(button)
+                                .on_hover_text(format!("{}: click to sort", field.data_type()))
+                                .clicked()
+                            {
+                                clicked_header = Some(i);
+                            }
+                        });
+                    }
+                })
+                .body(|body| {
+                    body.rows(row_height, rows, |mut row| {
+                        let r = self.row_index(row.index());
+                        for f in &formatters {
+                            row.col(|ui| {
+                                let text = f
+                                    .as_ref()
+                                    .map(|f| f.value(r).to_string())
+                                    .unwrap_or_default();
+                                let label =
+                                    egui::Label::new(egui::RichText::new(&text).monospace())
+                                        .wrap_mode(egui::TextWrapMode::Extend)
+                                        .sense(egui::Sense::click());
+                                if ui.add(label).on_hover_text("click to copy").clicked() {
+                                    copied = Some(text);
+                                }
+                            });
+                        }
+                    });
+                });
+        });
+        if let Some(text) = copied {
+            ui.ctx().copy_text(text);
+        }
+        clicked_header
+    }
+
+    fn numbers(&self, column: usize) -> Option<Vec<f64>> {
+        let array: &ArrayRef = self.batch.columns().get(column)?;
+        let floats = arrow::compute::cast(array, &DataType::Float64).ok()?;
+        let floats = floats.as_primitive::<Float64Type>();
+        Some(
+            (0..floats.len())
+                .map(|i| {
+                    if floats.is_null(i) {
+                        f64::NAN
+                    } else {
+                        floats.value(i)
+                    }
+                })
+                .collect(),
+        )
+    }
+
+    fn chart_ui(&self, ui: &mut egui::Ui, id: &str, kind: ChartKind) {
+        let Some(ys) = self.numbers(self.y) else {
+            ui.label("pick a numeric column for y");
+            return;
+        };
+        let xs = self
+            .numbers(self.x)
+            .filter(|v| v.iter().any(|x| x.is_finite()))
+            .unwrap_or_else(|| (0..ys.len()).map(|i| i as f64).collect());
+        let plot = Plot::new((id, "chart")).height(260.0);
+        match kind {
+            ChartKind::Bar => {
+                let labels = self.batch.column(self.x).clone();
+                let options = FormatOptions::default();
+                let formatter = ArrayFormatter::try_new(labels.as_ref(), &options).ok();
+                let bars: Vec<Bar> = ys
+                    .iter()
+                    .take(500)
+                    .enumerate()
+                    .map(|(i, y)| {
+                        let name = formatter
+                            .as_ref()
+                            .map(|f| f.value(i).to_string())
+                            .unwrap_or_default();
+                        Bar::new(i as f64, *y).name(name)
+                    })
+                    .collect();
+                plot.show(ui, |p| p.bar_chart(BarChart::new("rows", bars)));
+            }
+            ChartKind::Line => {
+                let points: Vec<[f64; 2]> = xs.iter().zip(&ys).map(|(x, y)| [*x, *y]).collect();
+                plot.show(ui, |p| p.line(Line::new("y", PlotPoints::from(points))));
+            }
+            ChartKind::Scatter => {
+                let points: Vec<[f64; 2]> = xs.iter().zip(&ys).map(|(x, y)| [*x, *y]).collect();
+                plot.show(ui, |p| {
+                    p.points(Points::new("y", PlotPoints::from(points)).radius(2.0))
+                });
+            }
+            ChartKind::Histogram | ChartKind::Table => {
+                let finite: Vec<f64> = ys.into_iter().filter(|v| v.is_finite()).collect();
+                let (lo, hi) = finite
+                    .iter()
+                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+                        (a.min(*v), b.max(*v))
+                    });
+                let bins = 30usize;
+                let width = ((hi - lo) / bins as f64).max(1e-12);
+                let mut counts = vec![0u64; bins];
+                for v in &finite {
+                    let b = (((v - lo) / width) as usize).min(bins - 1);
+                    counts[b] += 1;
+                }
+                let bars: Vec<Bar> = counts
+                    .iter()
+                    .enumerate()
+                    .map(|(i, n)| Bar::new(lo + (i as f64 + 0.5) * width, *n as f64).width(width))
+                    .collect();
+                plot.show(ui, |p| p.bar_chart(BarChart::new("count", bars)));
+            }
+        }
+    }
+}
+
+fn column_picker(
+    ui: &mut egui::Ui,
+    id: (&str, &str),
+    label: &str,
+    names: &[String],
+    value: &mut usize,
+) {
+    ui.label(label);
+    egui::ComboBox::from_id_salt(id)
+        .selected_text(names.get(*value).cloned().unwrap_or_default())
+        .show_ui(ui, |ui| {
+            for (i, n) in names.iter().enumerate() {
+                ui.selectable_value(value, i, n);
+            }
+        });
+}

@@ -1,0 +1,99 @@
+//! Engine work off the UI thread: tasks on the tokio runtime owned by `main`,
+//! results back over a bounded channel that the app drains once per frame.
+
+use std::path::PathBuf;
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
+use std::time::Instant;
+
+use lakebook_core::Job;
+use lakebook_core::lake::DatasetEntry;
+use lakebook_core::notebook::{CellError, CellRun};
+
+use super::inspector::ColumnProfile;
+
+/// What a background task hands back to the UI.
+#[derive(Debug)]
+pub enum WorkResult {
+    /// A cell finished (or failed).
+    CellDone {
+        /// The cell's id.
+        id: String,
+        /// Its run or error.
+        result: Result<CellRun, CellError>,
+    },
+    /// The lake's datasets as the catalog now lists them.
+    Lake(Result<Vec<(String, DatasetEntry)>, String>),
+    /// A column profile for the inspector.
+    Profile {
+        /// Dataset.
+        dataset: String,
+        /// Column.
+        column: String,
+        /// The profile, or why it failed.
+        result: Result<ColumnProfile, String>,
+    },
+    /// Files or folders chosen in a native dialog, for a purpose.
+    Picked(PickPurpose, Vec<PathBuf>),
+}
+
+/// Why a file dialog was opened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PickPurpose {
+    /// Paths for the ingest cell with this id.
+    IngestInto(String),
+    /// A notebook to open.
+    OpenNotebook,
+    /// Where to save the notebook.
+    SaveNotebookAs,
+}
+
+/// A long operation shown in the jobs panel.
+#[derive(Debug, Clone)]
+pub struct JobEntry {
+    /// What it is, in words.
+    pub title: String,
+    /// Progress and cancel.
+    pub job: Job,
+    /// When it started.
+    pub started: Instant,
+    /// The cell it runs for, if any.
+    pub cell: Option<String>,
+}
+
+/// The sending half, cloned into every task.
+#[derive(Clone)]
+pub struct Outbox {
+    tx: SyncSender<WorkResult>,
+    ctx: egui::Context,
+}
+
+impl Outbox {
+    /// Sends a result and wakes the UI. A full channel waits (bounded), a closed one drops it.
+    pub fn send(&self, result: WorkResult) {
+        let mut pending = result;
+        loop {
+            match self.tx.try_send(pending) {
+                Ok(()) => break,
+                Err(TrySendError::Full(back)) => {
+                    pending = back;
+                    self.ctx.request_repaint();
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+                Err(TrySendError::Disconnected(_)) => return,
+            }
+        }
+        self.ctx.request_repaint();
+    }
+}
+
+/// A channel for results: the outbox for tasks, the receiver for the app.
+pub fn channel(ctx: &egui::Context) -> (Outbox, Receiver<WorkResult>) {
+    let (tx, rx) = sync_channel(64);
+    (
+        Outbox {
+            tx,
+            ctx: ctx.clone(),
+        },
+        rx,
+    )
+}

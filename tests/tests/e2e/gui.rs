@@ -1,0 +1,169 @@
+//! The notebook window, driven through egui_kittest: the real app, the real
+//! engine underneath, no GPU.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use egui::{Key, Modifiers};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use lakebook::gui::{Command, LakebookApp, Settings};
+use lakebook_core::notebook::{Notebook, Runner};
+
+use crate::support::{TestLake, demo_assets};
+
+/// The app over `lake`, showing the notebook at `path`, in a test harness.
+fn open_app(
+    rt: &tokio::runtime::Runtime,
+    lake: &Path,
+    path: &Path,
+) -> Result<Harness<'static, LakebookApp>> {
+    let notebook = Notebook::load(path)?;
+    let base = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+    let runner = rt
+        .block_on(Runner::open(lake, &base, None))
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let app = LakebookApp::new(
+        &egui::Context::default(),
+        rt.handle().clone(),
+        Arc::new(runner),
+        notebook,
+        Some(path.to_path_buf()),
+        Settings::in_memory(),
+    );
+    let harness = Harness::builder()
+        .with_size(egui::vec2(1400.0, 1000.0))
+        .build_ui_state(|ui, app: &mut LakebookApp| app.frame_ui(ui), app);
+    Ok(harness)
+}
+
+/// Steps the UI until `done` holds (background work finishes on its own time).
+fn step_until(
+    harness: &mut Harness<'static, LakebookApp>,
+    what: &str,
+    done: impl Fn(&Harness<'static, LakebookApp>) -> bool,
+) -> Result<()> {
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(120) {
+        harness.step();
+        if done(harness) {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    bail!("timed out waiting for {what}")
+}
+
+fn shows(harness: &Harness<'static, LakebookApp>, text: &str) -> bool {
+    harness.query_all_by_label_contains(text).next().is_some()
+}
+
+#[test]
+fn the_demo_notebook_runs_in_the_window() -> Result<()> {
+    let rt = tokio::runtime::Runtime::new()?;
+    let t = TestLake::new()?;
+    rt.block_on(t.run(&["demo"]))?;
+    let path = t.src("demo.lakebook");
+    std::fs::copy(demo_assets().join("demo.lakebook"), &path)?;
+    let mut h = open_app(&rt, &t.lake(), &path)?;
+    step_until(&mut h, "the lake browser", |h| shows(h, "customers"))?;
+
+    h.get_by_label("▶▶ Run all").click();
+    step_until(&mut h, "the top product", |h| shows(h, "Ridgeline 1P Tent"))?;
+    step_until(&mut h, "every cell", |h| !h.state().busy())?;
+    assert!(shows(&h, "Helsinki"), "the cities cell shows its table");
+    assert!(
+        shows(&h, "comets-and-their-tails.pdf"),
+        "the search cell shows hits"
+    );
+    assert!(shows(&h, "A tour of the demo lake"), "markdown is rendered");
+    assert!(!shows(&h, "Error:"), "no cell failed");
+    Ok(())
+}
+
+fn small_lake(t: &TestLake, rt: &tokio::runtime::Runtime) -> Result<std::path::PathBuf> {
+    let csv = t.file("cities.csv", "city,people\nLisbon,545000\nPorto,232000\n")?;
+    rt.block_on(t.ingest(&[&csv], &[]))?;
+    let path = t.src("work.lakebook");
+    std::fs::write(
+        &path,
+        "format = 1\ntitle = \"Work\"\n\n[[cells]]\nid = \"c1\"\nkind = \"sql\"\nsql = \"SELECT nope FROM cities\"\n",
+    )?;
+    Ok(path)
+}
+
+#[test]
+fn a_failing_cell_shows_its_error_and_cells_can_be_added_moved_and_deleted() -> Result<()> {
+    let rt = tokio::runtime::Runtime::new()?;
+    let t = TestLake::new()?;
+    let path = small_lake(&t, &rt)?;
+    let mut h = open_app(&rt, &t.lake(), &path)?;
+
+    h.state_mut().send(Command::Run("c1".into()));
+    step_until(&mut h, "the error", |h| shows(h, "Error:"))?;
+    assert!(shows(&h, "nope"), "the error names the bad column");
+
+    h.get_by_label("➕ SQL query").click();
+    h.run_steps(3);
+    let ids = |h: &Harness<'static, LakebookApp>| -> Vec<String> {
+        h.state()
+            .notebook()
+            .cells
+            .iter()
+            .map(|c| c.id.clone())
+            .collect()
+    };
+    assert_eq!(ids(&h).len(), 2);
+    let second = ids(&h)[1].clone();
+
+    // Move the new cell up: it becomes the first.
+    let ups = h.get_all_by_label("⬆").collect::<Vec<_>>();
+    assert_eq!(ups.len(), 2, "one move-up button per cell");
+    ups[1].click_accesskit();
+    h.run_steps(3);
+    assert_eq!(ids(&h)[0], second);
+
+    // Delete it; Ctrl+Z brings it back.
+    let delete = h.get_all_by_label("🗑").next().context("a delete button")?;
+    delete.click_accesskit();
+    h.run_steps(3);
+    assert_eq!(ids(&h), vec!["c1".to_string()]);
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    h.run_steps(3);
+    assert_eq!(ids(&h).len(), 2);
+    Ok(())
+}
+
+#[test]
+fn a_saved_notebook_reopens_with_its_cells_and_outputs() -> Result<()> {
+    let rt = tokio::runtime::Runtime::new()?;
+    let t = TestLake::new()?;
+    let path = small_lake(&t, &rt)?;
+    {
+        let mut h = open_app(&rt, &t.lake(), &path)?;
+        h.state_mut().send(Command::Add("sql".into(), None));
+        h.run_steps(2);
+        let id = h.state().notebook().cells[1].id.clone();
+        h.state_mut().send(Command::Run(id));
+        step_until(&mut h, "the new cell's result", |h| {
+            !h.state().busy() && shows(h, "1 rows")
+        })?;
+        h.key_press_modifiers(Modifiers::COMMAND, Key::S);
+        h.run_steps(3);
+    }
+    let saved = Notebook::load(&path)?;
+    assert_eq!(saved.cells.len(), 2);
+    assert_eq!(saved.cells[1].text("sql"), "SELECT 1");
+
+    let mut h = open_app(&rt, &t.lake(), &path)?;
+    h.run_steps(3);
+    assert_eq!(h.state().notebook().cells.len(), 2);
+    assert!(
+        shows(&h, "(cached)"),
+        "the last output is shown without a re-run"
+    );
+    assert!(shows(&h, "1 rows"), "with its table");
+    Ok(())
+}
