@@ -392,9 +392,22 @@ pub enum BenchCommand {
         #[arg(long)]
         model: Option<PathBuf>,
     },
+    /// CPU time per frame of the notebook window while scrolling a large
+    /// result and while an ingest runs in the background (no GPU needed).
+    Frames {
+        /// Rows of the result to scroll through.
+        #[arg(long, default_value_t = 1_000_000)]
+        rows: usize,
+        /// Rows of the CSV ingested in the background.
+        #[arg(long, default_value_t = 3_000_000)]
+        ingest_rows: usize,
+        /// Scratch folder (default: a temp folder, removed afterwards).
+        #[arg(long)]
+        work: Option<PathBuf>,
+    },
 }
 
-/// Runs a benchmark command.
+/// Runs a benchmark command (`bench frames` runs from `main`, which owns the runtime).
 pub async fn run_bench(
     lake_dir: &Path,
     command: BenchCommand,
@@ -413,6 +426,9 @@ pub async fn run_bench(
             k,
             model,
         } => run_search_bench(lake_dir, &name, &queries, k, model.as_deref(), out).await,
+        BenchCommand::Frames { .. } => {
+            bail!("bench frames runs from the lakebook program itself")
+        }
     }
 }
 

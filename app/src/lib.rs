@@ -2,6 +2,6 @@
 
 pub mod cli;
 mod cli_notebook;
-mod cli_search;
+pub mod cli_search;
 pub mod gui;
 mod progress;

@@ -5,8 +5,10 @@ use std::path::{Path, PathBuf};
 
 use clap::Parser;
 use lakebook::cli::{Cli, Command};
+use lakebook::cli_search::BenchCommand;
 
 fn main() -> std::process::ExitCode {
+    let _ = lakebook::gui::LAUNCHED.set(std::time::Instant::now());
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -27,6 +29,11 @@ fn main() -> std::process::ExitCode {
                 .and_then(|()| demo_notebook(&lake))
                 .and_then(|nb| open_window(&runtime, &lake, Some(nb)))
         }
+        Some(Command::Bench(BenchCommand::Frames {
+            rows,
+            ingest_rows,
+            work,
+        })) => frames(&runtime, *rows, *ingest_rows, work.clone()),
         Some(_) => run_command(&runtime, cli),
     };
     match result {
@@ -76,4 +83,17 @@ fn demo_notebook(lake: &Path) -> anyhow::Result<PathBuf> {
         notebook.save(&target)?;
     }
     Ok(target)
+}
+
+fn frames(
+    runtime: &tokio::runtime::Runtime,
+    rows: usize,
+    ingest_rows: usize,
+    work: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    let temp = tempfile::tempdir()?;
+    let work = work.unwrap_or_else(|| temp.path().to_path_buf());
+    let report = lakebook::gui::bench_frames(runtime, &work, rows, ingest_rows)?;
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(())
 }

@@ -152,6 +152,8 @@ pub struct LakebookApp {
     status: Option<(String, Instant)>,
     settings: Settings,
     dark: bool,
+    /// Asked the window to close (start-up benchmark).
+    closing: bool,
 }
 
 const RUN: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Enter);
@@ -207,6 +209,7 @@ impl LakebookApp {
             status: None,
             settings,
             dark,
+            closing: false,
         };
         app.load_cached_outputs();
         app.refresh_lake();
@@ -216,6 +219,11 @@ impl LakebookApp {
     /// The notebook as edited.
     pub fn notebook(&self) -> &Notebook {
         &self.notebook
+    }
+
+    /// Rows of a cell's last output (table or search hits), if it has one.
+    pub fn output_rows(&self, id: &str) -> Option<usize> {
+        self.states.get(id)?.run.as_ref().map(|r| r.output.rows())
     }
 
     /// Whether any cell is running.
@@ -743,6 +751,18 @@ impl LakebookApp {
             )
         );
         ctx.send_viewport_cmd(egui::ViewportCommand::Title(title));
+        if std::env::var_os("LAKEBOOK_FIRST_FRAME_EXIT").is_some()
+            && !self.closing
+            && let Some(launched) = super::LAUNCHED.get()
+        {
+            self.closing = true;
+            // Start-up benchmark: report the first frame and close.
+            eprintln!(
+                "first frame {:.0} ms after start",
+                launched.elapsed().as_secs_f64() * 1e3
+            );
+            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+        }
     }
 
     fn menu_ui(&mut self, ui: &mut egui::Ui) {

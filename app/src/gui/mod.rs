@@ -7,6 +7,7 @@
 
 mod app;
 mod cells;
+mod frame_bench;
 mod inspector;
 mod settings;
 mod table_view;
@@ -19,6 +20,10 @@ use anyhow::{Context, Result};
 use lakebook_core::notebook::{Notebook, Runner};
 
 pub use app::{CellStatus, Command, LakebookApp};
+pub use frame_bench::bench_frames;
+
+/// When the program started, for the start-up time `LAKEBOOK_FIRST_FRAME_EXIT=1` reports.
+pub static LAUNCHED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
 pub use settings::{Settings, data_dir};
 
 /// The notebook to show and the lake it runs on, resolved the way the window does it.

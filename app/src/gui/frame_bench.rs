@@ -1,0 +1,185 @@
+//! Frame-time benchmark: the CPU time of the window's frames (all UI code plus
+//! tessellation, no GPU) while scrolling a 1M-row result, and while a long
+//! ingest runs in the background. `lakebook bench frames` prints it as JSON.
+
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Result, bail};
+use lakebook_core::notebook::{Notebook, Runner};
+
+use super::app::{Command, LakebookApp};
+use super::settings::Settings;
+
+/// Window size the frames are laid out for.
+const SCREEN: egui::Vec2 = egui::vec2(1400.0, 900.0);
+
+struct Window {
+    ctx: egui::Context,
+    app: LakebookApp,
+    started: Instant,
+}
+
+impl Window {
+    /// One frame with `events`; returns its CPU time.
+    fn frame(&mut self, events: Vec<egui::Event>) -> Duration {
+        let input = egui::RawInput {
+            screen_rect: Some(egui::Rect::from_min_size(egui::Pos2::ZERO, SCREEN)),
+            time: Some(self.started.elapsed().as_secs_f64()),
+            events,
+            ..Default::default()
+        };
+        let t = Instant::now();
+        let app = &mut self.app;
+        let mut output = self.ctx.run_ui(input, |ui| app.frame_ui(ui));
+        let primitives = self.ctx.tessellate(output.shapes, output.pixels_per_point);
+        let took = t.elapsed();
+        // No GPU here: font texture updates are not uploaded anywhere.
+        output.textures_delta.clear();
+        drop(primitives);
+        took
+    }
+
+    fn until_idle(&mut self, timeout: Duration) -> Result<Vec<Duration>> {
+        let started = Instant::now();
+        let mut times = Vec::new();
+        self.frame(Vec::new());
+        while self.app.busy() {
+            if started.elapsed() > timeout {
+                bail!("the cells did not finish in {timeout:?}");
+            }
+            times.push(self.frame(scroll()));
+            std::thread::sleep(Duration::from_millis(16));
+        }
+        self.frame(Vec::new());
+        Ok(times)
+    }
+}
+
+/// The pointer over the result table, and a wheel step down.
+fn scroll() -> Vec<egui::Event> {
+    vec![
+        egui::Event::PointerMoved(egui::pos2(700.0, 420.0)),
+        egui::Event::MouseWheel {
+            unit: egui::MouseWheelUnit::Point,
+            delta: egui::vec2(0.0, -90.0),
+            phase: egui::TouchPhase::Move,
+            source: egui::MouseWheelSource::Unknown,
+            modifiers: egui::Modifiers::NONE,
+        },
+    ]
+}
+
+fn summary(mut times: Vec<Duration>) -> serde_json::Value {
+    times.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    let at = |p: f64| {
+        times
+            .get(((times.len().saturating_sub(1)) as f64 * p).round() as usize)
+            .copied()
+            .map_or(0.0, ms)
+    };
+    serde_json::json!({
+        "frames": times.len(),
+        "p50_ms": at(0.5),
+        "p95_ms": at(0.95),
+        "max_ms": times.last().copied().map_or(0.0, ms),
+    })
+}
+
+/// Writes a CSV of about `rows` rows for the background ingest.
+fn write_csv(path: &Path, rows: usize) -> Result<()> {
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path)?);
+    writeln!(f, "id,amount,city,note")?;
+    let cities = ["Lisbon", "Porto", "Helsinki", "Paris", "Rome"];
+    for i in 0..rows {
+        writeln!(
+            f,
+            "{i},{}.{:02},{},order number {i} placed online",
+            i % 977,
+            i % 100,
+            cities[i % cities.len()]
+        )?;
+    }
+    f.flush()?;
+    Ok(())
+}
+
+/// Runs the benchmark in `work` (a scratch folder) and returns its numbers.
+pub fn bench_frames(
+    rt: &tokio::runtime::Runtime,
+    work: &Path,
+    rows: usize,
+    ingest_rows: usize,
+) -> Result<serde_json::Value> {
+    std::fs::create_dir_all(work)?;
+    let lake = work.join("lake");
+    let path = work.join("frames.lakebook");
+    let mut notebook = Notebook::default();
+    let mut params = toml::Table::new();
+    params.insert(
+        "sql".into(),
+        format!(
+            "SELECT value AS id, value * 0.5 AS x, concat('row ', CAST(value AS VARCHAR)) AS label, value % 97 AS bucket FROM generate_series(1, {rows})"
+        )
+        .into(),
+    );
+    notebook.push("sql", params);
+    notebook.save(&path)?;
+    let runner = rt
+        .block_on(Runner::open(&lake, work, None))
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let ctx = egui::Context::default();
+    let created = Instant::now();
+    let app = LakebookApp::new(
+        &ctx,
+        rt.handle().clone(),
+        Arc::new(runner),
+        notebook,
+        Some(path),
+        Settings::in_memory(),
+    );
+    let mut w = Window {
+        ctx,
+        app,
+        started: Instant::now(),
+    };
+    let first = w.frame(Vec::new());
+    let startup = created.elapsed();
+
+    let query_started = Instant::now();
+    w.app.send(Command::Run("c1".into()));
+    w.until_idle(Duration::from_secs(300))?;
+    let query = query_started.elapsed();
+    if w.app.output_rows("c1") != Some(rows) {
+        bail!("the query cell did not produce {rows} rows");
+    }
+    // Scroll through the result: 600 wheel steps.
+    let mut scrolling = Vec::new();
+    for _ in 0..600 {
+        scrolling.push(w.frame(scroll()));
+    }
+
+    let csv = work.join("big.csv");
+    write_csv(&csv, ingest_rows)?;
+    w.app.send(Command::IngestPaths(vec![csv]));
+    let ingest_started = Instant::now();
+    let during_ingest = w.until_idle(Duration::from_secs(600))?;
+    let ingest = ingest_started.elapsed();
+    if !lake.join("big.lance").exists() {
+        bail!("the background ingest did not write its dataset");
+    }
+
+    Ok(serde_json::json!({
+        "result_rows": rows,
+        "first_frame_ms": first.as_secs_f64() * 1e3,
+        "app_to_first_frame_ms": startup.as_secs_f64() * 1e3,
+        "query_seconds": query.as_secs_f64(),
+        "scrolling": summary(scrolling),
+        "ingest_rows": ingest_rows,
+        "ingest_seconds": ingest.as_secs_f64(),
+        "during_ingest": summary(during_ingest),
+    }))
+}
