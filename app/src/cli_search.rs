@@ -546,21 +546,7 @@ fn run_embed_bench(
     vectors_out: Option<&Path>,
     out: &mut (dyn Write + Send),
 ) -> Result<()> {
-    let text =
-        std::fs::read_to_string(file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-    let mut texts: Vec<String> = Vec::new();
-    for (n, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let t = if line.starts_with('"') {
-            serde_json::from_str::<String>(line)
-                .map_err(|e| anyhow::anyhow!("{} line {}: {e}", file.display(), n + 1))?
-        } else {
-            line.to_string()
-        };
-        texts.push(t);
-    }
+    let mut texts = read_lines(file)?;
     if let Some(limit) = limit {
         texts.truncate(limit);
     }

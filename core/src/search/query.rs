@@ -7,6 +7,7 @@ use arrow::array::{Array, ArrayRef, AsArray, Float32Array, RecordBatch};
 use arrow::compute::interleave;
 use arrow::datatypes::{DataType, Field, Float32Type, Schema, UInt64Type};
 use lance::Dataset;
+use lance::dataset::scanner::Scanner;
 use lance_index::scalar::FullTextSearchQuery;
 use lance_linalg::distance::DistanceType;
 
@@ -284,6 +285,32 @@ fn bad_filter(name: &str, request: &SearchRequest, e: lance::Error) -> SearchErr
     }
 }
 
+/// Turns Lance errors of dataset `name` into search errors.
+fn lance_error(name: &str) -> impl Fn(lance::Error) -> SearchError + '_ {
+    move |e| SearchError::Lance {
+        name: name.to_string(),
+        reason: e.to_string(),
+    }
+}
+
+/// A scan of the projected columns with row ids, `--where` applied before ranking.
+fn ranked_scan(
+    ds: &Arc<Dataset>,
+    name: &str,
+    request: &SearchRequest,
+    projection: &[String],
+) -> Result<Scanner, SearchError> {
+    let mut scan = ds.scan();
+    scan.project(projection).map_err(lance_error(name))?;
+    scan.with_row_id();
+    scan.prefilter(true);
+    if let Some(filter) = &request.filter {
+        scan.filter(filter)
+            .map_err(|e| bad_filter(name, request, e))?;
+    }
+    Ok(scan)
+}
+
 async fn nearest(
     ds: &Arc<Dataset>,
     name: &str,
@@ -293,21 +320,12 @@ async fn nearest(
     request: &SearchRequest,
     projection: &[String],
 ) -> Result<RecordBatch, SearchError> {
-    let lance_err = |e: lance::Error| SearchError::Lance {
-        name: name.to_string(),
-        reason: e.to_string(),
-    };
-    let indexed = has_vector_index(ds, column).await.map_err(lance_err)?;
+    let indexed = has_vector_index(ds, column)
+        .await
+        .map_err(lance_error(name))?;
     let query = Float32Array::from(vector.to_vec());
-    let mut scan = ds.scan();
-    scan.project(projection).map_err(lance_err)?;
-    scan.with_row_id();
-    scan.prefilter(true);
-    if let Some(filter) = &request.filter {
-        scan.filter(filter)
-            .map_err(|e| bad_filter(name, request, e))?;
-    }
-    scan.nearest(column, &query, k).map_err(lance_err)?;
+    let mut scan = ranked_scan(ds, name, request, projection)?;
+    scan.nearest(column, &query, k).map_err(lance_error(name))?;
     scan.distance_metric(DistanceType::Cosine);
     if request.exact {
         scan.use_index(false);
@@ -330,23 +348,13 @@ async fn bm25(
     request: &SearchRequest,
     projection: &[String],
 ) -> Result<RecordBatch, SearchError> {
-    let lance_err = |e: lance::Error| SearchError::Lance {
-        name: name.to_string(),
-        reason: e.to_string(),
-    };
     let query = FullTextSearchQuery::new(text.to_string())
         .with_columns(columns)
-        .map_err(lance_err)?;
-    let mut scan = ds.scan();
-    scan.project(projection).map_err(lance_err)?;
-    scan.with_row_id();
-    scan.prefilter(true);
-    if let Some(filter) = &request.filter {
-        scan.filter(filter)
-            .map_err(|e| bad_filter(name, request, e))?;
-    }
-    scan.full_text_search(query).map_err(lance_err)?;
-    scan.limit(Some(k as i64), None).map_err(lance_err)?;
+        .map_err(lance_error(name))?;
+    let mut scan = ranked_scan(ds, name, request, projection)?;
+    scan.full_text_search(query).map_err(lance_error(name))?;
+    scan.limit(Some(k as i64), None)
+        .map_err(lance_error(name))?;
     scan.try_into_batch()
         .await
         .map_err(|e| bad_filter(name, request, e))
