@@ -77,9 +77,19 @@ fn open_window(
 fn demo_notebook(lake: &Path) -> anyhow::Result<PathBuf> {
     let target = lake.join("notebooks").join("demo.lakebook");
     if !target.exists() {
-        let source = lakebook::cli::demo_assets().join("demo.lakebook");
-        let mut notebook = lakebook_core::notebook::Notebook::load(&source)?;
+        let assets = lakebook::cli::demo_assets();
+        let mut notebook = lakebook_core::notebook::Notebook::load(&assets.join("demo.lakebook"))?;
         notebook.lake = Some("..".to_string());
+        // An ingest cell too, so the demo shows every kind of cell.
+        let mut params = toml::Table::new();
+        let csv = assets.join("tables").join("orders_2024_q1.csv");
+        params.insert(
+            "paths".into(),
+            toml::Value::Array(vec![csv.to_string_lossy().into_owned().into()]),
+        );
+        params.insert("name".into(), "orders_q1_again".into());
+        params.insert("mode".into(), "overwrite".into());
+        notebook.push("ingest", params);
         notebook.save(&target)?;
     }
     Ok(target)

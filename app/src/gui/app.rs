@@ -141,6 +141,7 @@ pub struct LakebookApp {
     columns: Vec<(String, Vec<String>)>,
     inspect: Option<(String, Option<String>)>,
     profile: Option<Result<ColumnProfile, String>>,
+    versions: Option<Result<Vec<lakebook_core::lake::VersionInfo>, String>>,
     jobs: Vec<JobEntry>,
     run_queue: VecDeque<String>,
     outbox: Outbox,
@@ -198,6 +199,7 @@ impl LakebookApp {
             columns: Vec::new(),
             inspect: None,
             profile: None,
+            versions: None,
             jobs: Vec::new(),
             run_queue: VecDeque::new(),
             outbox,
@@ -395,6 +397,11 @@ impl LakebookApp {
                 } => {
                     if self.inspect == Some((dataset, Some(column))) {
                         self.profile = Some(result);
+                    }
+                }
+                WorkResult::Versions { dataset, result } => {
+                    if self.inspect == Some((dataset, None)) {
+                        self.versions = Some(result);
                     }
                 }
                 WorkResult::Picked(purpose, paths) => self.picked(purpose, paths),
@@ -628,8 +635,19 @@ impl LakebookApp {
             }
             Command::Inspect(dataset, column) => {
                 self.profile = None;
+                self.versions = None;
                 self.inspect = Some((dataset.clone(), column.clone()));
-                if let Some(column) = column {
+                if column.is_none() {
+                    let runner = self.runner.clone();
+                    let outbox = self.outbox.clone();
+                    self.rt.spawn(async move {
+                        let result = {
+                            let lake = runner.lake().read().await;
+                            lake.versions(&dataset).await.map_err(|e| e.to_string())
+                        };
+                        outbox.send(WorkResult::Versions { dataset, result });
+                    });
+                } else if let Some(column) = column {
                     let runner = self.runner.clone();
                     let outbox = self.outbox.clone();
                     self.rt.spawn(async move {
@@ -984,6 +1002,10 @@ impl LakebookApp {
                         {
                             dataset_ui(ui, &dataset, entry);
                         }
+                        if let Some(version) = versions_ui(ui, self.versions.as_ref()) {
+                            self.commands
+                                .push(Command::NewCellFor(format!("{dataset}@{version}"), "sql"));
+                        }
                     }
                 }
             });
@@ -1240,6 +1262,49 @@ fn error_ui(ui: &mut egui::Ui, cell: &Cell, e: &CellError) {
                 }
             }
         });
+}
+
+/// A dataset's versions; returns the one whose "Query" button was clicked.
+fn versions_ui(
+    ui: &mut egui::Ui,
+    versions: Option<&Result<Vec<lakebook_core::lake::VersionInfo>, String>>,
+) -> Option<u64> {
+    ui.add_space(6.0);
+    ui.label("versions");
+    let mut picked = None;
+    match versions {
+        None => {
+            ui.add(egui::Spinner::new());
+        }
+        Some(Err(e)) => {
+            ui.colored_label(ui.visuals().error_fg_color, e);
+        }
+        Some(Ok(list)) => {
+            egui::Grid::new("versions")
+                .num_columns(4)
+                .striped(true)
+                .show(ui, |ui| {
+                    for v in list.iter().rev() {
+                        ui.label(format!(
+                            "v{}{}",
+                            v.version,
+                            if v.latest { " (latest)" } else { "" }
+                        ));
+                        ui.weak(v.timestamp.format("%Y-%m-%d %H:%M").to_string());
+                        ui.label(format!("{} rows", v.rows));
+                        if ui
+                            .small_button("Query")
+                            .on_hover_text("Open this version in a SQL cell")
+                            .clicked()
+                        {
+                            picked = Some(v.version);
+                        }
+                        ui.end_row();
+                    }
+                });
+        }
+    }
+    picked
 }
 
 fn dataset_ui(ui: &mut egui::Ui, name: &str, entry: &DatasetEntry) {

@@ -32,6 +32,13 @@ pub enum WorkResult {
         /// The profile, or why it failed.
         result: Result<ColumnProfile, String>,
     },
+    /// The versions of a dataset, for the inspector.
+    Versions {
+        /// Dataset.
+        dataset: String,
+        /// Its versions, oldest first, or why they could not be read.
+        result: Result<Vec<lakebook_core::lake::VersionInfo>, String>,
+    },
     /// Files or folders chosen in a native dialog, for a purpose.
     Picked(PickPurpose, Vec<PathBuf>),
 }

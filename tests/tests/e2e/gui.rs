@@ -133,6 +133,13 @@ fn a_failing_cell_shows_its_error_and_cells_can_be_added_moved_and_deleted() -> 
     h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
     h.run_steps(3);
     assert_eq!(ids(&h).len(), 2);
+
+    // The inspector lists a dataset's versions, and a column's profile.
+    h.state_mut().send(Command::Inspect("cities".into(), None));
+    step_until(&mut h, "the versions", |h| shows(h, "v1 (latest)"))?;
+    h.state_mut()
+        .send(Command::Inspect("cities".into(), Some("people".into())));
+    step_until(&mut h, "the profile", |h| shows(h, "545000"))?;
     Ok(())
 }
 
