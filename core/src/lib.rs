@@ -9,6 +9,7 @@ pub mod ingest;
 pub mod job;
 pub mod lake;
 pub mod notebook;
+pub mod profile;
 pub mod render;
 pub mod search;
 pub mod sql;

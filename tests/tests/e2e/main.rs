@@ -9,5 +9,6 @@ mod formats;
 mod gui;
 mod lake;
 mod notebook;
+mod profile;
 mod search;
 mod support;

@@ -1,0 +1,361 @@
+//! Column profiles: what each column of a dataset holds, computed in one
+//! streaming pass and stored per dataset version (`LAKE/.lakebook/profiles/`).
+//! Schema matching, containment and the inspector build on them.
+
+pub mod sketch;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use arrow::array::Array;
+use arrow::datatypes::DataType;
+use arrow::util::display::{ArrayFormatter, FormatOptions};
+use futures::StreamExt;
+use serde::{Deserialize, Serialize};
+
+use crate::job::Job;
+use crate::lake::{Lake, LakeError};
+use sketch::{HyperLogLog, MinHash, hash_value};
+
+/// Values kept per column for quantiles and top values (a uniform sample).
+const SAMPLE: usize = 10_000;
+/// Example values shown and embedded per column.
+const EXAMPLES: usize = 20;
+
+/// Errors of profiling.
+#[derive(Debug, thiserror::Error)]
+pub enum ProfileError {
+    /// The lake refused.
+    #[error(transparent)]
+    Lake(#[from] LakeError),
+    /// Lance failed reading the dataset.
+    #[error("profiling '{name}': {reason}")]
+    Read {
+        /// Dataset.
+        name: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// Cancelled by the user.
+    #[error("cancelled")]
+    Cancelled,
+}
+
+/// What one column holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ColumnProfile {
+    /// Column name.
+    pub name: String,
+    /// Arrow type.
+    pub data_type: String,
+    /// Rows.
+    pub rows: u64,
+    /// Null values.
+    pub nulls: u64,
+    /// Estimated distinct values (HyperLogLog).
+    pub distinct: u64,
+    /// Smallest and largest value as text (numeric order for numbers).
+    pub min: Option<String>,
+    /// See `min`.
+    pub max: Option<String>,
+    /// 0, 25, 50, 75 and 100th percentiles of a numeric column (from a sample).
+    pub quantiles: Vec<f64>,
+    /// Most frequent values in the sample, with their sample counts.
+    pub top: Vec<(String, u64)>,
+    /// Shortest, longest and mean length of the values as text.
+    pub length: (usize, usize, f64),
+    /// MinHash signature of the set of values.
+    pub minhash: MinHash,
+    /// The name cut into lower-case words (`custNo` → `cust`, `no`).
+    pub name_tokens: Vec<String>,
+    /// The first distinct values met.
+    pub examples: Vec<String>,
+}
+
+/// Every column of one dataset version.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DatasetProfile {
+    /// Dataset.
+    pub name: String,
+    /// The version profiled.
+    pub version: u64,
+    /// Rows.
+    pub rows: u64,
+    /// Columns, in schema order (vector columns left out).
+    pub columns: Vec<ColumnProfile>,
+}
+
+/// Cuts a column name into lower-case words: snake, kebab, dotted, camel case and digits.
+pub fn name_tokens(name: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut prev: Option<char> = None;
+    for c in name.chars() {
+        let boundary = !c.is_alphanumeric()
+            || prev.is_some_and(|p| {
+                (p.is_lowercase() && c.is_uppercase())
+                    || (p.is_alphabetic() && c.is_ascii_digit())
+                    || (p.is_ascii_digit() && c.is_alphabetic())
+            });
+        if boundary && !word.is_empty() {
+            words.push(std::mem::take(&mut word));
+        }
+        if c.is_alphanumeric() {
+            word.extend(c.to_lowercase());
+        }
+        prev = Some(c);
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    words
+}
+
+/// Accumulates one column's profile.
+struct ColumnState {
+    name: String,
+    data_type: DataType,
+    rows: u64,
+    nulls: u64,
+    hll: HyperLogLog,
+    minhash: MinHash,
+    sample: Vec<String>,
+    seen: u64,
+    numbers: Vec<f64>,
+    min: Option<(f64, String)>,
+    max: Option<(f64, String)>,
+    min_text: Option<String>,
+    max_text: Option<String>,
+    lengths: (usize, usize, u64),
+    examples: Vec<String>,
+}
+
+impl ColumnState {
+    fn new(name: &str, data_type: DataType) -> Self {
+        Self {
+            name: name.to_string(),
+            data_type,
+            rows: 0,
+            nulls: 0,
+            hll: HyperLogLog::default(),
+            minhash: MinHash::default(),
+            sample: Vec::new(),
+            seen: 0,
+            numbers: Vec::new(),
+            min: None,
+            max: None,
+            min_text: None,
+            max_text: None,
+            lengths: (usize::MAX, 0, 0),
+            examples: Vec::new(),
+        }
+    }
+
+    fn add(&mut self, column: &dyn Array) {
+        let options = FormatOptions::default();
+        let Ok(formatter) = ArrayFormatter::try_new(column, &options) else {
+            return;
+        };
+        let numbers = arrow::compute::cast(column, &DataType::Float64)
+            .ok()
+            .filter(|_| self.data_type.is_numeric());
+        let numbers = numbers.as_ref().map(|a| {
+            arrow::array::AsArray::as_primitive::<arrow::datatypes::Float64Type>(a.as_ref())
+        });
+        for row in 0..column.len() {
+            self.rows += 1;
+            if column.is_null(row) {
+                self.nulls += 1;
+                continue;
+            }
+            let text = formatter.value(row).to_string();
+            let text = text.trim().to_string();
+            let h = hash_value(&text);
+            self.hll.add(h);
+            self.minhash.add(h);
+            let len = text.chars().count();
+            self.lengths.0 = self.lengths.0.min(len);
+            self.lengths.1 = self.lengths.1.max(len);
+            self.lengths.2 += len as u64;
+            if let Some(n) = numbers.filter(|n| n.is_valid(row)).map(|n| n.value(row)) {
+                if self.min.as_ref().is_none_or(|(m, _)| n < *m) {
+                    self.min = Some((n, text.clone()));
+                }
+                if self.max.as_ref().is_none_or(|(m, _)| n > *m) {
+                    self.max = Some((n, text.clone()));
+                }
+            } else {
+                if self.min_text.as_ref().is_none_or(|m| text < *m) {
+                    self.min_text = Some(text.clone());
+                }
+                if self.max_text.as_ref().is_none_or(|m| text > *m) {
+                    self.max_text = Some(text.clone());
+                }
+            }
+            if self.examples.len() < EXAMPLES && !self.examples.contains(&text) {
+                self.examples.push(text.clone());
+            }
+            // Reservoir sampling keeps a uniform sample of the values.
+            self.seen += 1;
+            let slot = if self.sample.len() < SAMPLE {
+                Some(self.sample.len())
+            } else {
+                let r = (hash_value(&format!("{}#{}", self.seen, self.name)) % self.seen) as usize;
+                (r < SAMPLE).then_some(r)
+            };
+            if let Some(slot) = slot {
+                let value = numbers.filter(|n| n.is_valid(row)).map(|n| n.value(row));
+                if slot == self.sample.len() {
+                    self.sample.push(text);
+                    if let Some(v) = value {
+                        self.numbers.push(v);
+                    }
+                } else {
+                    self.sample[slot] = text;
+                    if let (Some(v), Some(n)) = (value, self.numbers.get_mut(slot)) {
+                        *n = v;
+                    }
+                }
+            }
+        }
+    }
+
+    fn finish(mut self) -> ColumnProfile {
+        let present = self.rows - self.nulls;
+        let mut quantiles = Vec::new();
+        if !self.numbers.is_empty() {
+            self.numbers.sort_by(f64::total_cmp);
+            let last = self.numbers.len() - 1;
+            for q in [0.0, 0.25, 0.5, 0.75, 1.0] {
+                quantiles.push(self.numbers[(q * last as f64).round() as usize]);
+            }
+        }
+        let mut counts: HashMap<&str, u64> = HashMap::new();
+        for v in &self.sample {
+            *counts.entry(v.as_str()).or_default() += 1;
+        }
+        let mut top: Vec<(String, u64)> = counts
+            .into_iter()
+            .map(|(v, n)| (v.to_string(), n))
+            .collect();
+        top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        top.truncate(10);
+        let (min, max) = match (self.min, self.max) {
+            (Some((_, lo)), Some((_, hi))) => (Some(lo), Some(hi)),
+            _ => (self.min_text, self.max_text),
+        };
+        ColumnProfile {
+            name_tokens: name_tokens(&self.name),
+            name: self.name,
+            data_type: self.data_type.to_string(),
+            rows: self.rows,
+            nulls: self.nulls,
+            distinct: self.hll.estimate().min(present),
+            min,
+            max,
+            quantiles,
+            top,
+            length: if present == 0 {
+                (0, 0, 0.0)
+            } else {
+                (
+                    self.lengths.0,
+                    self.lengths.1,
+                    self.lengths.2 as f64 / present as f64,
+                )
+            },
+            minhash: self.minhash,
+            examples: self.examples,
+        }
+    }
+}
+
+fn profile_file(lake: &Lake, name: &str, version: u64) -> Result<PathBuf, LakeError> {
+    let dir = &lake.entry(name)?.dir;
+    Ok(lake
+        .dir()
+        .join(".lakebook")
+        .join("profiles")
+        .join(dir)
+        .join(format!("v{version}.json")))
+}
+
+/// The profile of a dataset's latest version: read from the store, or computed
+/// in one streaming pass (progress in rows) and stored.
+pub async fn profile_dataset(
+    lake: &Lake,
+    name: &str,
+    job: &Job,
+) -> Result<DatasetProfile, ProfileError> {
+    let ds = lake.open_dataset(name, None).await?;
+    let version = ds.version().version;
+    let file = profile_file(lake, name, version)?;
+    if let Some(p) = std::fs::read_to_string(&file)
+        .ok()
+        .and_then(|t| serde_json::from_str::<DatasetProfile>(&t).ok())
+    {
+        return Ok(p);
+    }
+    let read_err = |e: lance::Error| ProfileError::Read {
+        name: name.to_string(),
+        reason: e.to_string(),
+    };
+    let rows = ds.count_rows(None).await.map_err(read_err)? as u64;
+    job.set_total(rows, "rows");
+    job.set_message(format!("profiling {name}"));
+    let schema = arrow::datatypes::Schema::from(ds.schema());
+    let columns: Vec<String> = schema
+        .fields()
+        .iter()
+        .filter(|f| !matches!(f.data_type(), DataType::FixedSizeList(..)))
+        .map(|f| f.name().clone())
+        .collect();
+    let mut states: Vec<ColumnState> = columns
+        .iter()
+        .filter_map(|c| schema.field_with_name(c).ok())
+        .map(|f| ColumnState::new(f.name(), f.data_type().clone()))
+        .collect();
+    if !columns.is_empty() {
+        let mut scan = ds.scan();
+        scan.project(&columns).map_err(read_err)?;
+        let mut stream = scan.try_into_stream().await.map_err(read_err)?;
+        while let Some(batch) = stream.next().await {
+            if job.is_cancelled() {
+                return Err(ProfileError::Cancelled);
+            }
+            let batch = batch.map_err(read_err)?;
+            for (state, column) in states.iter_mut().zip(batch.columns()) {
+                state.add(column.as_ref());
+            }
+            job.advance(batch.num_rows() as u64);
+        }
+    }
+    let profile = DatasetProfile {
+        name: name.to_string(),
+        version,
+        rows,
+        columns: states.into_iter().map(ColumnState::finish).collect(),
+    };
+    // A profile that cannot be stored is recomputed next time; not an error.
+    if let Some(dir) = file.parent()
+        && std::fs::create_dir_all(dir).is_ok()
+        && let Ok(text) = serde_json::to_string(&profile)
+    {
+        let _ = std::fs::write(&file, text);
+    }
+    Ok(profile)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_split_into_words() {
+        assert_eq!(name_tokens("cust_no"), vec!["cust", "no"]);
+        assert_eq!(name_tokens("customerNumber"), vec!["customer", "number"]);
+        assert_eq!(name_tokens("Order.Date-2"), vec!["order", "date", "2"]);
+        assert_eq!(name_tokens("dob"), vec!["dob"]);
+        assert_eq!(name_tokens("address2Line"), vec!["address", "2", "line"]);
+    }
+}
