@@ -185,7 +185,8 @@ async fn embedded_documents_are_found_by_meaning_words_and_both() -> Result<()> 
     Ok(())
 }
 
-fn product_rows(from: usize, to: usize) -> String {
+/// The colour and kind of product number `i` ("red tent").
+fn product(i: usize) -> String {
     let things = [
         "tent",
         "stove",
@@ -197,12 +198,19 @@ fn product_rows(from: usize, to: usize) -> String {
         "compass",
     ];
     let colours = ["red", "green", "blue", "orange", "grey"];
+    format!(
+        "{} {}",
+        colours[i % colours.len()],
+        things[i % things.len()]
+    )
+}
+
+fn product_rows(from: usize, to: usize) -> String {
     let mut csv = String::from("id,name,description,price\n");
     for i in from..to {
-        let thing = things[i % things.len()];
-        let colour = colours[i % colours.len()];
+        let product = product(i);
         csv.push_str(&format!(
-            "{i},{colour} {thing} {i},A {colour} {thing} for trip number {i},{}.5\n",
+            "{i},{product} {i},A {product} for trip number {i},{}.5\n",
             10 + i % 90
         ));
     }
@@ -341,20 +349,7 @@ async fn a_cancelled_embed_keeps_finished_batches_and_resumes() -> Result<()> {
     );
     // A row from the resumed part and one from the fresh part both carry their own vector.
     for id in [3, 1250] {
-        let text = format!("A {} for trip number {id}", {
-            let things = [
-                "tent",
-                "stove",
-                "lantern",
-                "backpack",
-                "sleeping bag",
-                "kayak",
-                "rope",
-                "compass",
-            ];
-            let colours = ["red", "green", "blue", "orange", "grey"];
-            format!("{} {}", colours[id % 5], things[id % 8])
-        });
+        let text = format!("A {} for trip number {id}", product(id));
         let r = search_json(&t, &["items", &text, "--mode", "semantic", "-k", "1"]).await?;
         assert_eq!(hits(&r)[0]["id"], id, "{r}");
     }
