@@ -15,7 +15,6 @@ use arrow::array::{AsArray, RecordBatch};
 use arrow::datatypes::{Field, Schema, UInt64Type};
 use chrono::Utc;
 use futures::StreamExt;
-use lance::Dataset;
 use lance::dataset::fragment::FileFragment;
 use lance::dataset::transaction::{DataReplacementGroup, Operation, Transaction};
 use lance::dataset::{CommitBuilder, NewColumnTransform};
@@ -24,7 +23,7 @@ use super::checkpoint::{FragmentCheckpoint, vector_type};
 use super::text::{default_source_columns, render_rows};
 use super::{EMBEDDING_DIM, EmbedError, MODEL_NAME, MiniLm};
 use crate::job::Job;
-use crate::lake::{DatasetUpdate, EmbeddingEntry, Lake};
+use crate::lake::{EmbeddingEntry, Lake};
 
 /// Name of the vector column, unless the table already has a column of that name.
 pub const VECTOR_COLUMN: &str = "embedding";
@@ -157,7 +156,8 @@ pub async fn embed_dataset(
             updated: Utc::now(),
             extra: serde_json::Map::new(),
         };
-        record(lake, name, &ds, declared_entry).await?;
+        lake.record_new_version(name, &ds, Some(declared_entry))
+            .await?;
     }
 
     let field = ds
@@ -264,7 +264,7 @@ pub async fn embed_dataset(
     done_entry.rows_with_vector = with_vector;
     done_entry.rows_pending = 0;
     done_entry.updated = Utc::now();
-    record(lake, name, &ds, done_entry).await?;
+    lake.record_new_version(name, &ds, Some(done_entry)).await?;
     for checkpoint in checkpoints {
         // Committed: the chunks are no longer needed. A leftover folder is harmless.
         let _ = checkpoint.remove();
@@ -413,25 +413,4 @@ fn check_source_columns(
 /// `name` as a SQL identifier for Lance filters.
 pub(crate) fn quote(name: &str) -> String {
     format!("`{}`", name.replace('`', "``"))
-}
-
-async fn record(
-    lake: &mut Lake,
-    name: &str,
-    ds: &Dataset,
-    embedding: EmbeddingEntry,
-) -> Result<(), EmbedError> {
-    let entry = lake.entry(name)?.clone();
-    lake.record_dataset(DatasetUpdate {
-        name,
-        kind: entry.kind,
-        dir: &entry.dir,
-        dataset: ds,
-        sources: &[],
-        failed: &[],
-        replace_sources: false,
-        embedding: Some(embedding),
-    })
-    .await?;
-    Ok(())
 }

@@ -335,6 +335,29 @@ impl Lake {
         Ok(())
     }
 
+    /// Records a new version of an existing dataset that Lakebook itself
+    /// committed without new source files (vectors, indexes); `embedding`,
+    /// when given, replaces the recorded embedding.
+    pub async fn record_new_version(
+        &mut self,
+        name: &str,
+        dataset: &Dataset,
+        embedding: Option<EmbeddingEntry>,
+    ) -> Result<(), LakeError> {
+        let entry = self.entry(name)?.clone();
+        self.record_dataset(DatasetUpdate {
+            name,
+            kind: entry.kind,
+            dir: &entry.dir,
+            dataset,
+            sources: &[],
+            failed: &[],
+            replace_sources: false,
+            embedding,
+        })
+        .await
+    }
+
     async fn adopt_unknown_datasets(&mut self) -> Result<(), LakeError> {
         let known: Vec<String> = self
             .catalog

@@ -188,18 +188,7 @@ pub async fn refresh_indexes(
     }
     report.version = ds.version().version;
     if report.version != lake.entry(name)?.version {
-        let entry = lake.entry(name)?.clone();
-        lake.record_dataset(crate::lake::DatasetUpdate {
-            name,
-            kind: entry.kind,
-            dir: &entry.dir,
-            dataset: &ds,
-            sources: &[],
-            failed: &[],
-            replace_sources: false,
-            embedding: entry.embedding.clone(),
-        })
-        .await?;
+        lake.record_new_version(name, &ds, None).await?;
     }
     Ok(report)
 }
