@@ -149,6 +149,19 @@ pub enum Command {
     /// versions each cell read are written back into it; --pinned re-reads
     /// those versions. The lake is the notebook's own (its `lake` field), else --lake.
     Run(crate::cli_notebook::RunArgs),
+    /// Which columns of two datasets correspond: ranked pairs with scores and
+    /// evidence, the one-to-one selection (✓), and whether the tables join or union.
+    Match(crate::cli_match::MatchArgs),
+    /// Tables of the lake that can be joined or unioned with this one (LSH over
+    /// column sketches; datasets are profiled once per version).
+    Related(crate::cli_match::RelatedArgs),
+    /// Score matching against a ground truth with the Valentine benchmark's metrics.
+    #[command(subcommand)]
+    Eval(crate::cli_match::EvalCommand),
+    /// Make table pairs with known correspondences from real base tables
+    /// (Valentine's unionable, view-unionable, joinable and semantically-joinable
+    /// scenarios, with verbatim or noisy names and values).
+    Fabricate(crate::cli_match::FabricateArgs),
     /// Benchmarks (see bench/ and the README): numbers as JSON.
     #[command(subcommand)]
     Bench(crate::cli_search::BenchCommand),
@@ -446,6 +459,18 @@ pub async fn run(
         Command::Run(args) => {
             Box::pin(crate::cli_notebook::run_notebook(&lake_dir, args, out, job)).await?;
         }
+        Command::Match(args) => {
+            let _bar = show_progress.then(|| crate::progress::show(job));
+            Box::pin(crate::cli_match::run_match(&lake_dir, args, out, job)).await?;
+        }
+        Command::Related(args) => {
+            let _bar = show_progress.then(|| crate::progress::show(job));
+            Box::pin(crate::cli_match::run_related(&lake_dir, args, out, job)).await?;
+        }
+        Command::Eval(command) => {
+            Box::pin(crate::cli_match::run_eval(&lake_dir, command, out, job)).await?;
+        }
+        Command::Fabricate(args) => crate::cli_match::run_fabricate(args, out, job)?,
         Command::Bench(command) => {
             Box::pin(crate::cli_search::run_bench(&lake_dir, command, out)).await?;
         }

@@ -1,6 +1,7 @@
 //! The `lakebook` program: the notebook window and the command line over the engine.
 
 pub mod cli;
+mod cli_match;
 mod cli_notebook;
 pub mod cli_search;
 pub mod gui;

@@ -8,6 +8,7 @@ pub mod embed;
 pub mod ingest;
 pub mod job;
 pub mod lake;
+pub mod matching;
 pub mod notebook;
 pub mod profile;
 pub mod render;

@@ -277,6 +277,54 @@ pub async fn ingest(
     Ok(report)
 }
 
+/// Reads one table file (the first sheet of a workbook) into memory, with the
+/// same readers, type inference and errors as an ingest; nothing is written.
+pub fn read_table(
+    path: &Path,
+    options: &IngestOptions,
+    job: &Job,
+) -> Result<arrow::record_batch::RecordBatch, IngestError> {
+    let mut ignored = Vec::new();
+    let found = detect::collect(&[path.to_path_buf()], &mut ignored)?;
+    let Some((path, SourceFormat::Table(format))) = found.into_iter().next() else {
+        return Err(IngestError::Format {
+            path: path.to_path_buf(),
+            reason: "not a table file (CSV, TSV, Parquet, JSON, Arrow IPC or Excel)".into(),
+        });
+    };
+    let sheet = match format {
+        TableFormat::Excel => excel::sheet_names(&path)?.into_iter().next(),
+        _ => None,
+    };
+    let table = PlannedTable {
+        path: path.clone(),
+        format,
+        sheet,
+        dataset: String::new(),
+    };
+    let stats = Arc::new(SourceStats::default());
+    let reader = open_table(&table, options, job, &stats, None)?;
+    let slot = reader.error_slot();
+    let schema = arrow::record_batch::RecordBatchReader::schema(&reader);
+    let mut batches = Vec::new();
+    for batch in reader {
+        match batch {
+            Ok(b) => batches.push(b),
+            Err(e) => {
+                let kept = slot.lock().ok().and_then(|mut s| s.take());
+                return Err(kept.unwrap_or_else(|| IngestError::Format {
+                    path: path.clone(),
+                    reason: e.to_string(),
+                }));
+            }
+        }
+    }
+    arrow::compute::concat_batches(&schema, &batches).map_err(|e| IngestError::Format {
+        path: path.clone(),
+        reason: e.to_string(),
+    })
+}
+
 async fn stage_all(
     lake: &Lake,
     tables: &[PlannedTable],

@@ -21,6 +21,8 @@ use sketch::{HyperLogLog, MinHash, hash_value};
 const SAMPLE: usize = 10_000;
 /// Example values shown and embedded per column.
 const EXAMPLES: usize = 20;
+/// Values of the uniform sample kept in the stored profile (for instance matching).
+const KEPT_SAMPLE: usize = 500;
 
 /// Errors of profiling.
 #[derive(Debug, thiserror::Error)]
@@ -58,7 +60,7 @@ pub struct ColumnProfile {
     pub min: Option<String>,
     /// See `min`.
     pub max: Option<String>,
-    /// 0, 25, 50, 75 and 100th percentiles of a numeric column (from a sample).
+    /// The 0th, 10th, ..., 100th percentiles of a numeric column (from a sample).
     pub quantiles: Vec<f64>,
     /// Most frequent values in the sample, with their sample counts.
     pub top: Vec<(String, u64)>,
@@ -70,11 +72,18 @@ pub struct ColumnProfile {
     pub name_tokens: Vec<String>,
     /// The first distinct values met.
     pub examples: Vec<String>,
+    /// A uniform sample of the values (up to 500, duplicates kept).
+    pub sample: Vec<String>,
 }
+
+/// Format of stored profiles; a stored profile of another format is recomputed.
+pub const PROFILE_FORMAT: u32 = 2;
 
 /// Every column of one dataset version.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DatasetProfile {
+    /// [`PROFILE_FORMAT`] when computed.
+    pub format: u32,
     /// Dataset.
     pub name: String,
     /// The version profiled.
@@ -226,8 +235,8 @@ impl ColumnState {
         if !self.numbers.is_empty() {
             self.numbers.sort_by(f64::total_cmp);
             let last = self.numbers.len() - 1;
-            for q in [0.0, 0.25, 0.5, 0.75, 1.0] {
-                quantiles.push(self.numbers[(q * last as f64).round() as usize]);
+            for q in 0..=10 {
+                quantiles.push(self.numbers[(q as f64 / 10.0 * last as f64).round() as usize]);
             }
         }
         let mut counts: HashMap<&str, u64> = HashMap::new();
@@ -266,8 +275,40 @@ impl ColumnState {
             },
             minhash: self.minhash,
             examples: self.examples,
+            sample: spread(&self.sample, KEPT_SAMPLE),
         }
     }
+}
+
+/// The profile of an in-memory table (a file read for evaluation, a query result).
+pub fn profile_batch(name: &str, batch: &arrow::record_batch::RecordBatch) -> DatasetProfile {
+    let schema = batch.schema();
+    let columns = schema
+        .fields()
+        .iter()
+        .zip(batch.columns())
+        .filter(|(f, _)| !matches!(f.data_type(), DataType::FixedSizeList(..)))
+        .map(|(f, column)| {
+            let mut state = ColumnState::new(f.name(), f.data_type().clone());
+            state.add(column.as_ref());
+            state.finish()
+        })
+        .collect();
+    DatasetProfile {
+        format: PROFILE_FORMAT,
+        name: name.to_string(),
+        version: 0,
+        rows: batch.num_rows() as u64,
+        columns,
+    }
+}
+
+/// Up to `n` items taken evenly across `items`.
+fn spread(items: &[String], n: usize) -> Vec<String> {
+    if items.len() <= n {
+        return items.to_vec();
+    }
+    (0..n).map(|i| items[i * items.len() / n].clone()).collect()
 }
 
 fn profile_file(lake: &Lake, name: &str, version: u64) -> Result<PathBuf, LakeError> {
@@ -293,6 +334,7 @@ pub async fn profile_dataset(
     if let Some(p) = std::fs::read_to_string(&file)
         .ok()
         .and_then(|t| serde_json::from_str::<DatasetProfile>(&t).ok())
+        .filter(|p| p.format == PROFILE_FORMAT)
     {
         return Ok(p);
     }
@@ -331,6 +373,7 @@ pub async fn profile_dataset(
         }
     }
     let profile = DatasetProfile {
+        format: PROFILE_FORMAT,
         name: name.to_string(),
         version,
         rows,

@@ -1,0 +1,92 @@
+//! Table-level answers: can two tables be joined (a key-like column whose
+//! values the other table's column contains), or unioned (most columns align)?
+
+use serde::Serialize;
+
+use super::ColumnMatch;
+use super::instances::value_overlap;
+use crate::profile::ColumnProfile;
+
+/// The best join path between two tables.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Joinability {
+    /// Source column.
+    pub source_column: String,
+    /// Target column.
+    pub target_column: String,
+    /// Share of the smaller value set found in the larger one.
+    pub containment: f64,
+    /// How unique the key side's values are.
+    pub key_uniqueness: f64,
+    /// Join score in [0, 1].
+    pub score: f64,
+}
+
+/// Joinability and unionability of a table pair.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct TableScores {
+    /// The best join path, if any column pair is key-like and overlapping.
+    pub join: Option<Joinability>,
+    /// Share of the wider table's columns aligned by the one-to-one selection, weighted by score.
+    pub unionability: f64,
+    /// Columns aligned by the selection.
+    pub aligned: usize,
+}
+
+/// Share of distinct values among non-null ones.
+pub fn uniqueness(c: &ColumnProfile) -> f64 {
+    let present = c.rows.saturating_sub(c.nulls);
+    if present == 0 {
+        0.0
+    } else {
+        (c.distinct as f64 / present as f64).min(1.0)
+    }
+}
+
+/// Whether a column can serve as a join key: mostly distinct, not a handful of values.
+fn key_likeness(c: &ColumnProfile) -> f64 {
+    if c.distinct < 3
+        || super::distribution::value_class(&c.data_type)
+            == super::distribution::ValueClass::Boolean
+    {
+        return 0.0;
+    }
+    uniqueness(c)
+}
+
+/// Table-level scores from the column profiles, the instance scores of every
+/// pair (`instance[i][j]`) and the one-to-one selection.
+pub fn table_scores(
+    source: &[&ColumnProfile],
+    target: &[&ColumnProfile],
+    instance: &[Vec<f64>],
+    selected: &[ColumnMatch],
+) -> TableScores {
+    let mut join: Option<Joinability> = None;
+    for (i, s) in source.iter().enumerate() {
+        for (j, t) in target.iter().enumerate() {
+            let key = key_likeness(s).max(key_likeness(t));
+            if key < 0.5 {
+                continue;
+            }
+            let (_, contained) = value_overlap(s, t);
+            let evidence = contained.max(0.8 * instance[i][j]);
+            let score = evidence * key;
+            if score > join.as_ref().map_or(0.3, |b| b.score) {
+                join = Some(Joinability {
+                    source_column: s.name.clone(),
+                    target_column: t.name.clone(),
+                    containment: contained,
+                    key_uniqueness: key,
+                    score,
+                });
+            }
+        }
+    }
+    let wider = source.len().max(target.len()).max(1) as f64;
+    TableScores {
+        join,
+        unionability: selected.iter().map(|m| m.score).sum::<f64>() / wider,
+        aligned: selected.len(),
+    }
+}
