@@ -12,6 +12,7 @@ use lakebook_core::ingest::{self, IngestOptions};
 use lakebook_core::matching::fabricate::{self, FabricatedPair};
 use lakebook_core::matching::metrics::{self, Metrics};
 use lakebook_core::matching::related::{RelatedIndex, lake_sketches};
+use lakebook_core::matching::text;
 use lakebook_core::matching::{
     Calibration, ColumnEmbedder, MatchReport, Matcher, match_datasets, match_profiles,
     match_profiles_with, scored_pairs,
@@ -168,120 +169,31 @@ pub async fn run_match(
     Ok(())
 }
 
-/// A score as a bar of ten cells.
-fn bar(score: f64) -> String {
-    let filled = (score.clamp(0.0, 1.0) * 10.0).round() as usize;
-    format!("{}{}", "█".repeat(filled), "·".repeat(10 - filled))
-}
-
 fn print_report(
     out: &mut (dyn Write + Send),
     r: &MatchReport,
     top: usize,
     csv: bool,
 ) -> Result<()> {
+    if !csv {
+        write!(out, "{}", text::report_text(r, top))?;
+        return Ok(());
+    }
     let selected: std::collections::HashSet<(&str, &str)> = r
         .selected
         .iter()
         .map(|m| (m.source.as_str(), m.target.as_str()))
         .collect();
-    if csv {
-        writeln!(out, "source,target,score,selected")?;
-        for m in &r.ranked {
-            let chosen = selected.contains(&(m.source.as_str(), m.target.as_str()));
-            writeln!(
-                out,
-                "{},{},{:.4},{chosen}",
-                csv_field(&m.source),
-                csv_field(&m.target),
-                m.score
-            )?;
-        }
-        return Ok(());
-    }
-    writeln!(
-        out,
-        "{} ↔ {}: {} correspondences selected",
-        r.source,
-        r.target,
-        r.selected.len()
-    )?;
-    let width = r
-        .ranked
-        .iter()
-        .map(|m| m.source.chars().count())
-        .max()
-        .unwrap_or(6)
-        .clamp(6, 30);
-    let twidth = r
-        .ranked
-        .iter()
-        .map(|m| m.target.chars().count())
-        .max()
-        .unwrap_or(6)
-        .clamp(6, 30);
-    let shown = if top == 0 {
-        r.ranked.len()
-    } else {
-        top.min(r.ranked.len())
-    };
-    for m in &r.ranked[..shown] {
-        let mark = if selected.contains(&(m.source.as_str(), m.target.as_str())) {
-            "✓"
-        } else {
-            " "
-        };
-        let best = m
-            .evidence
-            .iter()
-            .max_by(|a, b| a.score.total_cmp(&b.score))
-            .map(|e| format!("{}: {}", e.matcher, e.detail))
-            .unwrap_or_default();
+    writeln!(out, "source,target,score,selected")?;
+    for m in &r.ranked {
+        let chosen = selected.contains(&(m.source.as_str(), m.target.as_str()));
         writeln!(
             out,
-            "{mark} {:<width$}  {:<twidth$}  {} {:.2}  {best}",
-            m.source,
-            m.target,
-            bar(m.score),
+            "{},{},{:.4},{chosen}",
+            csv_field(&m.source),
+            csv_field(&m.target),
             m.score
         )?;
-    }
-    if shown < r.ranked.len() {
-        writeln!(
-            out,
-            "  … {} more pairs (--top 0 shows all)",
-            r.ranked.len() - shown
-        )?;
-    }
-    match &r.tables.join {
-        Some(j) => writeln!(
-            out,
-            "joinable: {:.2} on {} = {} ({:.0}% of values contained, key uniqueness {:.2})",
-            j.score,
-            j.source_column,
-            j.target_column,
-            j.containment * 100.0,
-            j.key_uniqueness
-        )?,
-        None => writeln!(
-            out,
-            "joinable: no key-like column pair with overlapping values"
-        )?,
-    }
-    writeln!(
-        out,
-        "unionable: {:.2} ({} of {} columns aligned)",
-        r.tables.unionability,
-        r.tables.aligned,
-        r.ranked
-            .iter()
-            .map(|m| &m.source)
-            .collect::<std::collections::HashSet<_>>()
-            .len()
-            .max(r.tables.aligned)
-    )?;
-    for note in &r.notes {
-        writeln!(out, "note: {note}")?;
     }
     Ok(())
 }
@@ -317,30 +229,7 @@ pub async fn run_related(
         writeln!(out, "{}", serde_json::to_string_pretty(&value)?)?;
         return Ok(());
     }
-    if related.is_empty() {
-        writeln!(out, "no table in the lake relates to '{}'", args.name)?;
-    }
-    for r in &related {
-        let join = r.join.as_ref().filter(|j| j.score >= 0.3).map(|j| {
-            format!(
-                "join {} = {} ({:.0}% contained)",
-                j.column,
-                j.other_column,
-                j.containment * 100.0
-            )
-        });
-        let union =
-            (r.union_score >= 0.3).then(|| format!("union: {} columns align", r.aligned.len()));
-        let why: Vec<String> = join.into_iter().chain(union).collect();
-        writeln!(
-            out,
-            "{:<24} {} {:.2}  {}",
-            r.table,
-            bar(r.score),
-            r.score,
-            why.join("; ")
-        )?;
-    }
+    write!(out, "{}", text::related_text(&args.name, &related))?;
     if args.format == Format::Table {
         writeln!(
             out,

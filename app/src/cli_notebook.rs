@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Result, bail};
 use clap::Args;
 use lakebook_core::Job;
+use lakebook_core::matching::{MatchOutput, text};
 use lakebook_core::notebook::{CellOutput, Notebook, Runner, outputs};
 use lakebook_core::render::render_batches;
 
@@ -127,6 +128,13 @@ fn print_output(out: &mut (dyn Write + Send), output: &CellOutput, args: &RunArg
         }
         CellOutput::Search(groups) => {
             crate::cli_search::print_hits(out, groups, args.format, true)?;
+        }
+        CellOutput::Match(m) => {
+            let text = match m.as_ref() {
+                MatchOutput::Pairs(report) => text::report_text(report, 20),
+                MatchOutput::Related { table, related } => text::related_text(table, related),
+            };
+            writeln!(out, "{}", text.trim_end())?;
         }
     }
     Ok(())

@@ -405,6 +405,10 @@ pub enum BenchCommand {
         #[arg(long)]
         work: Option<PathBuf>,
     },
+    /// Lake-wide discovery of related tables on a synthetic lake of table
+    /// sketches: index build time, query latency of LSH against scoring every
+    /// table, and recall of planted joinable and unionable partners.
+    Related(crate::bench_related::RelatedBenchArgs),
 }
 
 /// Runs a benchmark command (`bench frames` runs from `main`, which owns the runtime).
@@ -426,6 +430,7 @@ pub async fn run_bench(
             k,
             model,
         } => run_search_bench(lake_dir, &name, &queries, k, model.as_deref(), out).await,
+        BenchCommand::Related(args) => crate::bench_related::run(args, out),
         BenchCommand::Frames { .. } => {
             bail!("bench frames runs from the lakebook program itself")
         }

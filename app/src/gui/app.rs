@@ -14,6 +14,7 @@ use lakebook_core::notebook::{Cell, CellError, CellOutput, CellRun, Notebook, Ru
 
 use super::cells::{CellEditor, EditorResponse, LakeNames, editors, raw_editor_ui};
 use super::inspector::{ColumnProfile, profile_column, profile_ui};
+use super::match_view;
 use super::settings::Settings;
 use super::table_view::ResultTable;
 use super::work::{JobEntry, Outbox, PickPurpose, WorkResult, channel};
@@ -91,6 +92,8 @@ pub enum Command {
     CancelAll,
     /// Add a cell of a kind after a cell (or at the end).
     Add(String, Option<String>),
+    /// Add a SQL cell with this query after a cell, and run it.
+    AddSql(String, String),
     /// Delete a cell (Ctrl+Z brings it back).
     Delete(String),
     /// Bring back the last deleted cell.
@@ -533,6 +536,19 @@ impl LakebookApp {
                 let cell = Cell::new(&kind, params, &self.notebook.ids());
                 self.selected = Some(cell.id.clone());
                 self.notebook.cells.insert(at, cell);
+                self.touch();
+            }
+            Command::AddSql(after, sql) => {
+                let mut params = toml::Table::new();
+                params.insert("sql".into(), sql.into());
+                let at = self
+                    .index_of(&after)
+                    .map_or(self.notebook.cells.len(), |i| i + 1);
+                let cell = Cell::new("sql", params, &self.notebook.ids());
+                let id = cell.id.clone();
+                self.notebook.cells.insert(at, cell);
+                self.selected = Some(id.clone());
+                self.run_queue.push_back(id);
                 self.touch();
             }
             Command::Delete(id) => {
@@ -1183,7 +1199,23 @@ impl LakebookApp {
         let Some(run) = &state.run else {
             return;
         };
+        if let CellOutput::Match(output) = &run.output {
+            let action = match_view::match_ui(ui, &id, &mut self.notebook.cells[i], output);
+            if action.changed {
+                self.touch();
+            }
+            if let Some(sql) = action.new_sql {
+                self.commands.push(Command::AddSql(id.clone(), sql));
+            }
+            if let Some(table) = action.match_with {
+                self.notebook.cells[i].set("target", table);
+                self.touch();
+                self.commands.push(Command::Run(id.clone()));
+            }
+            return;
+        }
         match &run.output {
+            CellOutput::Match(_) => {}
             CellOutput::Markdown(_) => {}
             CellOutput::Text(text) => {
                 ui.add_space(4.0);

@@ -9,6 +9,7 @@ mod app;
 mod cells;
 mod frame_bench;
 mod inspector;
+mod match_view;
 mod settings;
 mod table_view;
 mod work;

@@ -6,6 +6,7 @@
 //! kilograms); categories by the overlap of their frequencies; every column by
 //! type, uniqueness and the shape of its text (length, digits, letters).
 
+use super::tables::uniqueness;
 use crate::profile::ColumnProfile;
 
 /// The broad kind of a column's values.
@@ -134,16 +135,6 @@ fn frequency_overlap(a: &ColumnProfile, b: &ColumnProfile) -> f64 {
                 .map(|(_, m)| (*n as f64 / ta).min(*m as f64 / tb))
         })
         .sum()
-}
-
-/// Share of distinct values among non-null ones.
-fn uniqueness(c: &ColumnProfile) -> f64 {
-    let present = c.rows.saturating_sub(c.nulls);
-    if present == 0 {
-        0.0
-    } else {
-        (c.distinct as f64 / present as f64).min(1.0)
-    }
 }
 
 /// Whether a column has few distinct values (a category).

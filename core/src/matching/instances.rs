@@ -217,7 +217,7 @@ mod tests {
     /// Swaps two letters in every other value.
     fn misspelled(v: &str, i: usize) -> String {
         let mut c: Vec<char> = v.chars().collect();
-        if i % 2 == 0 && c.len() > 3 {
+        if i.is_multiple_of(2) && c.len() > 3 {
             c.swap(1, 2);
         }
         c.into_iter().collect()

@@ -19,11 +19,13 @@ pub mod name;
 pub mod related;
 pub mod semantic;
 pub mod tables;
+pub mod text;
+pub mod to_sql;
 
 use std::collections::HashSet;
 use std::str::FromStr;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::embed::EmbedError;
 use crate::job::Job;
@@ -66,7 +68,7 @@ pub const ACCEPT: f64 = 0.2;
 const HUNGARIAN_MAX_PAIRS: usize = 250_000;
 
 /// Which matcher scores the pairs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Matcher {
     /// All four, aggregated (the default).
@@ -123,10 +125,10 @@ impl FromStr for Matcher {
 }
 
 /// One matcher's verdict on a pair.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Evidence {
     /// The matcher.
-    pub matcher: &'static str,
+    pub matcher: String,
     /// Its score in [0, 1].
     pub score: f64,
     /// Why, in words.
@@ -134,7 +136,7 @@ pub struct Evidence {
 }
 
 /// A scored correspondence between a source and a target column.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ColumnMatch {
     /// Source column.
     pub source: String,
@@ -147,7 +149,7 @@ pub struct ColumnMatch {
 }
 
 /// The answer to "which columns of these two tables correspond?".
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MatchReport {
     /// Source table.
     pub source: String,
@@ -163,6 +165,21 @@ pub struct MatchReport {
     pub tables: TableScores,
     /// What the user should know (a matcher skipped, an empty table).
     pub notes: Vec<String>,
+}
+
+/// What a Match cell shows: the correspondences of two tables, or the tables
+/// related to one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum MatchOutput {
+    /// Two tables matched.
+    Pairs(MatchReport),
+    /// Tables of the lake related to `table`.
+    Related {
+        /// The queried table.
+        table: String,
+        /// Related tables, best first.
+        related: Vec<related::Related>,
+    },
 }
 
 /// Errors of matching.
@@ -242,15 +259,8 @@ fn add_semantic(
         .iter()
         .map(|r| r.iter().map(combine).collect())
         .collect();
-    let rows = cheap.len();
-    let cols = cheap.first().map_or(0, Vec::len);
-    let row_best: Vec<f64> = cheap
-        .iter()
-        .map(|r| r.iter().copied().fold(0.0, f64::max))
-        .collect();
-    let col_best: Vec<f64> = (0..cols)
-        .map(|j| (0..rows).map(|i| cheap[i][j]).fold(0.0, f64::max))
-        .collect();
+    let (row_best, col_best) = best_per_row_and_column(&cheap);
+    let (rows, cols) = (row_best.len(), col_best.len());
     let mut settled_source = vec![false; rows];
     let mut settled_target = vec![false; cols];
     for i in 0..rows {
@@ -310,18 +320,23 @@ fn single(p: &PairScores, matcher: Matcher) -> f64 {
     }
 }
 
-/// Context, as COMA's selection uses it: a pair that is the best for both its
-/// columns keeps its score; one whose columns have better partners is damped.
-fn sharpen(matrix: &mut [Vec<f64>]) {
-    let rows = matrix.len();
+/// The best score of each row and of each column of a score matrix.
+fn best_per_row_and_column(matrix: &[Vec<f64>]) -> (Vec<f64>, Vec<f64>) {
     let cols = matrix.first().map_or(0, Vec::len);
-    let row_best: Vec<f64> = matrix
+    let row_best = matrix
         .iter()
         .map(|r| r.iter().copied().fold(0.0, f64::max))
         .collect();
-    let col_best: Vec<f64> = (0..cols)
-        .map(|j| (0..rows).map(|i| matrix[i][j]).fold(0.0, f64::max))
+    let col_best = (0..cols)
+        .map(|j| matrix.iter().map(|r| r[j]).fold(0.0, f64::max))
         .collect();
+    (row_best, col_best)
+}
+
+/// Context, as COMA's selection uses it: a pair that is the best for both its
+/// columns keeps its score; one whose columns have better partners is damped.
+fn sharpen(matrix: &mut [Vec<f64>]) {
+    let (row_best, col_best) = best_per_row_and_column(matrix);
     for (i, row) in matrix.iter_mut().enumerate() {
         for (j, s) in row.iter_mut().enumerate() {
             let best = row_best[i].max(col_best[j]);
@@ -335,24 +350,24 @@ fn sharpen(matrix: &mut [Vec<f64>]) {
 fn evidence(p: &PairScores) -> Vec<Evidence> {
     let mut out = vec![
         Evidence {
-            matcher: "name",
+            matcher: "name".into(),
             score: p.name.0,
             detail: p.name.1.clone(),
         },
         Evidence {
-            matcher: "instances",
+            matcher: "instances".into(),
             score: p.instances.0,
             detail: p.instances.1.clone(),
         },
         Evidence {
-            matcher: "distribution",
+            matcher: "distribution".into(),
             score: p.distribution.0,
             detail: p.distribution.1.clone(),
         },
     ];
     if let Some((s, why)) = &p.semantic {
         out.push(Evidence {
-            matcher: "semantic",
+            matcher: "semantic".into(),
             score: *s,
             detail: why.clone(),
         });
@@ -449,7 +464,11 @@ pub fn match_profiles_with(
         .iter()
         .map(|r| r.iter().map(|p| p.instances.0).collect())
         .collect();
-    let tables = tables::table_scores(&src, &tgt, &instance, &selected);
+    let names: Vec<Vec<f64>> = scores
+        .iter()
+        .map(|r| r.iter().map(|p| p.name.0).collect())
+        .collect();
+    let tables = tables::table_scores(&src, &tgt, &instance, &names, &selected);
     let ranked = ranked.iter().map(column_match).collect();
     Ok(MatchReport {
         source: source.name.clone(),
@@ -494,6 +513,24 @@ pub async fn match_datasets(
     let a = profile_dataset(lake, source, job).await?;
     let b = profile_dataset(lake, target, job).await?;
     match_profiles(&a, &b, matcher, model)
+}
+
+/// The correspondences a user keeps: the one-to-one selection plus the pairs
+/// they accepted, less the ones they rejected, in ranking order.
+pub fn accepted_pairs(
+    report: &MatchReport,
+    accepted: &[(String, String)],
+    rejected: &[(String, String)],
+) -> Vec<(String, String)> {
+    let chosen = |m: &ColumnMatch| {
+        let pair = (m.source.clone(), m.target.clone());
+        let selected = report
+            .selected
+            .iter()
+            .any(|s| s.source == m.source && s.target == m.target);
+        ((selected || accepted.contains(&pair)) && !rejected.contains(&pair)).then_some(pair)
+    };
+    report.ranked.iter().filter_map(chosen).collect()
 }
 
 /// The pairs of a report as (source, target, score), best first, for [`metrics::evaluate`].

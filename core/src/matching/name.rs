@@ -318,8 +318,17 @@ pub fn contrast<'a>(a: &'a NameKey, b: &'a NameKey) -> Option<(&'a str, &'a str)
 
 /// Name similarity in [0, 1], with the reason.
 pub fn name_similarity(a: &NameKey, b: &NameKey) -> (f64, String) {
-    if a.joined == b.joined || a.words == b.words {
+    if a.joined == b.joined {
         return (1.0, "same name".into());
+    }
+    if a.words == b.words {
+        return (
+            1.0,
+            format!(
+                "same words once abbreviations and synonyms are expanded ({})",
+                a.words.join(" ")
+            ),
+        );
     }
     if let Some((x, y)) = contrast(a, b) {
         return (0.1, format!("{x} is the opposite of {y}"));

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use super::distribution::{ValueClass, value_class};
 use super::name::{NameKey, name_similarity, table_noise};
-use super::tables::uniqueness;
+use super::tables::{containment_trust, uniqueness};
 use crate::job::Job;
 use crate::lake::Lake;
 use crate::profile::sketch::{Banding, MINHASH_SIZE, MinHash, hash_value, optimal_banding};
@@ -109,7 +109,7 @@ fn joinable_column(c: &ColumnSketch) -> bool {
 }
 
 /// A join path to a related table.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JoinPath {
     /// Column of the queried table.
     pub column: String,
@@ -122,7 +122,7 @@ pub struct JoinPath {
 }
 
 /// A table related to the queried one.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Related {
     /// The related table.
     pub table: String,
@@ -134,6 +134,13 @@ pub struct Related {
     pub aligned: Vec<(String, String)>,
     /// max(join, union).
     pub score: f64,
+}
+
+/// Order of related tables: the score, then the weaker of join and union
+/// (a near-duplicate both joins and unions; a lookup table only joins).
+fn rank(r: &Related) -> f64 {
+    let join = r.join.as_ref().map_or(0.0, |j| j.score);
+    r.score + 0.01 * join.min(r.union_score)
 }
 
 /// The LSH indexes over every table sketch of a lake.
@@ -221,7 +228,7 @@ impl RelatedIndex {
             .map(|t| self.score(q, t as usize, join_pairs.get(&t)))
             .filter(|r| r.score >= MIN_SCORE)
             .collect();
-        out.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.table.cmp(&b.table)));
+        out.sort_by(|a, b| rank(b).total_cmp(&rank(a)).then(a.table.cmp(&b.table)));
         out.truncate(limit);
         Some(out)
     }
@@ -240,7 +247,7 @@ impl RelatedIndex {
             })
             .filter(|r| r.score >= MIN_SCORE)
             .collect();
-        out.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.table.cmp(&b.table)));
+        out.sort_by(|a, b| rank(b).total_cmp(&rank(a)).then(a.table.cmp(&b.table)));
         out.truncate(limit);
         Some(out)
     }
@@ -263,7 +270,11 @@ impl RelatedIndex {
                 small
                     .minhash
                     .containment_in(&large.minhash, small.distinct, large.distinct);
-            let score = containment * a.uniqueness.max(b.uniqueness);
+            let name = name_similarity(&self.keys[q][c as usize], &self.keys[t][o as usize]).0;
+            // A small domain inside a key is credible when the names agree too.
+            let trust = containment_trust(small.distinct, &small.data_type).max(name);
+            // Alike names break ties between equally contained columns.
+            let score = containment * trust * a.uniqueness.max(b.uniqueness) * (0.85 + 0.15 * name);
             if score > join.as_ref().map_or(0.0, |j| j.score) {
                 join = Some(JoinPath {
                     column: a.name.clone(),

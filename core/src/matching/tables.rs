@@ -1,14 +1,14 @@
 //! Table-level answers: can two tables be joined (a key-like column whose
 //! values the other table's column contains), or unioned (most columns align)?
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::ColumnMatch;
 use super::instances::value_overlap;
 use crate::profile::ColumnProfile;
 
 /// The best join path between two tables.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Joinability {
     /// Source column.
     pub source_column: String,
@@ -23,7 +23,7 @@ pub struct Joinability {
 }
 
 /// Joinability and unionability of a table pair.
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct TableScores {
     /// The best join path, if any column pair is key-like and overlapping.
     pub join: Option<Joinability>,
@@ -54,12 +54,24 @@ fn key_likeness(c: &ColumnProfile) -> f64 {
     uniqueness(c)
 }
 
-/// Table-level scores from the column profiles, the instance scores of every
-/// pair (`instance[i][j]`) and the one-to-one selection.
+/// How much a value set contained in another says: a handful of small
+/// numbers (quantities 1 to 5) sits inside any range of ids by chance.
+pub fn containment_trust(distinct: u64, data_type: &str) -> f64 {
+    let needed = match super::distribution::value_class(data_type) {
+        super::distribution::ValueClass::Number => 200.0,
+        _ => 20.0,
+    };
+    (distinct as f64 / needed).min(1.0)
+}
+
+/// Table-level scores from the column profiles, the instance and name
+/// scores of every pair (`instance[i][j]`, `names[i][j]`) and the
+/// one-to-one selection.
 pub fn table_scores(
     source: &[&ColumnProfile],
     target: &[&ColumnProfile],
     instance: &[Vec<f64>],
+    names: &[Vec<f64>],
     selected: &[ColumnMatch],
 ) -> TableScores {
     let mut join: Option<Joinability> = None;
@@ -70,8 +82,12 @@ pub fn table_scores(
                 continue;
             }
             let (_, contained) = value_overlap(s, t);
-            let evidence = contained.max(0.8 * instance[i][j]);
-            let score = evidence * key;
+            let small = if s.distinct <= t.distinct { s } else { t };
+            // A small domain inside a key is credible when the names agree too.
+            let trust = containment_trust(small.distinct, &small.data_type).max(names[i][j]);
+            let evidence = (contained * trust).max(0.8 * instance[i][j]);
+            // Alike names break ties between equally contained columns.
+            let score = evidence * key * (0.85 + 0.15 * names[i][j]);
             if score > join.as_ref().map_or(0.3, |b| b.score) {
                 join = Some(Joinability {
                     source_column: s.name.clone(),
@@ -86,7 +102,7 @@ pub fn table_scores(
     let wider = source.len().max(target.len()).max(1) as f64;
     TableScores {
         join,
-        unionability: selected.iter().map(|m| m.score).sum::<f64>() / wider,
+        unionability: selected.iter().fold(0.0, |sum, m| sum + m.score) / wider,
         aligned: selected.len(),
     }
 }

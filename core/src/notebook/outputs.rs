@@ -131,6 +131,10 @@ pub fn save(dir: &Path, id: &str, result: Result<&CellRun, &str>) -> Result<(), 
                     meta.output = "table".into();
                     write_arrow(&dir.join(format!("{id}-0.arrow")), schema, batches)?;
                 }
+                CellOutput::Match(m) => {
+                    meta.output = "match".into();
+                    meta.text = serde_json::to_string(m).map_err(|e| io_err(dir, e))?;
+                }
                 CellOutput::Search(groups) => {
                     meta.output = "search".into();
                     for (n, g) in groups.iter().enumerate() {
@@ -170,6 +174,9 @@ pub fn load(dir: &Path, id: &str) -> Result<Option<Result<CellRun, String>>, Not
     let output = match meta.output.as_str() {
         "markdown" => CellOutput::Markdown(meta.text),
         "text" => CellOutput::Text(meta.text),
+        "match" => CellOutput::Match(Box::new(
+            serde_json::from_str(&meta.text).map_err(|e| io_err(&path, e))?,
+        )),
         "table" => {
             let (schema, batches) = read_arrow(&dir.join(format!("{id}-0.arrow")))?;
             CellOutput::Table { schema, batches }

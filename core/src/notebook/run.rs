@@ -55,6 +55,8 @@ pub enum CellOutput {
     Search(Vec<SearchHits>),
     /// A plain report (e.g. what an ingest wrote).
     Text(String),
+    /// Column correspondences of two tables, or the tables related to one.
+    Match(Box<crate::matching::MatchOutput>),
 }
 
 impl CellOutput {

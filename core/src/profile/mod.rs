@@ -171,9 +171,11 @@ impl ColumnState {
         let numbers = numbers.as_ref().map(|a| {
             arrow::array::AsArray::as_primitive::<arrow::datatypes::Float64Type>(a.as_ref())
         });
+        // Logical nulls: a Null-typed column is all nulls though it has no validity buffer.
+        let nulls = column.logical_nulls();
         for row in 0..column.len() {
             self.rows += 1;
-            if column.is_null(row) {
+            if nulls.as_ref().is_some_and(|n| n.is_null(row)) {
                 self.nulls += 1;
                 continue;
             }

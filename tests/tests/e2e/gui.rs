@@ -174,3 +174,53 @@ fn a_saved_notebook_reopens_with_its_cells_and_outputs() -> Result<()> {
     assert!(shows(&h, "1 rows"), "with its table");
     Ok(())
 }
+
+#[test]
+fn a_match_cell_shows_correspondences_and_turns_the_kept_ones_into_sql() -> Result<()> {
+    let rt = tokio::runtime::Runtime::new()?;
+    let t = TestLake::new()?;
+    rt.block_on(t.run(&["demo", "--no-gui"]))?;
+    let path = t.src("match.lakebook");
+    std::fs::write(
+        &path,
+        "format = 1\ntitle = \"Match\"\n\n[[cells]]\nid = \"m\"\nkind = \"match\"\nsource = \"customers\"\ntarget = \"clients\"\nmatcher = \"combined\"\n",
+    )?;
+    let mut h = open_app(&rt, &t.lake(), &path)?;
+    h.state_mut().send(Command::Run("m".into()));
+    step_until(&mut h, "the correspondences", |h| {
+        !h.state().busy() && shows(h, "country  ↔  nation")
+    })?;
+    assert!(shows(&h, "city  ↔  town"), "values find renamed columns");
+    assert!(shows(&h, "joinable"), "the table-level verdict is shown");
+
+    // Drop the best pair: the decision is written into the cell.
+    let boxes: Vec<_> = h.get_all_by_role(egui::accesskit::Role::CheckBox).collect();
+    assert!(
+        boxes.len() >= 6,
+        "one keep box per listed pair ({})",
+        boxes.len()
+    );
+    boxes[0].click_accesskit();
+    h.run_steps(3);
+    let rejected =
+        lakebook_core::notebook::cells::pair_list(&h.state().notebook().cells[0], "rejected");
+    assert_eq!(
+        rejected,
+        vec![("country".to_string(), "nation".to_string())]
+    );
+
+    h.get_by_label("SQL join").click_accesskit();
+    h.run_steps(3);
+    assert_eq!(h.state().notebook().cells.len(), 2, "a SQL cell was added");
+    step_until(&mut h, "the join cell's result", |h| {
+        h.state().notebook().cells.len() == 2 && !h.state().busy()
+    })?;
+    let sql = h.state().notebook().cells[1].text("sql").to_string();
+    assert!(sql.contains("JOIN \"clients\""), "{sql}");
+    let id = h.state().notebook().cells[1].id.clone();
+    step_until(&mut h, "rows of the join", |h| {
+        h.state().output_rows(&id).is_some_and(|n| n > 0)
+    })?;
+    assert!(!shows(&h, "Error:"), "the generated join runs");
+    Ok(())
+}

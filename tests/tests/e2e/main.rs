@@ -8,6 +8,7 @@ mod embed;
 mod formats;
 mod gui;
 mod lake;
+mod matching;
 mod notebook;
 mod profile;
 mod search;

@@ -3,6 +3,7 @@
 
 mod ingest;
 mod markdown;
+mod matching;
 mod search;
 mod sql;
 
@@ -40,6 +41,7 @@ pub fn editors() -> Vec<Box<dyn CellEditor>> {
         Box::new(sql::SqlEditor),
         Box::new(search::SearchEditor),
         Box::new(ingest::IngestEditor),
+        Box::new(matching::MatchEditor),
     ]
 }
 
