@@ -26,6 +26,8 @@ use crate::profile::{DatasetProfile, PROFILE_FORMAT, ProfileError, profile_datas
 const VALUE_THRESHOLD: f64 = 0.2;
 /// Jaccard threshold of the schema-word index.
 const SCHEMA_THRESHOLD: f64 = 0.3;
+/// Candidate tables fully scored per query (the best by a quick score).
+pub const MAX_CANDIDATES: usize = 100;
 /// Lowest score of a table worth reporting.
 const MIN_SCORE: f64 = 0.3;
 
@@ -199,9 +201,13 @@ impl RelatedIndex {
     }
 
     /// The tables related to `name`, best first (at most `limit`).
+    ///
+    /// Candidates are the tables sharing an LSH bucket with it; the best of
+    /// them by a quick score (at most [`MAX_CANDIDATES`]) are fully scored.
     pub fn related(&self, name: &str, limit: usize) -> Option<Vec<Related>> {
         let q = self.tables.iter().position(|t| t.name == name)?;
         let mut join_pairs: HashMap<u32, HashSet<(u32, u32)>> = HashMap::new();
+        let mut hits: HashMap<u32, usize> = HashMap::new();
         for (c, column) in self.tables[q].columns.iter().enumerate() {
             if !joinable_column(column) {
                 continue;
@@ -210,22 +216,39 @@ impl RelatedIndex {
                 for &(t, oc) in self.value_buckets.get(&key).into_iter().flatten() {
                     if t as usize != q {
                         join_pairs.entry(t).or_default().insert((c as u32, oc));
+                        *hits.entry(t).or_default() += 1;
                     }
                 }
             }
         }
-        let mut candidates: HashSet<u32> = join_pairs.keys().copied().collect();
         let schema = TableSketch::schema_minhash(&self.keys[q]);
         for key in schema.band_keys(self.schema_banding) {
             for &t in self.schema_buckets.get(&key).into_iter().flatten() {
                 if t as usize != q {
-                    candidates.insert(t);
+                    *hits.entry(t).or_default() += 1;
                 }
             }
         }
+        // A quick score first (containment of the colliding columns, share of
+        // buckets hit); names are compared only for the best candidates.
+        let bands = self.schema_banding.bands.max(1) as f64;
+        let mut candidates: Vec<(u32, f64)> = hits
+            .into_iter()
+            .map(|(t, n)| {
+                let join = join_pairs
+                    .get(&t)
+                    .into_iter()
+                    .flatten()
+                    .map(|&(c, o)| self.quick_join(q, c as usize, t as usize, o as usize))
+                    .fold(0.0, f64::max);
+                (t, join.max(n as f64 / bands))
+            })
+            .collect();
+        candidates.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        candidates.truncate(MAX_CANDIDATES.max(limit));
         let mut out: Vec<Related> = candidates
             .into_iter()
-            .map(|t| self.score(q, t as usize, join_pairs.get(&t)))
+            .map(|(t, _)| self.score(q, t as usize, join_pairs.get(&t)))
             .filter(|r| r.score >= MIN_SCORE)
             .collect();
         out.sort_by(|a, b| rank(b).total_cmp(&rank(a)).then(a.table.cmp(&b.table)));
@@ -250,6 +273,20 @@ impl RelatedIndex {
         out.sort_by(|a, b| rank(b).total_cmp(&rank(a)).then(a.table.cmp(&b.table)));
         out.truncate(limit);
         Some(out)
+    }
+
+    /// Containment × key uniqueness of one column pair, without names.
+    fn quick_join(&self, q: usize, c: usize, t: usize, o: usize) -> f64 {
+        let (a, b) = (&self.tables[q].columns[c], &self.tables[t].columns[o]);
+        let (small, large) = if a.distinct <= b.distinct {
+            (a, b)
+        } else {
+            (b, a)
+        };
+        small
+            .minhash
+            .containment_in(&large.minhash, small.distinct, large.distinct)
+            * a.uniqueness.max(b.uniqueness)
     }
 
     /// Join and union scores of table `t` for the queried table `q`.

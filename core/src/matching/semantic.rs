@@ -8,27 +8,27 @@ use std::sync::{Arc, Mutex};
 use crate::embed::EmbedError;
 use crate::embed::MiniLm;
 use crate::profile::ColumnProfile;
+use crate::profile::sketch::hash_value;
 
 /// Values shown to the model per column (few and short: the model's cost
 /// grows with the tokens, and a column is embedded in every match).
-const VALUES: usize = 3;
+const VALUES: usize = 2;
 /// Longest value shown, in characters.
 const VALUE_CHARS: usize = 20;
 
-/// The column's name in words.
-pub fn name_text(c: &ColumnProfile) -> String {
-    c.name_tokens.join(" ")
-}
-
-/// The column's name and a few of its values.
+/// The column's name and a few of its values: the sampled values with the
+/// smallest hashes, so that two samples of the same value set tend to show
+/// the same values whatever order the rows came in.
 pub fn column_text(c: &ColumnProfile) -> String {
-    let values: Vec<String> = c
-        .examples
-        .iter()
+    let mut values: Vec<&String> = c.sample.iter().chain(&c.examples).collect();
+    values.sort_by_key(|v| hash_value(v));
+    values.dedup();
+    let shown: Vec<String> = values
+        .into_iter()
         .take(VALUES)
         .map(|v| v.chars().take(VALUE_CHARS).collect())
         .collect();
-    format!("{}: {}", c.name_tokens.join(" "), values.join(", "))
+    format!("{}: {}", c.name_tokens.join(" "), shown.join(", "))
 }
 
 /// The model with a memory of the column texts it has embedded, so a column
@@ -48,12 +48,9 @@ impl ColumnEmbedder {
         }
     }
 
-    /// The vectors of each column, in order.
-    pub fn embed(&self, columns: &[&ColumnProfile]) -> Result<Vec<ColumnVectors>, EmbedError> {
-        let texts: Vec<String> = columns
-            .iter()
-            .flat_map(|c| [name_text(c), column_text(c)])
-            .collect();
+    /// One vector per column, in order.
+    pub fn embed(&self, columns: &[&ColumnProfile]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        let texts: Vec<String> = columns.iter().map(|c| column_text(c)).collect();
         let mut cache = self
             .cache
             .lock()
@@ -71,41 +68,17 @@ impl ColumnEmbedder {
                 cache.insert((*t).to_string(), v);
             }
         }
-        let vector = |t: &String| cache.get(t).cloned().unwrap_or_default();
         Ok(texts
-            .chunks(2)
-            .map(|pair| ColumnVectors {
-                name: vector(&pair[0]),
-                full: vector(&pair[1]),
-            })
+            .iter()
+            .map(|t| cache.get(t).cloned().unwrap_or_default())
             .collect())
     }
 }
 
-/// A column's embeddings: of its name alone, and of its name with values.
-#[derive(Debug, Clone, Default)]
-pub struct ColumnVectors {
-    /// The name in words.
-    pub name: Vec<f32>,
-    /// The name and a few values.
-    pub full: Vec<f32>,
-}
-
-/// Semantic similarity in [0, 1] with the reason: the closer of the names
-/// alone and the names with values.
-pub fn semantic_similarity(a: &ColumnVectors, b: &ColumnVectors) -> (f64, String) {
-    let (by_name, name_why) = cosine_score(&a.name, &b.name);
-    let (by_values, values_why) = cosine_score(&a.full, &b.full);
-    if by_name >= by_values {
-        (by_name, format!("names: {name_why}"))
-    } else {
-        (by_values, format!("names and values: {values_why}"))
-    }
-}
-
-/// Cosine mapped to [0, 1], with the level that unrelated short texts reach
-/// under MiniLM (about 0.2) mapped to 0.
-fn cosine_score(a: &[f32], b: &[f32]) -> (f64, String) {
+/// Semantic similarity in [0, 1] with the reason: the cosine of the two
+/// columns' embeddings, with the level that unrelated short texts reach under
+/// MiniLM (about 0.2) mapped to 0.
+pub fn semantic_similarity(a: &[f32], b: &[f32]) -> (f64, String) {
     let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
     let na: f32 = a.iter().map(|x| x * x).sum::<f32>().sqrt();
     let nb: f32 = b.iter().map(|x| x * x).sum::<f32>().sqrt();
