@@ -74,7 +74,7 @@ pub fn type_compatibility(a: &ColumnProfile, b: &ColumnProfile) -> f64 {
 }
 
 /// Shares of digits, letters, spaces and other characters over the sampled values.
-fn text_shape(c: &ColumnProfile) -> [f64; 4] {
+pub fn text_shape(c: &ColumnProfile) -> [f64; 4] {
     let mut counts = [0usize; 4];
     for v in &c.sample {
         for ch in v.chars() {
@@ -143,7 +143,14 @@ fn is_categorical(c: &ColumnProfile) -> bool {
 }
 
 /// Distribution similarity in [0, 1] with the reason.
-pub fn distribution_similarity(a: &ColumnProfile, b: &ColumnProfile) -> (f64, String) {
+///
+/// `shapes` are the two columns' [`text_shape`]s, computed once per column
+/// by the caller rather than once per pair.
+pub fn distribution_similarity(
+    a: &ColumnProfile,
+    b: &ColumnProfile,
+    shapes: (&[f64; 4], &[f64; 4]),
+) -> (f64, String) {
     let compat = type_compatibility(a, b);
     let mut parts: Vec<(f64, f64)> = Vec::new();
     let mut why = vec![format!("types {} / {}", a.data_type, b.data_type)];
@@ -173,8 +180,8 @@ pub fn distribution_similarity(a: &ColumnProfile, b: &ColumnProfile) -> (f64, St
         la.min(lb) / la.max(lb)
     };
     parts.push((length, 1.0));
-    let (sa, sb) = (text_shape(a), text_shape(b));
-    let shape = 1.0 - sa.iter().zip(&sb).map(|(x, y)| (x - y).abs()).sum::<f64>() / 2.0;
+    let (sa, sb) = shapes;
+    let shape = 1.0 - sa.iter().zip(sb).map(|(x, y)| (x - y).abs()).sum::<f64>() / 2.0;
     parts.push((shape, 1.0));
     let weight: f64 = parts.iter().map(|(_, w)| w).sum();
     let mean = parts.iter().map(|(s, w)| s * w).sum::<f64>() / weight;

@@ -220,6 +220,8 @@ fn score_pairs(source: &[&ColumnProfile], target: &[&ColumnProfile]) -> Vec<Vec<
     let all: Vec<&ColumnProfile> = source.iter().chain(target).copied().collect();
     let terms = instances::term_vectors(&all);
     let (source_terms, target_terms) = terms.split_at(source.len());
+    let shapes: Vec<[f64; 4]> = all.iter().map(|c| distribution::text_shape(c)).collect();
+    let (source_shapes, target_shapes) = shapes.split_at(source.len());
     source
         .iter()
         .enumerate()
@@ -235,7 +237,11 @@ fn score_pairs(source: &[&ColumnProfile], target: &[&ColumnProfile]) -> Vec<Vec<
                         &source_terms[i],
                         &target_terms[j],
                     ),
-                    distribution: distribution::distribution_similarity(s, t),
+                    distribution: distribution::distribution_similarity(
+                        s,
+                        t,
+                        (&source_shapes[i], &target_shapes[j]),
+                    ),
                     semantic: None,
                     contrast: name::contrast(&source_keys[i], &target_keys[j]).is_some(),
                 })
