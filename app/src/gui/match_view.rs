@@ -138,7 +138,7 @@ fn pairs_list_ui(
                         )
                         .on_hover_ui(|ui| evidence_ui(ui, m));
                         ui.add(
-                            egui::Label::new(egui::RichText::new(best_evidence(m)).weak())
+                            egui::Label::new(egui::RichText::new(m.strongest_evidence()).weak())
                                 .truncate(),
                         );
                         ui.end_row();
@@ -152,14 +152,6 @@ fn pairs_list_ui(
             }
         });
     toggled
-}
-
-fn best_evidence(m: &ColumnMatch) -> String {
-    m.evidence
-        .iter()
-        .max_by(|a, b| a.score.total_cmp(&b.score))
-        .map(|e| format!("{}: {}", e.matcher, e.detail))
-        .unwrap_or_default()
 }
 
 fn evidence_ui(ui: &mut egui::Ui, m: &ColumnMatch) {

@@ -148,6 +148,17 @@ pub struct ColumnMatch {
     pub evidence: Vec<Evidence>,
 }
 
+impl ColumnMatch {
+    /// The strongest matcher's verdict as "matcher: why" (empty without evidence).
+    pub fn strongest_evidence(&self) -> String {
+        self.evidence
+            .iter()
+            .max_by(|a, b| a.score.total_cmp(&b.score))
+            .map(|e| format!("{}: {}", e.matcher, e.detail))
+            .unwrap_or_default()
+    }
+}
+
 /// The answer to "which columns of these two tables correspond?".
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MatchReport {

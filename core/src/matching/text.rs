@@ -46,12 +46,7 @@ pub fn report_text(r: &MatchReport, top: usize) -> String {
         } else {
             " "
         };
-        let best = m
-            .evidence
-            .iter()
-            .max_by(|a, b| a.score.total_cmp(&b.score))
-            .map(|e| format!("{}: {}", e.matcher, e.detail))
-            .unwrap_or_default();
+        let best = m.strongest_evidence();
         let _ = writeln!(
             out,
             "{mark} {:<sw$}  {:<tw$}  {} {:.2}  {best}",
