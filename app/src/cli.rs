@@ -162,6 +162,15 @@ pub enum Command {
     /// (Valentine's unionable, view-unionable, joinable and semantically-joinable
     /// scenarios, with verbatim or noisy names and values).
     Fabricate(crate::cli_match::FabricateArgs),
+    /// Build a graph from the lake and store it (NAME_nodes, NAME_edges), describe
+    /// a stored graph, or list them. Builders: --edges, --sql, --cooccur, --knn, --lake-graph.
+    Graph(crate::cli_graph::GraphArgs),
+    /// Communities of a stored graph: the whole graph (Leiden; stored in
+    /// NAME_nodes.community), or the community around --seeds (MinHash LSH, ranked).
+    Communities(crate::cli_graph::CommunitiesArgs),
+    /// Generate benchmark data.
+    #[command(subcommand)]
+    Generate(crate::cli_graph::GenerateCommand),
     /// Benchmarks (see bench/ and the README): numbers as JSON.
     #[command(subcommand)]
     Bench(crate::cli_search::BenchCommand),
@@ -471,6 +480,14 @@ pub async fn run(
             Box::pin(crate::cli_match::run_eval(&lake_dir, command, out, job)).await?;
         }
         Command::Fabricate(args) => crate::cli_match::run_fabricate(args, out, job)?,
+        Command::Graph(args) => {
+            let _bar = show_progress.then(|| crate::progress::show(job));
+            Box::pin(crate::cli_graph::run_graph(&lake_dir, args, out, job)).await?;
+        }
+        Command::Communities(args) => {
+            Box::pin(crate::cli_graph::run_communities(&lake_dir, args, out, job)).await?;
+        }
+        Command::Generate(command) => crate::cli_graph::run_generate(command, out)?,
         Command::Bench(command) => {
             Box::pin(crate::cli_search::run_bench(&lake_dir, command, out)).await?;
         }

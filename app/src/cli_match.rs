@@ -81,6 +81,12 @@ pub enum EvalCommand {
     },
     /// Evaluate every pair folder under DIR (source.csv, target.csv,
     /// truth.json, as `fabricate` writes them) in one process; JSON out.
+    /// Whole-graph communities (Leiden) of a text edge list against known
+    /// groups: nodes, edges, communities, modularity, NMI, ARI, seconds (JSON).
+    Communities(crate::cli_graph::EvalCommunitiesArgs),
+    /// Seeded communities (MinHash LSH) of a text edge list against known
+    /// groups: recall as members are added, F1 of the automatic cut, query times (JSON).
+    Seeded(crate::cli_graph::EvalSeededArgs),
     MatchSuite {
         /// Folder of pair folders.
         dir: PathBuf,
@@ -321,6 +327,8 @@ pub async fn run_eval(
     job: &Job,
 ) -> Result<()> {
     match command {
+        EvalCommand::Communities(args) => crate::cli_graph::run_eval_communities(args, out)?,
+        EvalCommand::Seeded(args) => crate::cli_graph::run_eval_seeded(args, out, job)?,
         EvalCommand::Match {
             source,
             target,

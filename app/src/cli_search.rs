@@ -409,6 +409,9 @@ pub enum BenchCommand {
     /// sketches: index build time, query latency of LSH against scoring every
     /// table, and recall of planted joinable and unionable partners.
     Related(crate::bench_related::RelatedBenchArgs),
+    /// Seeded-community query latency (MinHash LSH) on a generated LFR graph,
+    /// 1M nodes / 10M edges by default: index build, p50/p95 per query, recall.
+    Graph(crate::cli_graph::BenchGraphArgs),
 }
 
 /// Runs a benchmark command (`bench frames` runs from `main`, which owns the runtime).
@@ -431,6 +434,7 @@ pub async fn run_bench(
             model,
         } => run_search_bench(lake_dir, &name, &queries, k, model.as_deref(), out).await,
         BenchCommand::Related(args) => crate::bench_related::run(args, out),
+        BenchCommand::Graph(args) => crate::cli_graph::run_bench_graph(args, out, &Job::new()),
         BenchCommand::Frames { .. } => {
             bail!("bench frames runs from the lakebook program itself")
         }

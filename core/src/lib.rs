@@ -5,6 +5,7 @@
 
 pub mod demo;
 pub mod embed;
+pub mod graph;
 pub mod ingest;
 pub mod job;
 pub mod lake;
@@ -12,6 +13,7 @@ pub mod matching;
 pub mod notebook;
 pub mod profile;
 pub mod render;
+pub mod rng;
 pub mod search;
 pub mod sql;
 

@@ -23,6 +23,8 @@ use arrow::record_batch::RecordBatch;
 use arrow::util::display::{ArrayFormatter, FormatOptions};
 use serde::Serialize;
 
+use crate::rng::Rng;
+
 /// The smallest base table a pair can be cut from: columns.
 const MIN_COLUMNS: usize = 2;
 /// The smallest base table a pair can be cut from: rows.
@@ -214,56 +216,9 @@ pub enum FabricateError {
 // Random numbers
 // ---------------------------------------------------------------------------
 
-/// SplitMix64 (Steele, Lea and Flood 2014): tiny, fast and the same everywhere.
-struct Rng(u64);
-
-impl Rng {
-    /// A generator for one pair: the seed mixed with the variant and the base name.
-    fn for_pair(seed: u64, base_name: &str, variant: &Variant) -> Self {
-        Rng(seed ^ hash_text(&variant.id()) ^ hash_text(base_name).rotate_left(29))
-    }
-
-    /// The next 64 random bits.
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// A uniform index below `n` (0 when `n` is 0).
-    fn below(&mut self, n: usize) -> usize {
-        ((u128::from(self.next_u64()) * n as u128) >> 64) as usize
-    }
-
-    /// A uniform number in [0, 1).
-    fn unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    /// A uniform number in [lo, hi).
-    fn range(&mut self, lo: f64, hi: f64) -> f64 {
-        lo + (hi - lo) * self.unit()
-    }
-
-    /// True with probability `p`.
-    fn chance(&mut self, p: f64) -> bool {
-        self.unit() < p
-    }
-
-    /// One of `items`, which must not be empty.
-    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
-        items[self.below(items.len())]
-    }
-
-    /// Fisher–Yates shuffle.
-    fn shuffle<T>(&mut self, items: &mut [T]) {
-        for i in (1..items.len()).rev() {
-            let j = self.below(i + 1);
-            items.swap(i, j);
-        }
-    }
+/// The generator for one pair: the seed mixed with the variant and the base name.
+fn pair_rng(seed: u64, base_name: &str, variant: &Variant) -> Rng {
+    Rng::new(seed ^ hash_text(&variant.id()) ^ hash_text(base_name).rotate_left(29))
 }
 
 /// FNV-1a of a text, to mix names into seeds.
@@ -285,7 +240,7 @@ pub fn fabricate(
     seed: u64,
 ) -> Result<FabricatedPair, FabricateError> {
     check_base(base, base_name, variant)?;
-    let mut rng = Rng::for_pair(seed, base_name, variant);
+    let mut rng = pair_rng(seed, base_name, variant);
     let layout = plan(base, variant, &mut rng);
     let names = column_names(base, base_name, variant, &mut rng);
     let arrow_error = |table| {

@@ -3,10 +3,7 @@
 
 use super::MatchReport;
 
-/// A name quoted for SQL.
-fn quote(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}
+use crate::sql::quote_ident as quote;
 
 /// A join of source and target on the accepted pair that is the report's
 /// join path (else the first accepted pair); `None` without accepted pairs.

@@ -159,6 +159,42 @@ impl MinHash {
     }
 }
 
+/// Writes the 32-bit MinHash signature of hashed values into `out` (one slot
+/// per permutation, at most [`MINHASH_SIZE`]): the high half of each
+/// permutation's minimum, with the same permutations as [`MinHash`]. Half the
+/// memory of a [`MinHash`], for millions of signatures (graph neighbourhoods).
+pub fn minhash32(hashes: &[u64], out: &mut [u32]) {
+    out.fill(u32::MAX);
+    for &hash in hashes {
+        for (slot, (a, b)) in out.iter_mut().zip(permutations()) {
+            let mut h = a.wrapping_mul(hash).wrapping_add(*b);
+            h ^= h >> 31;
+            h = h.wrapping_mul(0x94d0_49bb_1331_11eb);
+            let v = (h >> 32) as u32;
+            if v < *slot {
+                *slot = v;
+            }
+        }
+    }
+}
+
+/// The hash of a node or item number, for [`minhash32`].
+pub fn hash_u64(value: u64) -> u64 {
+    mix(value ^ 0x2545_f491_4f6c_dd1d)
+}
+
+/// Band keys of a 32-bit signature, as [`MinHash::band_keys`] does for 64-bit ones.
+pub fn band_keys32(signature: &[u32], banding: Banding) -> impl Iterator<Item = u64> + '_ {
+    (0..banding.bands).filter_map(move |band| {
+        let values = signature.get(band * banding.rows..(band + 1) * banding.rows)?;
+        let mut h = mix(band as u64 ^ 0x5bd1_e995);
+        for v in values {
+            h = mix(h ^ u64::from(*v));
+        }
+        Some(h)
+    })
+}
+
 /// LSH banding of a MinHash signature: `bands` bands of `rows` values each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Banding {

@@ -22,6 +22,11 @@ mod cache;
 
 use cache::{CachedTable, ColumnCache};
 
+/// A table or column name quoted as a SQL identifier (`"name"`, inner quotes doubled).
+pub fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
 /// A failed query, with the query and DataFusion's own words.
 #[derive(Debug, thiserror::Error)]
 #[error("{message}\n  in query: {query}")]

@@ -1,0 +1,503 @@
+//! Where a graph comes from: an edge table or SQL result, co-occurrence of
+//! values across rows (a bipartite projection), the k nearest neighbours of
+//! each row's embedding, or the lake's own schema (tables, columns and the
+//! matches between them). Each is a [`GraphRecipe`], kept with the graph so
+//! it can be rebuilt.
+
+use std::collections::{BTreeMap, HashMap};
+
+use arrow::array::{Array, AsArray, RecordBatch};
+use arrow::datatypes::{DataType, Float32Type, Float64Type};
+use futures::TryStreamExt;
+use serde::{Deserialize, Serialize};
+
+use super::GraphError;
+use super::model::{BuildReport, EdgeMerge, GraphBuilder, LakeGraph};
+use crate::job::Job;
+use crate::lake::Lake;
+use crate::matching::related::{RelatedIndex, lake_sketches};
+use crate::sql::{SqlEngine, quote_ident};
+
+/// Members a co-occurrence group may have before it is skipped: a group of
+/// n members adds n(n-1)/2 edges.
+pub const DEFAULT_MAX_GROUP: usize = 200;
+/// Rows a nearest-neighbour graph is built over at most (exact search).
+pub const MAX_KNN_ROWS: usize = 20_000;
+
+/// How a graph is built; stored with it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "from", rename_all = "snake_case")]
+pub enum GraphRecipe {
+    /// One edge per row of a dataset.
+    Edges {
+        /// The edge table.
+        dataset: String,
+        /// Column of the first end.
+        source: String,
+        /// Column of the second end.
+        target: String,
+        /// Column of the weight (1 per row when absent).
+        weight: Option<String>,
+    },
+    /// One edge per row of a SQL result.
+    Sql {
+        /// The query.
+        query: String,
+        /// Column of the first end.
+        source: String,
+        /// Column of the second end.
+        target: String,
+        /// Column of the weight.
+        weight: Option<String>,
+    },
+    /// Items linked when they appear in the same group (authors of the same
+    /// paper); the weight counts the groups they share.
+    CoOccurrence {
+        /// The table of (group, item) rows.
+        dataset: String,
+        /// The column whose equal values form a group.
+        group: String,
+        /// The column whose values become nodes.
+        item: String,
+        /// Larger groups are skipped (and counted).
+        max_group: usize,
+    },
+    /// Each row linked to its `k` most similar rows by embedding (cosine).
+    Knn {
+        /// An embedded dataset.
+        dataset: String,
+        /// Neighbours per row.
+        k: usize,
+        /// Column used as the node label (the first text column when absent).
+        label: Option<String>,
+    },
+    /// The lake itself: datasets and their columns, columns linked to the
+    /// columns of related tables they join or union with.
+    Lake,
+}
+
+impl GraphRecipe {
+    /// A one-line description for lists and reports.
+    pub fn describe(&self) -> String {
+        match self {
+            GraphRecipe::Edges {
+                dataset,
+                source,
+                target,
+                weight,
+            } => format!(
+                "edges {dataset}.{source} – {target}{}",
+                weight
+                    .as_ref()
+                    .map(|w| format!(" weighted by {w}"))
+                    .unwrap_or_default()
+            ),
+            GraphRecipe::Sql { source, target, .. } => format!("SQL edges {source} – {target}"),
+            GraphRecipe::CoOccurrence {
+                dataset,
+                group,
+                item,
+                ..
+            } => format!("{item} co-occurring in the same {group} of {dataset}"),
+            GraphRecipe::Knn { dataset, k, .. } => format!("{k} nearest neighbours in {dataset}"),
+            GraphRecipe::Lake => "tables and columns of the lake".to_string(),
+        }
+    }
+
+    /// The dataset the nodes' rows come from, when nodes are values of one.
+    pub fn node_dataset(&self) -> Option<(&str, Vec<&str>)> {
+        match self {
+            GraphRecipe::Edges {
+                dataset,
+                source,
+                target,
+                ..
+            } => Some((dataset, vec![source.as_str(), target.as_str()])),
+            GraphRecipe::CoOccurrence { dataset, item, .. } => Some((dataset, vec![item.as_str()])),
+            _ => None,
+        }
+    }
+}
+
+/// A built graph, what was cleaned up, and the dataset versions it read.
+#[derive(Debug)]
+pub struct BuiltGraph {
+    /// The graph.
+    pub graph: LakeGraph,
+    /// Counts of skipped and merged input.
+    pub report: BuildReport,
+    /// Dataset versions read.
+    pub read: BTreeMap<String, u64>,
+}
+
+/// Builds the graph a recipe describes; `job` shows rows read and cancels.
+pub async fn build_graph(
+    lake: &Lake,
+    recipe: &GraphRecipe,
+    job: &Job,
+) -> Result<BuiltGraph, GraphError> {
+    match recipe {
+        GraphRecipe::Edges {
+            dataset,
+            source,
+            target,
+            weight,
+        } => {
+            let entry = lake.entry(dataset)?;
+            job.set_total(entry.rows, "rows");
+            let sql = edge_query(
+                &format!("SELECT * FROM {}", quote_ident(dataset)),
+                source,
+                target,
+                weight.as_deref(),
+            );
+            edges_from_sql(lake, &sql, job).await
+        }
+        GraphRecipe::Sql {
+            query,
+            source,
+            target,
+            weight,
+        } => {
+            let inner = query.trim().trim_end_matches(';');
+            edges_from_sql(
+                lake,
+                &edge_query(inner, source, target, weight.as_deref()),
+                job,
+            )
+            .await
+        }
+        GraphRecipe::CoOccurrence {
+            dataset,
+            group,
+            item,
+            max_group,
+        } => co_occurrence(lake, dataset, group, item, *max_group, job).await,
+        GraphRecipe::Knn { dataset, k, label } => {
+            knn(lake, dataset, *k, label.as_deref(), job).await
+        }
+        GraphRecipe::Lake => lake_graph(lake, job).await,
+    }
+}
+
+/// A query giving (source, target, weight) as text, text and double.
+fn edge_query(inner: &str, source: &str, target: &str, weight: Option<&str>) -> String {
+    let weight = weight.map_or("CAST(1.0 AS DOUBLE)".to_string(), |w| {
+        format!("TRY_CAST({} AS DOUBLE)", quote_ident(w))
+    });
+    format!(
+        "SELECT CAST({} AS VARCHAR) AS s, CAST({} AS VARCHAR) AS t, {weight} AS w FROM ({inner}) AS edges",
+        quote_ident(source),
+        quote_ident(target)
+    )
+}
+
+/// Runs an edge query and adds every row to a fresh builder.
+async fn edges_from_sql(lake: &Lake, sql: &str, job: &Job) -> Result<BuiltGraph, GraphError> {
+    let engine = SqlEngine::new(lake);
+    let mut stream = engine.stream(sql).await.map_err(GraphError::from_sql)?;
+    let mut builder = GraphBuilder::new(EdgeMerge::Sum);
+    while let Some(batch) = stream.try_next().await.map_err(|e| GraphError::Sql {
+        message: e.to_string(),
+    })? {
+        if job.is_cancelled() {
+            return Err(GraphError::Cancelled);
+        }
+        let (s, t) = (
+            batch.column(0).as_string::<i32>(),
+            batch.column(1).as_string::<i32>(),
+        );
+        let w = batch.column(2).as_primitive::<Float64Type>();
+        for row in 0..batch.num_rows() {
+            builder.add_edge(
+                s.is_valid(row).then(|| s.value(row)),
+                t.is_valid(row).then(|| t.value(row)),
+                w.is_valid(row).then(|| w.value(row)),
+            );
+        }
+        job.advance(batch.num_rows() as u64);
+    }
+    let (graph, report) = builder.finish();
+    Ok(BuiltGraph {
+        graph,
+        report,
+        read: engine.versions_read(),
+    })
+}
+
+/// Items linked by the groups they share.
+async fn co_occurrence(
+    lake: &Lake,
+    dataset: &str,
+    group: &str,
+    item: &str,
+    max_group: usize,
+    job: &Job,
+) -> Result<BuiltGraph, GraphError> {
+    let entry = lake.entry(dataset)?;
+    job.set_total(entry.rows, "rows");
+    let sql = format!(
+        "SELECT DISTINCT CAST({} AS VARCHAR) AS g, CAST({} AS VARCHAR) AS i FROM {}",
+        quote_ident(group),
+        quote_ident(item),
+        quote_ident(dataset)
+    );
+    let engine = SqlEngine::new(lake);
+    let result = engine.query(&sql).await.map_err(GraphError::from_sql)?;
+    let mut builder = GraphBuilder::new(EdgeMerge::Sum);
+    let mut groups: HashMap<String, Vec<u32>> = HashMap::new();
+    for batch in &result.batches {
+        let (g, i) = (
+            batch.column(0).as_string::<i32>(),
+            batch.column(1).as_string::<i32>(),
+        );
+        for row in 0..batch.num_rows() {
+            builder.report_mut().rows_read += 1;
+            if g.is_null(row) || i.is_null(row) || i.value(row).is_empty() {
+                builder.report_mut().missing_ids += 1;
+                continue;
+            }
+            let node = builder.add_node(i.value(row), None);
+            groups
+                .entry(g.value(row).to_string())
+                .or_default()
+                .push(node);
+        }
+        job.advance(batch.num_rows() as u64);
+    }
+    for members in groups.values() {
+        if job.is_cancelled() {
+            return Err(GraphError::Cancelled);
+        }
+        if members.len() > max_group {
+            builder.report_mut().oversized_groups += 1;
+            continue;
+        }
+        for (x, a) in members.iter().enumerate() {
+            for b in &members[x + 1..] {
+                builder.link(*a, *b, 1.0);
+            }
+        }
+    }
+    let (graph, mut report) = builder.finish();
+    // A pair sharing several groups is one edge of higher weight, not a repeat.
+    report.duplicate_edges = 0;
+    Ok(BuiltGraph {
+        graph,
+        report,
+        read: engine.versions_read(),
+    })
+}
+
+/// Each embedded row linked to its `k` nearest rows (cosine, exact).
+async fn knn(
+    lake: &Lake,
+    dataset: &str,
+    k: usize,
+    label: Option<&str>,
+    job: &Job,
+) -> Result<BuiltGraph, GraphError> {
+    let entry = lake.entry(dataset)?;
+    let Some(embedding) = entry.embedding.clone() else {
+        return Err(GraphError::NotEmbedded(dataset.to_string()));
+    };
+    if entry.rows as usize > MAX_KNN_ROWS {
+        return Err(GraphError::TooLarge {
+            what: format!("{dataset} has {} rows", entry.rows),
+            limit: format!(
+                "nearest-neighbour graphs are built over at most {MAX_KNN_ROWS} rows; build one from a SQL sample"
+            ),
+        });
+    }
+    let label = label
+        .map(str::to_string)
+        .or_else(|| embedding.source_columns.first().cloned())
+        .unwrap_or_else(|| embedding.column.clone());
+    let sql = format!(
+        "SELECT CAST({} AS VARCHAR) AS label, {} AS v FROM {} WHERE {} IS NOT NULL",
+        quote_ident(&label),
+        quote_ident(&embedding.column),
+        quote_ident(dataset),
+        quote_ident(&embedding.column)
+    );
+    let engine = SqlEngine::new(lake);
+    let result = engine.query(&sql).await.map_err(GraphError::from_sql)?;
+    let (labels, vectors, dim) = vectors_of(&result.batches, embedding.dim)?;
+    let rows = labels.len();
+    job.set_total(rows as u64, "rows");
+    let k = k.clamp(1, rows.saturating_sub(1).max(1));
+    let job_ref = job.clone();
+    let neighbours = tokio::task::spawn_blocking(move || nearest(&vectors, dim, k, &job_ref))
+        .await
+        .map_err(|e| GraphError::Sql {
+            message: format!("nearest-neighbour search failed: {e}"),
+        })??;
+    let mut builder = GraphBuilder::new(EdgeMerge::First);
+    for (row, text) in labels.iter().enumerate() {
+        builder.add_node(&row.to_string(), Some(&short_label(text)));
+    }
+    for (row, list) in neighbours.iter().enumerate() {
+        for (other, similarity) in list {
+            builder.report_mut().rows_read += 1;
+            // Cosine can be ≤ 0; the edge still stands, with a small weight.
+            builder.link(row as u32, *other, similarity.max(1e-3));
+        }
+    }
+    let (graph, mut report) = builder.finish();
+    report.duplicate_edges = 0; // mutual neighbours are one edge
+    Ok(BuiltGraph {
+        graph,
+        report,
+        read: engine.versions_read(),
+    })
+}
+
+/// A label short enough for the view.
+fn short_label(text: &str) -> String {
+    let text = text.trim();
+    match text.char_indices().nth(60) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_string(),
+    }
+}
+
+/// Labels and unit-length vectors (flat) from a (label, vector) result.
+fn vectors_of(
+    batches: &[RecordBatch],
+    dim: usize,
+) -> Result<(Vec<String>, Vec<f32>, usize), GraphError> {
+    let mut labels = Vec::new();
+    let mut flat = Vec::new();
+    for batch in batches {
+        let text = batch.column(0).as_string::<i32>();
+        let list = batch
+            .column(1)
+            .as_fixed_size_list_opt()
+            .ok_or_else(|| GraphError::Sql {
+                message: "the embedding column is not a fixed-size list".into(),
+            })?;
+        if list.value_type() != DataType::Float32 || list.value_length() as usize != dim {
+            return Err(GraphError::Sql {
+                message: format!("the embedding column is not {dim} float32 values"),
+            });
+        }
+        let values = list.values().as_primitive::<Float32Type>();
+        for row in 0..batch.num_rows() {
+            labels.push(if text.is_valid(row) {
+                text.value(row).to_string()
+            } else {
+                String::new()
+            });
+            let start = (list.value_offset(row)) as usize;
+            let v = &values.values()[start..start + dim];
+            let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
+            flat.extend(v.iter().map(|x| x / norm));
+        }
+    }
+    Ok((labels, flat, dim))
+}
+
+/// The `k` most similar other rows of each row (dot products of unit vectors), on every core.
+fn nearest(
+    vectors: &[f32],
+    dim: usize,
+    k: usize,
+    job: &Job,
+) -> Result<Vec<Vec<(u32, f32)>>, GraphError> {
+    let rows = vectors.len() / dim.max(1);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |t| t.get())
+        .clamp(1, 8);
+    let per = rows.div_ceil(threads).max(1);
+    let mut out: Vec<Vec<(u32, f32)>> = vec![Vec::new(); rows];
+    let cancelled = std::thread::scope(|scope| {
+        let handles: Vec<_> = out
+            .chunks_mut(per)
+            .enumerate()
+            .map(|(chunk, slots)| {
+                scope.spawn(move || {
+                    for (i, slot) in slots.iter_mut().enumerate() {
+                        let row = chunk * per + i;
+                        if row % 256 == 0 && job.is_cancelled() {
+                            return false;
+                        }
+                        let query = &vectors[row * dim..][..dim];
+                        let mut best: Vec<(u32, f32)> = Vec::with_capacity(k + 1);
+                        for other in 0..rows {
+                            if other == row {
+                                continue;
+                            }
+                            let v = &vectors[other * dim..][..dim];
+                            let s: f32 = query.iter().zip(v).map(|(a, b)| a * b).sum();
+                            if best.len() < k || s > best[best.len() - 1].1 {
+                                let at = best.partition_point(|e| e.1 >= s);
+                                best.insert(at, (other as u32, s));
+                                best.truncate(k);
+                            }
+                        }
+                        *slot = best;
+                        job.advance(1);
+                    }
+                    true
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or(false))
+            .any(|ok| !ok)
+    });
+    if cancelled {
+        return Err(GraphError::Cancelled);
+    }
+    Ok(out)
+}
+
+/// Datasets and their columns; columns linked to the columns of related
+/// tables (join paths and aligned union columns).
+async fn lake_graph(lake: &Lake, job: &Job) -> Result<BuiltGraph, GraphError> {
+    let mut builder = GraphBuilder::new(EdgeMerge::Sum);
+    let mut read = BTreeMap::new();
+    for name in lake.dataset_names() {
+        let entry = lake.entry(&name)?;
+        read.insert(name.clone(), entry.version);
+        let table = builder.add_node(&name, Some(&format!("table {name}")));
+        for column in &entry.schema {
+            let id = format!("{name}.{}", column.name);
+            let node = builder.add_node(&id, Some(&id));
+            builder.link(table, node, 1.0);
+        }
+    }
+    let sketches = lake_sketches(lake, job)
+        .await
+        .map_err(|e| GraphError::Sql {
+            message: e.to_string(),
+        })?;
+    let names: Vec<String> = sketches.iter().map(|s| s.name.clone()).collect();
+    let index = RelatedIndex::build(sketches);
+    for name in &names {
+        for related in index.related(name, 20).unwrap_or_default() {
+            if let Some(join) = &related.join {
+                let a = builder.add_node(&format!("{name}.{}", join.column), None);
+                let b = builder.add_node(&format!("{}.{}", related.table, join.other_column), None);
+                if a != b {
+                    builder.link(a, b, join.score.max(0.05) as f32);
+                }
+            }
+            for (mine, theirs) in &related.aligned {
+                let a = builder.add_node(&format!("{name}.{mine}"), None);
+                let b = builder.add_node(&format!("{}.{theirs}", related.table), None);
+                if a != b {
+                    builder.link(a, b, related.union_score.max(0.05) as f32);
+                }
+            }
+        }
+    }
+    let (graph, mut report) = builder.finish();
+    report.duplicate_edges = 0; // each relation is found from both of its tables
+    Ok(BuiltGraph {
+        graph,
+        report,
+        read,
+    })
+}
