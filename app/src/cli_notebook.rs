@@ -136,6 +136,22 @@ fn print_output(out: &mut (dyn Write + Send), output: &CellOutput, args: &RunArg
             };
             writeln!(out, "{}", text.trim_end())?;
         }
+        CellOutput::Graph(g) => {
+            writeln!(out, "{}", g.summary().trim_end())?;
+            if let Some(table) = g.table() {
+                let table = table?;
+                let shown = if args.format == Format::Table {
+                    table.slice(0, table.num_rows().min(20))
+                } else {
+                    table.clone()
+                };
+                let text = render_batches(&table.schema(), &[shown], args.format.into())?;
+                writeln!(out, "{}", text.trim_end())?;
+                if args.format == Format::Table {
+                    writeln!(out, "({} rows)", table.num_rows())?;
+                }
+            }
+        }
     }
     Ok(())
 }

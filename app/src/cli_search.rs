@@ -409,6 +409,19 @@ pub enum BenchCommand {
     /// sketches: index build time, query latency of LSH against scoring every
     /// table, and recall of planted joinable and unionable partners.
     Related(crate::bench_related::RelatedBenchArgs),
+    /// CPU time per frame of the graph view (ForceAtlas2 layout steps,
+    /// drawing, tessellation) on an LFR graph, 10k nodes / 50k edges by default.
+    GraphFrames {
+        /// Nodes.
+        #[arg(long, default_value_t = 10_000)]
+        nodes: usize,
+        /// Mean degree (edges = nodes × degree / 2).
+        #[arg(long, default_value_t = 10.0)]
+        average_degree: f64,
+        /// Frames timed.
+        #[arg(long, default_value_t = 300)]
+        frames: usize,
+    },
     /// Seeded-community query latency (MinHash LSH) on a generated LFR graph,
     /// 1M nodes / 10M edges by default: index build, p50/p95 per query, recall.
     Graph(crate::cli_graph::BenchGraphArgs),
@@ -435,6 +448,15 @@ pub async fn run_bench(
         } => run_search_bench(lake_dir, &name, &queries, k, model.as_deref(), out).await,
         BenchCommand::Related(args) => crate::bench_related::run(args, out),
         BenchCommand::Graph(args) => crate::cli_graph::run_bench_graph(args, out, &Job::new()),
+        BenchCommand::GraphFrames {
+            nodes,
+            average_degree,
+            frames,
+        } => {
+            let value = crate::gui::bench_graph_frames(nodes, average_degree, frames)?;
+            writeln!(out, "{}", serde_json::to_string_pretty(&value)?)?;
+            Ok(())
+        }
         BenchCommand::Frames { .. } => {
             bail!("bench frames runs from the lakebook program itself")
         }

@@ -13,6 +13,7 @@ use lakebook_core::lake::DatasetEntry;
 use lakebook_core::notebook::{Cell, CellError, CellOutput, CellRun, Notebook, Runner, outputs};
 
 use super::cells::{CellEditor, EditorResponse, LakeNames, editors, raw_editor_ui};
+use super::graph_view::GraphPanel;
 use super::inspector::{ColumnProfile, profile_column, profile_ui};
 use super::match_view;
 use super::settings::Settings;
@@ -44,6 +45,10 @@ pub struct CellState {
     tables: Vec<ResultTable>,
     /// The running job.
     job: Option<Job>,
+    /// The graph view of a Graph or Communities output.
+    graph: Option<GraphPanel>,
+    /// A cached graph output without the graph itself asked for it (once).
+    graph_requested: bool,
 }
 
 impl CellState {
@@ -54,6 +59,8 @@ impl CellState {
             error: None,
             tables: Vec::new(),
             job: None,
+            graph: None,
+            graph_requested: false,
         }
     }
 
@@ -69,6 +76,10 @@ impl CellState {
                 })
                 .collect(),
             _ => Vec::new(),
+        };
+        self.graph = match &run.output {
+            CellOutput::Graph(g) => GraphPanel::new(g),
+            _ => None,
         };
         self.run = Some(run);
         self.error = None;
@@ -1216,6 +1227,38 @@ impl LakebookApp {
         }
         match &run.output {
             CellOutput::Match(_) => {}
+            CellOutput::Graph(g) => {
+                ui.add_space(4.0);
+                ui.monospace(g.summary().trim_end());
+                match state.graph.as_mut() {
+                    Some(panel) => {
+                        let action = panel.ui(ui, &id);
+                        if let Some(sql) = action.new_sql {
+                            self.commands.push(Command::AddSql(id.clone(), sql));
+                        }
+                        let cell = &mut self.notebook.cells[i];
+                        if let Some(seeds) = action.seeds
+                            && cell.kind == "communities"
+                        {
+                            let list = seeds.into_iter().map(toml::Value::String).collect();
+                            cell.set("seeds", toml::Value::Array(list));
+                            self.touch();
+                        }
+                    }
+                    None if !state.graph_requested && state.status != CellStatus::Running => {
+                        // A cached output holds no graph: read the stored one
+                        // from the lake (the cell reopens it, nothing is rebuilt).
+                        state.graph_requested = true;
+                        self.commands.push(Command::Run(id.clone()));
+                    }
+                    None => {
+                        ui.horizontal(|ui| {
+                            ui.spinner();
+                            ui.small("reading the graph from the lake…");
+                        });
+                    }
+                }
+            }
             CellOutput::Markdown(_) => {}
             CellOutput::Text(text) => {
                 ui.add_space(4.0);

@@ -72,7 +72,7 @@ fn scroll() -> Vec<egui::Event> {
     ]
 }
 
-fn summary(mut times: Vec<Duration>) -> serde_json::Value {
+pub(super) fn summary(mut times: Vec<Duration>) -> serde_json::Value {
     times.sort();
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     let at = |p: f64| {

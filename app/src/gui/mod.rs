@@ -8,6 +8,7 @@
 mod app;
 mod cells;
 mod frame_bench;
+mod graph_view;
 mod inspector;
 mod match_view;
 mod settings;
@@ -22,6 +23,7 @@ use lakebook_core::notebook::{Notebook, Runner};
 
 pub use app::{CellStatus, Command, LakebookApp};
 pub use frame_bench::bench_frames;
+pub use graph_view::bench_graph_frames;
 
 /// When the program started, for the start-up time `LAKEBOOK_FIRST_FRAME_EXIT=1` reports.
 pub static LAUNCHED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();

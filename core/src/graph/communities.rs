@@ -75,15 +75,28 @@ pub fn summarise(
                 } else {
                     1.0
                 },
-                top_members: by_degree
-                    .iter()
-                    .take(5)
-                    .filter_map(|v| graph.node(*v).map(|n| n.label.clone()))
-                    .collect(),
+                top_members: distinct_labels(graph, &by_degree, 3),
             }
         })
         .collect();
     out.sort_by_key(|s| (std::cmp::Reverse(s.size), s.id));
+    out
+}
+
+/// The first `limit` distinct labels of `nodes`.
+fn distinct_labels(graph: &LakeGraph, nodes: &[u32], limit: usize) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for label in nodes
+        .iter()
+        .filter_map(|v| graph.node(*v).map(|n| &n.label))
+    {
+        if !out.contains(label) {
+            out.push(label.clone());
+            if out.len() == limit {
+                break;
+            }
+        }
+    }
     out
 }
 

@@ -119,8 +119,13 @@ const MIN_DISTANCE_SQUARED: f32 = MIN_DISTANCE * MIN_DISTANCE;
 const MAX_COORDINATE: f32 = 1e7;
 /// Largest `w^δ` an edge may contribute.
 const MAX_EDGE_FACTOR: f32 = 1e6;
-/// Settled once the mean move per node is below this fraction of the extent.
-const SETTLE_FRACTION: f32 = 1e-3;
+/// Settled once the mean move per node, in the last step and on recent
+/// average, is below this fraction of the extent. Larger values stop the
+/// view while trees, paths and lin-log layouts are still visibly unfolding.
+const SETTLE_FRACTION: f64 = 3e-4;
+/// Weight of the newest step in the recent average of moves (about the
+/// last ten steps count), so one quiet step does not stop the view.
+const MOTION_SMOOTHING: f64 = 0.1;
 /// Quadtree leaves hold up to this many nodes (more only at the depth cap).
 const LEAF_CAPACITY: usize = 16;
 /// Levels of the quadtree: positions are quantised to `2^MAX_DEPTH` cells a side.
@@ -145,8 +150,10 @@ pub struct ForceLayout {
     previous_forces: Vec<[f32; 2]>,
     global_speed: f32,
     iterations: usize,
-    /// Whether the last step moved nodes little; false before the first
-    /// step and after the user moved something.
+    /// Recent average of the mean move per node over the extent; infinite
+    /// before the first step and after the user moved something.
+    recent_motion: f64,
+    /// Whether the last step and the recent average moved nodes little.
     settled: bool,
     /// Source of positions for nodes that appear later.
     rng: Rng,
@@ -209,6 +216,7 @@ impl ForceLayout {
             previous_forces: vec![[0.0; 2]; n],
             global_speed: 1.0,
             iterations: 0,
+            recent_motion: f64::INFINITY,
             settled: false,
             rng,
             scratch: Scratch::default(),
@@ -255,7 +263,7 @@ impl ForceLayout {
         }
         if let Some(slot) = self.positions.get_mut(node as usize) {
             *slot = clamp_position(position);
-            self.settled = false;
+            self.disturb();
         }
     }
 
@@ -266,7 +274,7 @@ impl ForceLayout {
             && *flag != pinned
         {
             *flag = pinned;
-            self.settled = false;
+            self.disturb();
         }
     }
 
@@ -275,8 +283,10 @@ impl ForceLayout {
         self.iterations
     }
 
-    /// Whether the last step moved nodes by less than a small fraction of
-    /// the layout's extent on average, so the view can stop animating.
+    /// Whether the layout has come to rest, so the view can stop animating:
+    /// the mean move per node in the last step, and its average over about
+    /// the last ten steps, are below 0.03% of the layout's extent. False
+    /// before the first step and after a drag or pin change.
     pub fn settled(&self) -> bool {
         self.settled
     }
@@ -299,6 +309,12 @@ impl ForceLayout {
         }
         self.pinned.resize(n, false);
         self.previous_forces.resize(n, [0.0; 2]);
+        self.disturb();
+    }
+
+    /// Forgets that the layout was at rest (the user or the graph changed it).
+    fn disturb(&mut self) {
+        self.recent_motion = f64::INFINITY;
         self.settled = false;
     }
 
@@ -418,9 +434,14 @@ impl ForceLayout {
         }
         self.previous_forces.copy_from_slice(forces);
         let (min, max) = self.bounds();
-        let extent = (max[0] - min[0]).max(max[1] - min[1]).max(1.0);
-        let mean_displacement = total_displacement / moved.max(1) as f64;
-        self.settled = mean_displacement < f64::from(SETTLE_FRACTION * extent);
+        let extent = f64::from((max[0] - min[0]).max(max[1] - min[1]).max(1.0));
+        let motion = total_displacement / moved.max(1) as f64 / extent;
+        self.recent_motion = if self.recent_motion.is_finite() {
+            self.recent_motion + MOTION_SMOOTHING * (motion - self.recent_motion)
+        } else {
+            motion
+        };
+        self.settled = motion < SETTLE_FRACTION && self.recent_motion < SETTLE_FRACTION;
     }
 }
 

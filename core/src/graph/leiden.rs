@@ -1,6 +1,7 @@
 //! Whole-graph community detection: Leiden (Traag, Waltman & van Eck 2019) maximising modularity.
 
 use std::collections::VecDeque;
+use std::hint::{black_box, select_unpredictable};
 
 use super::adjacency::Adjacency;
 use super::quality::{counts_as_weight, modularity};
@@ -19,6 +20,15 @@ const ODDS_CUTOFF: f64 = 50.0;
 /// must raise modularity, so this is only a guard).
 const PASS_LIMIT: usize = 1_000;
 
+/// Graphs with fewer edges than this get a second independent run and keep
+/// the better result: on small graphs one run's luck matters more than the
+/// (small) time.
+const SMALL_GRAPH_EDGES: usize = 1 << 18;
+
+/// Most visits local moving makes per node before it stops anyway (it
+/// typically needs a handful).
+const VISITS_PER_NODE: usize = 1_000;
+
 /// A pass counts as an improvement when it raises modularity by more than
 /// this (relative to the total edge weight).
 const IMPROVEMENT_EPSILON: f64 = 1e-12;
@@ -33,7 +43,7 @@ pub struct LeidenOptions {
     /// Refine communities before aggregating (Leiden); `false` is Louvain.
     pub refine: bool,
     /// Passes of the whole algorithm, each starting from the last result;
-    /// 0 repeats until a pass no longer improves modularity.
+    /// 0 repeats until a pass no longer improves modularity (stable).
     pub max_passes: usize,
 }
 
@@ -64,14 +74,26 @@ pub struct Partition {
 ///
 /// Edges whose weight is not positive and finite are ignored; isolated nodes
 /// are communities of their own. With refinement every community is
-/// connected.
+/// connected. Graphs under 262,144 edges get two independent runs (from the
+/// same seed) and keep the better. Never panics; an empty graph gives an
+/// empty partition.
 pub fn leiden(graph: &Adjacency, options: &LeidenOptions) -> Partition {
     let base = WorkGraph::from_adjacency(graph);
+    let mut membership = optimise(&base, options);
+    if options.refine {
+        // Leiden's communities are connected already; this only makes sure.
+        membership = split_disconnected(&base, &membership);
+    }
+    finish(graph, membership, options.resolution)
+}
+
+/// The best membership (dense labels) the algorithm finds on `base`.
+fn optimise(base: &WorkGraph<f32>, options: &LeidenOptions) -> Vec<u32> {
     let node_count = base.node_count();
     let twice_total: f64 = base.node_weights.iter().sum();
     let singletons: Vec<u32> = (0..node_count as u32).collect();
     if twice_total <= 0.0 || !twice_total.is_finite() {
-        return finish(graph, singletons, options.resolution);
+        return singletons;
     }
     let mean_weight = twice_total / base.targets.len() as f64;
     let mut search = Search {
@@ -86,21 +108,19 @@ pub fn leiden(graph: &Adjacency, options: &LeidenOptions) -> Partition {
     } else {
         options.max_passes
     };
-    let mut best = singletons;
-    let mut best_quality = -search.scale * base.node_weights.iter().map(|k| k * k).sum::<f64>();
-    for _ in 0..pass_limit {
-        let (candidate, quality) = search.run(&base, &best);
-        if quality > best_quality + IMPROVEMENT_EPSILON * twice_total {
-            best = candidate;
-            best_quality = quality;
-        } else {
-            break;
+    let runs = if base.targets.len() / 2 < SMALL_GRAPH_EDGES {
+        2
+    } else {
+        1
+    };
+    let mut best: Option<(Vec<u32>, f64)> = None;
+    for _ in 0..runs {
+        let run = search.improve(base, pass_limit);
+        if best.as_ref().is_none_or(|(_, quality)| run.1 > *quality) {
+            best = Some(run);
         }
     }
-    if options.refine {
-        best = split_disconnected(&base, &best);
-    }
-    finish(graph, best, options.resolution)
+    best.map_or(singletons, |(membership, _)| membership)
 }
 
 /// Numbers communities by decreasing size and scores the result.
@@ -182,6 +202,8 @@ impl<W: Weight> WorkGraph<W> {
 /// community plus the list of entries touched, so it is cleared in time
 /// proportional to the node's degree.
 struct Scratch {
+    /// Weight towards each community, plus a last entry, the sink, that
+    /// takes weight no one asked for (see [`Scratch::sink`]).
     weight_to: Vec<f64>,
     /// `touched[..touched_count]` lists the entries in use; one slot more
     /// than there are entries, so `add` can write before it counts.
@@ -192,8 +214,8 @@ struct Scratch {
 impl Scratch {
     fn new(size: usize) -> Self {
         Scratch {
-            weight_to: vec![0.0; size],
-            touched: vec![0; size + 1],
+            weight_to: vec![0.0; size + 1],
+            touched: vec![0; size + 2],
             touched_count: 0,
         }
     }
@@ -206,6 +228,13 @@ impl Scratch {
         self.touched[self.touched_count] = community;
         self.touched_count += usize::from(*entry == 0.0);
         *entry += weight;
+    }
+
+    /// The sink: hot loops add weight they do not want here rather than
+    /// branch on it (a branch mispredicted half the time costs more than the
+    /// add). It appears in [`Scratch::touched`] like any community.
+    fn sink(&self) -> u32 {
+        (self.weight_to.len() - 1) as u32
     }
 
     fn weight_to(&self, community: u32) -> f64 {
@@ -225,6 +254,14 @@ impl Scratch {
     }
 }
 
+/// How one level of the algorithm ends.
+enum Level {
+    /// The graph of the next level.
+    Deeper(WorkGraph<f64>),
+    /// Every community is a single node: the modularity times 2m reached.
+    Settled(f64),
+}
+
 /// Settings and state shared by every pass of the algorithm.
 struct Search {
     /// γ / 2m: the weight of the expected-edges term.
@@ -237,6 +274,25 @@ struct Search {
 }
 
 impl Search {
+    /// Runs the multi-level algorithm from singletons, then again from each
+    /// result while that raises modularity, at most `pass_limit` times;
+    /// returns the best membership and its modularity times 2m.
+    fn improve(&mut self, base: &WorkGraph<f32>, pass_limit: usize) -> (Vec<u32>, f64) {
+        let mut best: Vec<u32> = (0..base.node_count() as u32).collect();
+        let mut best_quality = -self.scale * base.node_weights.iter().map(|k| k * k).sum::<f64>();
+        let tolerance = IMPROVEMENT_EPSILON * base.node_weights.iter().sum::<f64>();
+        for _ in 0..pass_limit {
+            let (candidate, quality) = self.run(base, &best);
+            if quality > best_quality + tolerance {
+                best = candidate;
+                best_quality = quality;
+            } else {
+                break;
+            }
+        }
+        (best, best_quality)
+    }
+
     /// One run of the multi-level algorithm from `initial` (dense labels on
     /// the nodes of `base`); returns the dense membership it ends with and
     /// its modularity times 2m.
@@ -245,13 +301,13 @@ impl Search {
         // The node of the current level that holds each input node.
         let mut level_of: Vec<u32> = (0..base.node_count() as u32).collect();
         let mut level = match self.descend(base, &mut membership, &mut level_of) {
-            Ok(next) => next,
-            Err(quality) => return (membership, quality),
+            Level::Deeper(next) => next,
+            Level::Settled(quality) => return (membership, quality),
         };
         loop {
             match self.descend(&level, &mut membership, &mut level_of) {
-                Ok(next) => level = next,
-                Err(quality) => {
+                Level::Deeper(next) => level = next,
+                Level::Settled(quality) => {
                     let result = level_of
                         .iter()
                         .map(|node| membership[*node as usize])
@@ -262,17 +318,17 @@ impl Search {
         }
     }
 
-    /// Moves the nodes of `graph` between communities. If every community is
-    /// then a single node, returns `Err` with the modularity times 2m of the
-    /// result. Otherwise refines the communities, collapses each refined
-    /// cluster into a node and returns that graph, with `membership` set to
-    /// the communities of its nodes and `level_of` pointing into it.
+    /// Moves the nodes of `graph` between communities. Unless every community
+    /// is then a single node, refines the communities and collapses each
+    /// refined cluster into a node of the next level's graph, setting
+    /// `membership` to the communities of its nodes and pointing `level_of`
+    /// into it.
     fn descend<W: Weight>(
         &mut self,
         graph: &WorkGraph<W>,
         membership: &mut Vec<u32>,
         level_of: &mut [u32],
-    ) -> Result<WorkGraph<f64>, f64> {
+    ) -> Level {
         let node_count = graph.node_count();
         move_nodes(
             graph,
@@ -285,7 +341,7 @@ impl Search {
         if community_count == node_count {
             let internal: f64 = graph.node_internal.iter().sum();
             let expected: f64 = graph.node_weights.iter().map(|k| k * k).sum();
-            return Err(internal - self.scale * expected);
+            return Level::Settled(internal - self.scale * expected);
         }
         let mut clusters = if self.refine {
             self.refine_communities(graph, membership, community_count)
@@ -310,7 +366,7 @@ impl Search {
             *node = clusters[*node as usize];
         }
         *membership = next_membership;
-        Ok(next)
+        Level::Deeper(next)
     }
 
     /// Refinement: within each community of `membership`, starts from
@@ -336,12 +392,14 @@ impl Search {
         // Weight from each cluster to the rest of its community.
         let mut cluster_external: Vec<f64> = (0..node_count)
             .map(|v| {
+                let own = membership[v];
                 let (targets, weights) = graph.neighbours(v);
                 targets
                     .iter()
                     .zip(weights)
-                    .filter(|(t, _)| membership[**t as usize] == membership[v])
-                    .map(|(_, w)| (*w).into())
+                    .map(|(target, weight)| {
+                        weight_if(membership[*target as usize] == own, (*weight).into())
+                    })
                     .sum()
             })
             .collect();
@@ -361,15 +419,20 @@ impl Search {
                 continue;
             }
             let scratch = &mut self.scratch;
+            let sink = scratch.sink();
             let (targets, weights) = graph.neighbours(v);
             for (target, weight) in targets.iter().zip(weights) {
-                if membership[*target as usize] == community {
-                    scratch.add(clusters[*target as usize], (*weight).into());
-                }
+                let t = *target as usize;
+                // Neighbours in other communities count towards the sink.
+                let slot = select_unpredictable(membership[t] == community, clusters[t], sink);
+                scratch.add(slot, (*weight).into());
             }
             candidates.clear();
             let mut best_gain = 0.0f64;
             for &cluster in scratch.touched() {
+                if cluster == sink {
+                    continue;
+                }
                 let weight = cluster_weights[cluster as usize];
                 let well_connected = cluster_external[cluster as usize]
                     >= scale * weight * (community_weight - weight);
@@ -405,6 +468,9 @@ fn pick_merge(
     randomness: f64,
     rng: &mut Rng,
 ) -> Option<u32> {
+    if candidates.is_empty() {
+        return None;
+    }
     let odds = |gain: f64| {
         let exponent = (gain - best_gain) / randomness;
         if exponent < -ODDS_CUTOFF {
@@ -415,12 +481,19 @@ fn pick_merge(
     };
     let stay_odds = odds(0.0);
     let mut total = stay_odds;
+    let mut possible = 0;
+    let mut last_possible = None;
     for candidate in candidates.iter_mut() {
         candidate.1 = odds(candidate.1);
         total += candidate.1;
+        if candidate.1 > 0.0 {
+            possible += 1;
+            last_possible = Some(candidate.0);
+        }
     }
-    if candidates.len() == 1 && stay_odds == 0.0 {
-        return candidates.first().map(|c| c.0);
+    if stay_odds == 0.0 && possible == 1 {
+        // No choice to draw.
+        return last_possible;
     }
     let mut remaining = rng.unit() * total - stay_odds;
     if remaining < 0.0 {
@@ -465,7 +538,14 @@ fn move_nodes<W: Weight>(
     rng.shuffle(&mut order);
     let mut queue: VecDeque<u32> = order.into();
     let mut queued = vec![true; node_count];
+    // Every move raises modularity, so the queue empties; the cap only guards
+    // against rounding making two moves each look better than the other.
+    let mut visits_left = node_count.saturating_mul(VISITS_PER_NODE);
     while let Some(v) = queue.pop_front() {
+        if visits_left == 0 {
+            break;
+        }
+        visits_left -= 1;
         let v = v as usize;
         queued[v] = false;
         let current = membership[v];
@@ -558,17 +638,16 @@ fn aggregate_graph<W: Weight>(
             node_internal[cluster] += graph.node_internal[v as usize];
             let (neighbours, edge_weights) = graph.neighbours(v as usize);
             for (target, weight) in neighbours.iter().zip(edge_weights) {
-                let other = clusters[*target as usize];
-                if other == cluster as u32 {
-                    node_internal[cluster] += (*weight).into();
-                } else {
-                    scratch.add(other, (*weight).into());
-                }
+                scratch.add(clusters[*target as usize], (*weight).into());
             }
         }
+        // Edges inside the cluster were gathered with the rest.
+        node_internal[cluster] += scratch.weight_to(cluster as u32);
         for &other in scratch.touched() {
-            targets.push(other);
-            weights.push(scratch.weight_to(other));
+            if other != cluster as u32 {
+                targets.push(other);
+                weights.push(scratch.weight_to(other));
+            }
         }
         scratch.clear();
         offsets.push(targets.len());
@@ -581,6 +660,15 @@ fn aggregate_graph<W: Weight>(
         node_internal,
     };
     (next, next_membership)
+}
+
+/// `weight` if `keep`, else 0, without a branch: the compiler turns a
+/// choice between floating-point values into a jump (x86 has no conditional
+/// move for them), which `keep` flipping at random would mispredict often.
+/// Masking the bits behind an opaque mask keeps it a few integer operations.
+fn weight_if(keep: bool, weight: f64) -> f64 {
+    let mask = black_box(u64::from(keep).wrapping_neg());
+    f64::from_bits(weight.to_bits() & mask)
 }
 
 /// Renames labels (each below `labels.len()`) to `0..count` in order of first
@@ -702,10 +790,13 @@ mod tests {
     }
 
     /// Whether the nodes of every community induce a connected subgraph.
-    fn communities_are_connected(graph: &Adjacency, partition: &Partition) -> bool {
-        (0..partition.count as u32).all(|community| {
+    fn communities_are_connected(graph: &Adjacency, membership: &[u32]) -> bool {
+        let mut labels = membership.to_vec();
+        labels.sort_unstable();
+        labels.dedup();
+        labels.iter().all(|community| {
             let nodes: Vec<u32> = (0..graph.node_count() as u32)
-                .filter(|v| partition.membership[*v as usize] == community)
+                .filter(|v| membership[*v as usize] == *community)
                 .collect();
             let sub = graph.induced(&nodes);
             let mut seen = vec![false; nodes.len()];
@@ -785,24 +876,41 @@ mod tests {
             );
             assert!(nmi(&partition.membership, &truth) > 0.95);
             assert!(partition.modularity >= modularity(&graph, &truth, 1.0) - 1e-9);
-            assert!(communities_are_connected(&graph, &partition));
+            assert!(communities_are_connected(&graph, &partition.membership));
         }
     }
 
     #[test]
     fn communities_are_connected_in_noisy_graphs() {
-        for seed in 0..6 {
+        for seed in 0..8 {
             let (graph, _) = planted(30, 20, 6, 0.6, seed);
-            for resolution in [0.5, 1.0, 2.0] {
+            let base = WorkGraph::from_adjacency(&graph);
+            for resolution in [0.2, 0.5, 1.0, 2.0, 5.0] {
                 let options = LeidenOptions {
                     resolution,
                     seed,
                     ..LeidenOptions::default()
                 };
+                // The refinement alone keeps communities connected, before
+                // the final safety split.
+                assert!(communities_are_connected(
+                    &graph,
+                    &optimise(&base, &options)
+                ));
                 let partition = leiden(&graph, &options);
-                assert!(communities_are_connected(&graph, &partition));
+                assert!(communities_are_connected(&graph, &partition.membership));
             }
         }
+    }
+
+    #[test]
+    fn splitting_separates_the_parts_of_a_disconnected_community() {
+        let graph = Adjacency::from_edges(5, &[(0, 1, 1.0), (2, 3, 1.0), (3, 4, 1.0)]);
+        let base = WorkGraph::from_adjacency(&graph);
+        assert_eq!(
+            split_disconnected(&base, &[0, 0, 0, 0, 1]),
+            vec![0, 0, 1, 1, 2]
+        );
     }
 
     #[test]

@@ -7,10 +7,12 @@
 pub mod adjacency;
 pub mod communities;
 pub mod edge_list;
+pub mod export;
 pub mod layout;
 pub mod leiden;
 pub mod lfr;
 pub mod model;
+pub mod output;
 pub mod quality;
 pub mod seeded;
 pub mod sources;
@@ -18,6 +20,7 @@ pub mod store;
 
 pub use adjacency::Adjacency;
 pub use model::{BuildReport, GraphBuilder, GraphNode, LakeGraph};
+pub use output::{GraphData, GraphOutput};
 pub use sources::{GraphRecipe, build_graph};
 pub use store::{GraphRecord, StoredGraph, graph_names, load_graph, save_graph};
 

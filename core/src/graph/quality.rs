@@ -1,5 +1,4 @@
-//! Partition quality: modularity of a partition of a graph, and agreement
-//! between two partitions (normalised mutual information, adjusted Rand index).
+//! Partition quality: modularity, and agreement between partitions (NMI, ARI).
 
 use std::collections::HashMap;
 
@@ -20,14 +19,12 @@ pub(crate) fn counts_as_weight(weight: f32) -> bool {
 /// not positive and finite are ignored. A graph without edges scores 0.
 pub fn modularity(graph: &Adjacency, membership: &[u32], resolution: f64) -> f64 {
     let node_count = graph.node_count();
-    let (mut community, label_count) =
-        dense_labels(&membership[..membership.len().min(node_count)]);
-    community.extend(
-        (label_count..)
-            .take(node_count - community.len())
-            .map(|c| c as u32),
-    );
-    let mut degree_sums = vec![0.0f64; label_count + node_count - membership.len().min(node_count)];
+    let labelled = membership.len().min(node_count);
+    let (mut community, label_count) = dense_labels(&membership[..labelled]);
+    // Unlabelled nodes: a community each.
+    let community_count = label_count + node_count - labelled;
+    community.extend((label_count..community_count).map(|c| c as u32));
+    let mut degree_sums = vec![0.0f64; community_count];
     let mut internal = 0.0f64;
     let mut twice_total = 0.0f64;
     for v in 0..node_count {
@@ -160,8 +157,26 @@ impl Contingency {
 }
 
 /// Renames arbitrary labels to `0..count` in order of first appearance;
-/// returns the renamed labels and `count`.
+/// returns the renamed labels and `count`. Labels below twice the length
+/// (the usual case) go through a table, others through a hash map.
 fn dense_labels(labels: &[u32]) -> (Vec<u32>, usize) {
+    let table_size = labels.len().saturating_mul(2);
+    if labels.iter().all(|label| (*label as usize) < table_size) {
+        let mut names = vec![u32::MAX; table_size];
+        let mut count = 0u32;
+        let dense = labels
+            .iter()
+            .map(|label| {
+                let name = &mut names[*label as usize];
+                if *name == u32::MAX {
+                    *name = count;
+                    count += 1;
+                }
+                *name
+            })
+            .collect();
+        return (dense, count as usize);
+    }
     let mut names: HashMap<u32, u32> = HashMap::new();
     let dense = labels
         .iter()

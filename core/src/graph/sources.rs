@@ -7,6 +7,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use arrow::array::{Array, AsArray, RecordBatch};
+use arrow::compute::cast;
 use arrow::datatypes::{DataType, Float32Type, Float64Type};
 use futures::TryStreamExt;
 use serde::{Deserialize, Serialize};
@@ -180,6 +181,18 @@ pub async fn build_graph(
     }
 }
 
+/// Column `i` of a batch as plain UTF-8 text (SQL casts may give string views).
+fn text_column(batch: &RecordBatch, i: usize) -> Result<arrow::array::StringArray, GraphError> {
+    let column = cast(batch.column(i), &DataType::Utf8).map_err(arrow_error)?;
+    Ok(column.as_string::<i32>().clone())
+}
+
+fn arrow_error(e: arrow::error::ArrowError) -> GraphError {
+    GraphError::Sql {
+        message: e.to_string(),
+    }
+}
+
 /// A query giving (source, target, weight) as text, text and double.
 fn edge_query(inner: &str, source: &str, target: &str, weight: Option<&str>) -> String {
     let weight = weight.map_or("CAST(1.0 AS DOUBLE)".to_string(), |w| {
@@ -203,11 +216,9 @@ async fn edges_from_sql(lake: &Lake, sql: &str, job: &Job) -> Result<BuiltGraph,
         if job.is_cancelled() {
             return Err(GraphError::Cancelled);
         }
-        let (s, t) = (
-            batch.column(0).as_string::<i32>(),
-            batch.column(1).as_string::<i32>(),
-        );
-        let w = batch.column(2).as_primitive::<Float64Type>();
+        let (s, t) = (text_column(&batch, 0)?, text_column(&batch, 1)?);
+        let w = cast(batch.column(2), &DataType::Float64).map_err(arrow_error)?;
+        let w = w.as_primitive::<Float64Type>();
         for row in 0..batch.num_rows() {
             builder.add_edge(
                 s.is_valid(row).then(|| s.value(row)),
@@ -247,10 +258,7 @@ async fn co_occurrence(
     let mut builder = GraphBuilder::new(EdgeMerge::Sum);
     let mut groups: HashMap<String, Vec<u32>> = HashMap::new();
     for batch in &result.batches {
-        let (g, i) = (
-            batch.column(0).as_string::<i32>(),
-            batch.column(1).as_string::<i32>(),
-        );
+        let (g, i) = (text_column(batch, 0)?, text_column(batch, 1)?);
         for row in 0..batch.num_rows() {
             builder.report_mut().rows_read += 1;
             if g.is_null(row) || i.is_null(row) || i.value(row).is_empty() {
@@ -309,8 +317,11 @@ async fn knn(
             ),
         });
     }
+    // Passages read best by their document's title; tables by their first embedded column.
+    let has_title = entry.schema.iter().any(|c| c.name == "title");
     let label = label
         .map(str::to_string)
+        .or_else(|| has_title.then(|| "title".to_string()))
         .or_else(|| embedding.source_columns.first().cloned())
         .unwrap_or_else(|| embedding.column.clone());
     let sql = format!(
@@ -352,12 +363,12 @@ async fn knn(
     })
 }
 
-/// A label short enough for the view.
+/// A label on one line and short enough for the view.
 fn short_label(text: &str) -> String {
-    let text = text.trim();
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
     match text.char_indices().nth(60) {
         Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text.to_string(),
+        None => text,
     }
 }
 
@@ -369,7 +380,7 @@ fn vectors_of(
     let mut labels = Vec::new();
     let mut flat = Vec::new();
     for batch in batches {
-        let text = batch.column(0).as_string::<i32>();
+        let text = text_column(batch, 0)?;
         let list = batch
             .column(1)
             .as_fixed_size_list_opt()
@@ -458,7 +469,14 @@ fn nearest(
 async fn lake_graph(lake: &Lake, job: &Job) -> Result<BuiltGraph, GraphError> {
     let mut builder = GraphBuilder::new(EdgeMerge::Sum);
     let mut read = BTreeMap::new();
-    for name in lake.dataset_names() {
+    // Graphs stored in the lake are not part of its schema.
+    let graph_parts: Vec<String> = super::store::graph_names(lake)
+        .iter()
+        .filter_map(|g| super::store::read_record(lake, g).ok())
+        .flat_map(|r| [r.nodes_dataset, r.edges_dataset])
+        .collect();
+    let is_table = |name: &str| !graph_parts.iter().any(|p| p == name);
+    for name in lake.dataset_names().into_iter().filter(|n| is_table(n)) {
         let entry = lake.entry(&name)?;
         read.insert(name.clone(), entry.version);
         let table = builder.add_node(&name, Some(&format!("table {name}")));
@@ -473,6 +491,7 @@ async fn lake_graph(lake: &Lake, job: &Job) -> Result<BuiltGraph, GraphError> {
         .map_err(|e| GraphError::Sql {
             message: e.to_string(),
         })?;
+    let sketches: Vec<_> = sketches.into_iter().filter(|s| is_table(&s.name)).collect();
     let names: Vec<String> = sketches.iter().map(|s| s.name.clone()).collect();
     let index = RelatedIndex::build(sketches);
     for name in &names {

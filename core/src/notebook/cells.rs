@@ -47,6 +47,8 @@ impl Registry {
         r.register(Arc::new(SearchCell));
         r.register(Arc::new(IngestCell));
         r.register(Arc::new(MatchCell));
+        r.register(Arc::new(super::graph_cells::GraphCell));
+        r.register(Arc::new(super::graph_cells::CommunitiesCell));
         r
     }
 
@@ -72,7 +74,7 @@ impl Registry {
     }
 }
 
-fn run_of(output: CellOutput) -> CellRun {
+pub(super) fn run_of(output: CellOutput) -> CellRun {
     CellRun {
         output,
         read: BTreeMap::new(),
@@ -81,7 +83,7 @@ fn run_of(output: CellOutput) -> CellRun {
     }
 }
 
-fn table(pairs: &[(&str, toml::Value)]) -> toml::Table {
+pub(super) fn table(pairs: &[(&str, toml::Value)]) -> toml::Table {
     pairs
         .iter()
         .map(|(k, v)| (k.to_string(), v.clone()))

@@ -135,6 +135,10 @@ pub fn save(dir: &Path, id: &str, result: Result<&CellRun, &str>) -> Result<(), 
                     meta.output = "match".into();
                     meta.text = serde_json::to_string(m).map_err(|e| io_err(dir, e))?;
                 }
+                CellOutput::Graph(g) => {
+                    meta.output = "graph".into();
+                    meta.text = serde_json::to_string(g).map_err(|e| io_err(dir, e))?;
+                }
                 CellOutput::Search(groups) => {
                     meta.output = "search".into();
                     for (n, g) in groups.iter().enumerate() {
@@ -175,6 +179,9 @@ pub fn load(dir: &Path, id: &str) -> Result<Option<Result<CellRun, String>>, Not
         "markdown" => CellOutput::Markdown(meta.text),
         "text" => CellOutput::Text(meta.text),
         "match" => CellOutput::Match(Box::new(
+            serde_json::from_str(&meta.text).map_err(|e| io_err(&path, e))?,
+        )),
+        "graph" => CellOutput::Graph(Box::new(
             serde_json::from_str(&meta.text).map_err(|e| io_err(&path, e))?,
         )),
         "table" => {

@@ -57,6 +57,8 @@ pub enum CellOutput {
     Text(String),
     /// Column correspondences of two tables, or the tables related to one.
     Match(Box<crate::matching::MatchOutput>),
+    /// A graph, its communities, and a community around seeds.
+    Graph(Box<crate::graph::GraphOutput>),
 }
 
 impl CellOutput {

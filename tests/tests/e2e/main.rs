@@ -6,6 +6,7 @@ mod bad_input;
 mod demo_sql;
 mod embed;
 mod formats;
+mod graphs;
 mod gui;
 mod lake;
 mod matching;

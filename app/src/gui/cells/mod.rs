@@ -1,6 +1,7 @@
 //! The editors of each cell kind. Adding a kind to the GUI is one module
 //! implementing [`CellEditor`] plus one line in [`editors`].
 
+mod graphs;
 mod ingest;
 mod markdown;
 mod matching;
@@ -42,6 +43,8 @@ pub fn editors() -> Vec<Box<dyn CellEditor>> {
         Box::new(search::SearchEditor),
         Box::new(ingest::IngestEditor),
         Box::new(matching::MatchEditor),
+        Box::new(graphs::GraphEditor),
+        Box::new(graphs::CommunitiesEditor),
     ]
 }
 

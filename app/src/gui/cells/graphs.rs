@@ -1,0 +1,295 @@
+//! Graph cells (where the graph comes from) and Communities cells (which
+//! graph, seeds, resolution).
+
+use lakebook_core::notebook::Cell;
+use lakebook_core::notebook::graph_cells::seed_list;
+
+use super::{CellEditor, EditorResponse, LakeNames, text_param};
+
+/// The graph sources a Graph cell offers: (value, label).
+const SOURCES: [(&str, &str); 5] = [
+    ("edges", "an edge table"),
+    ("sql", "a SQL query"),
+    ("cooccur", "values that share groups"),
+    ("knn", "nearest neighbours (embeddings)"),
+    ("lake", "the lake's own schema"),
+];
+
+/// A combo box of datasets.
+fn dataset_combo(
+    ui: &mut egui::Ui,
+    salt: egui::Id,
+    value: &mut String,
+    names: &LakeNames<'_>,
+) -> bool {
+    let mut changed = false;
+    let shown = if value.is_empty() {
+        "choose a table".to_string()
+    } else {
+        value.clone()
+    };
+    egui::ComboBox::from_id_salt((salt, "dataset"))
+        .selected_text(shown)
+        .width(150.0)
+        .show_ui(ui, |ui| {
+            for (name, _) in names.datasets {
+                changed |= ui.selectable_value(value, name.clone(), name).changed();
+            }
+        });
+    changed
+}
+
+/// A combo box of the chosen dataset's columns (`optional` adds "none").
+fn column_combo(
+    ui: &mut egui::Ui,
+    salt: (egui::Id, &str),
+    value: &mut String,
+    columns: &[String],
+    optional: bool,
+) -> bool {
+    let mut changed = false;
+    let shown = if value.is_empty() {
+        if optional { "none" } else { "column" }.to_string()
+    } else {
+        value.clone()
+    };
+    egui::ComboBox::from_id_salt(salt)
+        .selected_text(shown)
+        .width(120.0)
+        .show_ui(ui, |ui| {
+            if optional {
+                changed |= ui.selectable_value(value, String::new(), "none").changed();
+            }
+            for c in columns {
+                changed |= ui.selectable_value(value, c.clone(), c).changed();
+            }
+        });
+    changed
+}
+
+/// Editor of `graph` cells.
+pub struct GraphEditor;
+
+impl CellEditor for GraphEditor {
+    fn kind(&self) -> &'static str {
+        "graph"
+    }
+
+    fn ui(&self, ui: &mut egui::Ui, cell: &mut Cell, names: &LakeNames<'_>) -> EditorResponse {
+        let mut changed = false;
+        let salt = ui.scope_id();
+        ui.horizontal_wrapped(|ui| {
+            ui.label("graph");
+            changed |= ui
+                .add(
+                    egui::TextEdit::singleline(text_param(cell, "name"))
+                        .hint_text("name")
+                        .desired_width(110.0),
+                )
+                .changed();
+            ui.label("from");
+            let from = text_param(cell, "from");
+            if from.is_empty() {
+                *from = "edges".into();
+            }
+            let shown = SOURCES
+                .iter()
+                .find(|(v, _)| v == from)
+                .map_or(from.clone(), |(_, l)| (*l).to_string());
+            egui::ComboBox::from_id_salt((salt, "from"))
+                .selected_text(shown)
+                .width(200.0)
+                .show_ui(ui, |ui| {
+                    for (value, label) in SOURCES {
+                        changed |= ui
+                            .selectable_value(from, value.to_string(), label)
+                            .changed();
+                    }
+                });
+        });
+        let from = text_param(cell, "from").clone();
+        let dataset = text_param(cell, "dataset").clone();
+        let columns: Vec<String> = names
+            .datasets
+            .iter()
+            .find(|(n, _)| *n == dataset)
+            .map(|(_, c)| c.clone())
+            .unwrap_or_default();
+        ui.horizontal_wrapped(|ui| match from.as_str() {
+            "edges" | "sql" => {
+                if from == "edges" {
+                    changed |= dataset_combo(ui, salt, text_param(cell, "dataset"), names);
+                } else {
+                    changed |= ui
+                        .add(
+                            egui::TextEdit::multiline(text_param(cell, "query"))
+                                .code_editor()
+                                .desired_rows(2)
+                                .hint_text("SELECT a, b FROM …"),
+                        )
+                        .changed();
+                }
+                ui.label("source");
+                changed |= column_combo_or_text(
+                    ui,
+                    (salt, "source"),
+                    text_param(cell, "source"),
+                    &columns,
+                    false,
+                );
+                ui.label("target");
+                changed |= column_combo_or_text(
+                    ui,
+                    (salt, "target"),
+                    text_param(cell, "target"),
+                    &columns,
+                    false,
+                );
+                ui.label("weight");
+                changed |= column_combo_or_text(
+                    ui,
+                    (salt, "weight"),
+                    text_param(cell, "weight"),
+                    &columns,
+                    true,
+                );
+            }
+            "cooccur" => {
+                changed |= dataset_combo(ui, salt, text_param(cell, "dataset"), names);
+                ui.label("link each");
+                changed |= column_combo(
+                    ui,
+                    (salt, "item"),
+                    text_param(cell, "item"),
+                    &columns,
+                    false,
+                );
+                ui.label("sharing a");
+                changed |= column_combo(
+                    ui,
+                    (salt, "group"),
+                    text_param(cell, "group"),
+                    &columns,
+                    false,
+                );
+            }
+            "knn" => {
+                changed |= dataset_combo(ui, salt, text_param(cell, "dataset"), names);
+                let mut k = cell.int("k").unwrap_or(10);
+                ui.label("neighbours");
+                if ui
+                    .add(egui::DragValue::new(&mut k).range(1..=100))
+                    .changed()
+                {
+                    cell.set("k", k);
+                    changed = true;
+                }
+            }
+            _ => {
+                ui.small("datasets and their columns, linked to the columns of related tables");
+            }
+        });
+        EditorResponse {
+            changed,
+            pick: None,
+        }
+    }
+}
+
+/// A column combo box when the columns are known, else a text field (SQL results).
+fn column_combo_or_text(
+    ui: &mut egui::Ui,
+    salt: (egui::Id, &str),
+    value: &mut String,
+    columns: &[String],
+    optional: bool,
+) -> bool {
+    if columns.is_empty() {
+        ui.add(
+            egui::TextEdit::singleline(value)
+                .desired_width(90.0)
+                .hint_text(if optional { "none" } else { "column" }),
+        )
+        .changed()
+    } else {
+        column_combo(ui, salt, value, columns, optional)
+    }
+}
+
+/// Editor of `communities` cells.
+pub struct CommunitiesEditor;
+
+impl CellEditor for CommunitiesEditor {
+    fn kind(&self) -> &'static str {
+        "communities"
+    }
+
+    fn ui(&self, ui: &mut egui::Ui, cell: &mut Cell, names: &LakeNames<'_>) -> EditorResponse {
+        let mut changed = false;
+        let salt = ui.scope_id();
+        // Stored graphs show up as their NAME_nodes datasets.
+        let graphs: Vec<String> = names
+            .datasets
+            .iter()
+            .filter_map(|(n, _)| n.strip_suffix("_nodes").map(str::to_string))
+            .collect();
+        ui.horizontal_wrapped(|ui| {
+            ui.label("communities of");
+            let graph = text_param(cell, "graph");
+            let shown = if graph.is_empty() {
+                "choose a graph".to_string()
+            } else {
+                graph.clone()
+            };
+            egui::ComboBox::from_id_salt((salt, "graph"))
+                .selected_text(shown)
+                .width(140.0)
+                .show_ui(ui, |ui| {
+                    for g in &graphs {
+                        changed |= ui.selectable_value(graph, g.clone(), g).changed();
+                    }
+                });
+            ui.label("around seeds");
+            let mut seeds = seed_list(cell).join(", ");
+            if ui
+                .add(
+                    egui::TextEdit::singleline(&mut seeds)
+                        .hint_text("node ids (empty: whole graph)")
+                        .desired_width(200.0),
+                )
+                .changed()
+            {
+                let list: Vec<toml::Value> = seeds
+                    .split(',')
+                    .map(|s| s.trim())
+                    .filter(|s| !s.is_empty())
+                    .map(|s| toml::Value::String(s.to_string()))
+                    .collect();
+                cell.set("seeds", toml::Value::Array(list));
+                changed = true;
+            }
+            ui.label("resolution");
+            let mut resolution = cell
+                .params
+                .get("resolution")
+                .and_then(|v| v.as_float().or_else(|| v.as_integer().map(|i| i as f64)))
+                .unwrap_or(1.0);
+            if ui
+                .add(
+                    egui::DragValue::new(&mut resolution)
+                        .range(0.05..=10.0)
+                        .speed(0.05),
+                )
+                .on_hover_text("Higher gives more, smaller communities")
+                .changed()
+            {
+                cell.set("resolution", resolution);
+                changed = true;
+            }
+        });
+        EditorResponse {
+            changed,
+            pick: None,
+        }
+    }
+}

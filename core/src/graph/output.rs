@@ -1,0 +1,140 @@
+//! What a Graph or Communities cell shows: the stored graph's description,
+//! its communities, a seeded community if one was asked for, and (after a
+//! run, not from the output cache) the graph itself for the graph view.
+
+use std::sync::Arc;
+
+use arrow::array::RecordBatch;
+use arrow::error::ArrowError;
+use serde::{Deserialize, Serialize};
+
+use super::adjacency::Adjacency;
+use super::communities::{CommunitySummary, membership_table, seeded_table, summarise};
+use super::model::LakeGraph;
+use super::seeded::SeededCommunity;
+use super::store::{GraphRecord, StoredGraph};
+
+/// The graph in memory, ready for the view and for seeded queries.
+#[derive(Debug)]
+pub struct GraphData {
+    /// Nodes with their lake ids, edges with weights.
+    pub graph: LakeGraph,
+    /// The compact form the algorithms read.
+    pub adjacency: Adjacency,
+    /// A stored layout, if one was saved.
+    pub positions: Option<Vec<[f32; 2]>>,
+}
+
+impl GraphData {
+    /// The in-memory form of a stored graph.
+    pub fn from_stored(stored: &StoredGraph) -> Self {
+        Self {
+            adjacency: stored.graph.adjacency(),
+            graph: stored.graph.clone(),
+            positions: stored.positions.clone(),
+        }
+    }
+}
+
+/// A community found around seeds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeededView {
+    /// The seeds as the user named them.
+    pub seeds: Vec<String>,
+    /// Their node positions.
+    pub seed_nodes: Vec<u32>,
+    /// The community.
+    pub community: SeededCommunity,
+}
+
+/// A Graph or Communities cell's output.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GraphOutput {
+    /// The stored graph's description.
+    pub record: GraphRecord,
+    /// Whole-graph community of each node, when a run is stored.
+    pub membership: Option<Vec<u32>>,
+    /// The communities, largest first.
+    pub summaries: Vec<CommunitySummary>,
+    /// The community around seeds, when asked for.
+    pub seeded: Option<SeededView>,
+    /// The graph itself; absent when the output came from the cache (the
+    /// view loads it from the lake then).
+    #[serde(skip)]
+    pub data: Option<Arc<GraphData>>,
+}
+
+impl GraphOutput {
+    /// The output for a stored graph, with its stored communities summarised.
+    pub fn new(stored: &StoredGraph, data: Arc<GraphData>) -> Self {
+        let summaries = stored
+            .communities
+            .as_ref()
+            .map(|m| summarise(&data.graph, &data.adjacency, m))
+            .unwrap_or_default();
+        Self {
+            record: stored.record.clone(),
+            membership: stored.communities.clone(),
+            summaries,
+            seeded: None,
+            data: Some(data),
+        }
+    }
+
+    /// The rows a table view or the CLI shows: the seeded members, else every
+    /// node with its community; `None` without communities or graph data.
+    pub fn table(&self) -> Option<Result<RecordBatch, ArrowError>> {
+        let data = self.data.as_ref()?;
+        if let Some(seeded) = &self.seeded {
+            return Some(seeded_table(
+                &data.graph,
+                &seeded.community,
+                &seeded.seed_nodes,
+            ));
+        }
+        let membership = self.membership.as_ref()?;
+        Some(membership_table(&data.graph, &data.adjacency, membership))
+    }
+
+    /// A short text summary: the graph, cleaning notes, communities or the seeded community.
+    pub fn summary(&self) -> String {
+        let r = &self.record;
+        let mut text = format!(
+            "graph {}: {} nodes, {} edges ({})\n",
+            r.name,
+            r.nodes,
+            r.edges,
+            r.recipe.describe()
+        );
+        for note in r.report.notes() {
+            text.push_str(&format!("  note: {note}\n"));
+        }
+        if let Some(run) = &r.communities {
+            text.push_str(&format!(
+                "{} communities, modularity {:.4} (resolution {}, seed {})\n",
+                run.count, run.modularity, run.resolution, run.seed
+            ));
+            for s in self.summaries.iter().take(8) {
+                text.push_str(&format!(
+                    "  #{:<4} {:>7} nodes ({:>5.1}%)  cohesion {:.2}  {}\n",
+                    s.id,
+                    s.size,
+                    s.share * 100.0,
+                    s.cohesion,
+                    s.top_members.join(", ")
+                ));
+            }
+        }
+        if let Some(seeded) = &self.seeded {
+            let c = &seeded.community;
+            text.push_str(&format!(
+                "community around {}: {} members, conductance {:.3}, {:.1} ms\n",
+                seeded.seeds.join(", "),
+                c.members.len(),
+                c.conductance,
+                c.elapsed.as_secs_f64() * 1000.0
+            ));
+        }
+        text
+    }
+}
