@@ -15,7 +15,7 @@ use lakebook_core::graph::edge_list::read_edge_list;
 use lakebook_core::graph::leiden::{LeidenOptions, leiden};
 use lakebook_core::graph::lfr::{self, LfrParams};
 use lakebook_core::graph::seeded::{DEFAULT_THRESHOLD, NeighbourhoodIndex, SeededOptions};
-use lakebook_core::graph::sources::DEFAULT_MAX_GROUP;
+use lakebook_core::graph::sources::{DEFAULT_MAX_GROUP, NodeTable};
 use lakebook_core::graph::store::{CommunityRun, save_node_state};
 use lakebook_core::graph::{
     Adjacency, GraphRecipe, GraphRecord, build_graph, graph_names, load_graph, save_graph,
@@ -49,6 +49,13 @@ pub struct GraphArgs {
     /// Column of the edge weight (default: 1 per row; repeated edges add up).
     #[arg(long, value_name = "COL")]
     pub weight: Option<String>,
+    /// With --edges: a table of the nodes (every id becomes a node, with its
+    /// --label; edges naming other ids are skipped and counted).
+    #[arg(long, value_name = "DATASET", requires = "edges")]
+    pub nodes: Option<String>,
+    /// Id column of --nodes.
+    #[arg(long, value_name = "COL", default_value = "id")]
+    pub id: String,
     /// Build from co-occurrence: values of --item that share a --group value
     /// are linked (e.g. authors of the same paper); the weight counts shared groups.
     #[arg(long, value_name = "DATASET")]
@@ -68,7 +75,7 @@ pub struct GraphArgs {
     /// Neighbours per row for --knn.
     #[arg(short = 'k', long = "k", default_value_t = 10)]
     pub k: usize,
-    /// Column used as node label for --knn (default: the first embedded column).
+    /// Label column of --nodes, or of --knn rows (default: the title, else the first embedded column).
     #[arg(long, value_name = "COL")]
     pub label: Option<String>,
     /// Build the lake's own graph: datasets, their columns, and columns linked
@@ -279,6 +286,11 @@ fn recipe_of(args: &GraphArgs) -> Result<Option<GraphRecipe>> {
             source,
             target,
             weight: args.weight.clone(),
+            nodes: args.nodes.as_ref().map(|table| NodeTable {
+                dataset: table.clone(),
+                id: args.id.clone(),
+                label: args.label.clone(),
+            }),
         }
     } else if let Some(query) = &args.sql {
         let (source, target) = ends()?;

@@ -252,12 +252,13 @@ impl GraphPanel {
                     self.last_query = None;
                 }
             }
-            if self.overview.is_some() && ui.button("⬅ All communities").clicked() {
-                if let Some(overview) = self.overview.take() {
-                    self.drawn = overview;
-                    self.selected = None;
-                    self.fit_pending = true;
-                }
+            if self.overview.is_some()
+                && ui.button("⬅ All communities").clicked()
+                && let Some(overview) = self.overview.take()
+            {
+                self.drawn = overview;
+                self.selected = None;
+                self.fit_pending = true;
             }
             ui.menu_button("Export", |ui| {
                 if ui.button("PNG image…").clicked() {

@@ -282,10 +282,23 @@ impl NeighbourhoodIndex {
         }
         // The tightest prefix so far (lowest conductance), and its length.
         let mut tightest = (f64::INFINITY, members.len());
+        let seed_count = members.len();
+        // Sum of the scores with which non-seed members joined.
+        let mut joined_score = 0.0;
         while members.len() < limit {
             let Some((best, average)) = pool.best(members.len()) else {
                 break;
             };
+            let joined = members.len() - seed_count;
+            if options.size.is_none()
+                && joined > 0
+                && average < SCORE_CLIFF * joined_score / joined as f64
+            {
+                // The best candidate is far less alike than the members were:
+                // the community has been crossed.
+                break;
+            }
+            joined_score += average;
             pool.admit(best);
             members.push((best, average as f32));
             let phi = cut.add(graph, best);
@@ -431,6 +444,10 @@ impl CandidatePool {
             .map(|e| (e.0, e.1 / members.max(1) as f64))
     }
 }
+
+/// A candidate whose average similarity is below this share of the members'
+/// average (when they joined) ends an automatically cut community.
+const SCORE_CLIFF: f64 = 0.25;
 
 /// Members added past the tightest community before the search gives up on
 /// finding a tighter one.

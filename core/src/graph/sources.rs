@@ -39,6 +39,10 @@ pub enum GraphRecipe {
         target: String,
         /// Column of the weight (1 per row when absent).
         weight: Option<String>,
+        /// A table of the nodes (every id becomes a node, with its label;
+        /// edges to ids it lacks are skipped and counted).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        nodes: Option<NodeTable>,
     },
     /// One edge per row of a SQL result.
     Sql {
@@ -77,6 +81,17 @@ pub enum GraphRecipe {
     Lake,
 }
 
+/// A table listing a graph's nodes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NodeTable {
+    /// The dataset.
+    pub dataset: String,
+    /// Its id column (the values the edges name).
+    pub id: String,
+    /// Its label column (the id when absent).
+    pub label: Option<String>,
+}
+
 impl GraphRecipe {
     /// A one-line description for lists and reports.
     pub fn describe(&self) -> String {
@@ -86,11 +101,16 @@ impl GraphRecipe {
                 source,
                 target,
                 weight,
+                nodes,
             } => format!(
-                "edges {dataset}.{source} – {target}{}",
+                "edges {dataset}.{source} – {target}{}{}",
                 weight
                     .as_ref()
                     .map(|w| format!(" weighted by {w}"))
+                    .unwrap_or_default(),
+                nodes
+                    .as_ref()
+                    .map(|n| format!(", nodes from {}.{}", n.dataset, n.id))
                     .unwrap_or_default()
             ),
             GraphRecipe::Sql { source, target, .. } => format!("SQL edges {source} – {target}"),
@@ -108,6 +128,9 @@ impl GraphRecipe {
     /// The dataset the nodes' rows come from, when nodes are values of one.
     pub fn node_dataset(&self) -> Option<(&str, Vec<&str>)> {
         match self {
+            GraphRecipe::Edges {
+                nodes: Some(table), ..
+            } => Some((&table.dataset, vec![table.id.as_str()])),
             GraphRecipe::Edges {
                 dataset,
                 source,
@@ -143,6 +166,7 @@ pub async fn build_graph(
             source,
             target,
             weight,
+            nodes,
         } => {
             let entry = lake.entry(dataset)?;
             job.set_total(entry.rows, "rows");
@@ -152,7 +176,12 @@ pub async fn build_graph(
                 target,
                 weight.as_deref(),
             );
-            edges_from_sql(lake, &sql, job).await
+            let engine = SqlEngine::new(lake);
+            let mut builder = GraphBuilder::new(EdgeMerge::Sum);
+            if let Some(table) = nodes {
+                add_node_table(&engine, table, &mut builder).await?;
+            }
+            edges_from_sql(engine, builder, &sql, job).await
         }
         GraphRecipe::Sql {
             query,
@@ -162,7 +191,8 @@ pub async fn build_graph(
         } => {
             let inner = query.trim().trim_end_matches(';');
             edges_from_sql(
-                lake,
+                SqlEngine::new(lake),
+                GraphBuilder::new(EdgeMerge::Sum),
                 &edge_query(inner, source, target, weight.as_deref()),
                 job,
             )
@@ -205,11 +235,41 @@ fn edge_query(inner: &str, source: &str, target: &str, weight: Option<&str>) -> 
     )
 }
 
-/// Runs an edge query and adds every row to a fresh builder.
-async fn edges_from_sql(lake: &Lake, sql: &str, job: &Job) -> Result<BuiltGraph, GraphError> {
-    let engine = SqlEngine::new(lake);
+/// Every row of a node table becomes a node; then only those ids are nodes.
+async fn add_node_table(
+    engine: &SqlEngine,
+    table: &NodeTable,
+    builder: &mut GraphBuilder,
+) -> Result<(), GraphError> {
+    let label = table.label.as_deref().unwrap_or(&table.id);
+    let sql = format!(
+        "SELECT CAST({} AS VARCHAR) AS id, CAST({} AS VARCHAR) AS label FROM {}",
+        quote_ident(&table.id),
+        quote_ident(label),
+        quote_ident(&table.dataset)
+    );
+    let result = engine.query(&sql).await.map_err(GraphError::from_sql)?;
+    for batch in &result.batches {
+        let (ids, labels) = (text_column(batch, 0)?, text_column(batch, 1)?);
+        for row in 0..batch.num_rows() {
+            if ids.is_valid(row) && !ids.value(row).is_empty() {
+                let label = labels.is_valid(row).then(|| labels.value(row));
+                builder.add_node(ids.value(row), label);
+            }
+        }
+    }
+    builder.close_node_set();
+    Ok(())
+}
+
+/// Runs an edge query and adds every row to `builder`.
+async fn edges_from_sql(
+    engine: SqlEngine,
+    mut builder: GraphBuilder,
+    sql: &str,
+    job: &Job,
+) -> Result<BuiltGraph, GraphError> {
     let mut stream = engine.stream(sql).await.map_err(GraphError::from_sql)?;
-    let mut builder = GraphBuilder::new(EdgeMerge::Sum);
     while let Some(batch) = stream.try_next().await.map_err(|e| GraphError::Sql {
         message: e.to_string(),
     })? {
@@ -429,7 +489,7 @@ fn nearest(
                 scope.spawn(move || {
                     for (i, slot) in slots.iter_mut().enumerate() {
                         let row = chunk * per + i;
-                        if row % 256 == 0 && job.is_cancelled() {
+                        if row.is_multiple_of(256) && job.is_cancelled() {
                             return false;
                         }
                         let query = &vectors[row * dim..][..dim];

@@ -1828,7 +1828,7 @@ mod tests {
             "Customer Number"
         );
         assert_eq!(table_abbreviation("sales_orders"), "so");
-        let mut rng = Rng(1);
+        let mut rng = Rng::new(1);
         for name in ["city", "id", "customer_number", "x", "Total Price"] {
             let typo = name_typo(name, &mut rng);
             assert!(typo.is_some_and(|t| t != name), "{name}");
@@ -1841,7 +1841,7 @@ mod tests {
 
     #[test]
     fn semantic_text_noise_always_changes_the_value() {
-        let mut rng = Rng(7);
+        let mut rng = Rng::new(7);
         for value in PEOPLE.iter().chain(&CITIES).chain(&["a", "", "42"]) {
             for _ in 0..20 {
                 assert_ne!(semantic_text(value, &mut rng), *value);

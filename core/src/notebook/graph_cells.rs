@@ -13,7 +13,7 @@ use crate::graph::communities::seeds_by_id;
 use crate::graph::leiden::{LeidenOptions, leiden};
 use crate::graph::output::SeededView;
 use crate::graph::seeded::{DEFAULT_THRESHOLD, NeighbourhoodIndex, SeededOptions};
-use crate::graph::sources::DEFAULT_MAX_GROUP;
+use crate::graph::sources::{DEFAULT_MAX_GROUP, NodeTable};
 use crate::graph::store::{CommunityRun, StoredGraph, save_node_state};
 use crate::graph::{GraphData, GraphOutput, GraphRecipe, build_graph, load_graph, save_graph};
 use crate::job::Job;
@@ -36,6 +36,11 @@ fn recipe_of(cell: &Cell) -> Result<GraphRecipe, CellError> {
             source: need("source", "the source column")?,
             target: need("target", "the target column")?,
             weight: optional("weight"),
+            nodes: optional("nodes").map(|dataset| NodeTable {
+                dataset,
+                id: optional("node_id").unwrap_or_else(|| "id".to_string()),
+                label: optional("node_label"),
+            }),
         },
         "sql" => GraphRecipe::Sql {
             query: need("query", "the edge query")?,

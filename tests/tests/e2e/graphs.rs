@@ -215,7 +215,9 @@ async fn graph_and_communities_cells_run_headless_and_reopen_from_the_cache() ->
     std::fs::write(
         &notebook,
         format!(
-            r#"lake = "{}"
+            r#"format = 1
+title = "Graphs"
+lake = "{}"
 
 [[cells]]
 id = "g"

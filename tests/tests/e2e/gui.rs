@@ -224,3 +224,48 @@ fn a_match_cell_shows_correspondences_and_turns_the_kept_ones_into_sql() -> Resu
     assert!(!shows(&h, "Error:"), "the generated join runs");
     Ok(())
 }
+
+#[test]
+fn a_communities_cell_shows_the_graph_view_with_its_seeded_community() -> Result<()> {
+    let rt = tokio::runtime::Runtime::new()?;
+    let t = TestLake::new()?;
+    let mut csv = String::from("src,dst\n");
+    for c in 0..4 {
+        for a in 0..5 {
+            for b in a + 1..5 {
+                csv.push_str(&format!("p{c}_{a},p{c}_{b}\n"));
+            }
+        }
+        csv.push_str(&format!("p{c}_4,p{}_0\n", (c + 1) % 4));
+    }
+    let links = t.file("links.csv", csv)?;
+    rt.block_on(t.ingest(&[&links], &[]))?;
+    rt.block_on(t.run(&[
+        "graph", "people", "--edges", "links", "--source", "src", "--target", "dst",
+    ]))?;
+    let path = t.src("graph.lakebook");
+    std::fs::write(
+        &path,
+        "format = 1\ntitle = \"Graph\"\n\n[[cells]]\nid = \"c\"\nkind = \"communities\"\ngraph = \"people\"\nseeds = [\"p2_1\"]\n",
+    )?;
+    let mut h = open_app(&rt, &t.lake(), &path)?;
+    h.state_mut().send(Command::Run("c".into()));
+    step_until(&mut h, "the graph view", |h| {
+        !h.state().busy() && shows(h, "community around 1 seed(s): 5 members")
+    })?;
+    assert!(shows(&h, "4 communities"), "the partition is summarised");
+    assert!(
+        shows(&h, "Colour by community"),
+        "the graph view's toolbar is there"
+    );
+    h.get_by_label("⏸ Pause").click_accesskit();
+    h.run_steps(2);
+    assert!(shows(&h, "▶ Resume"), "the layout pauses");
+    h.get_by_label("Clear seeds").click_accesskit();
+    h.run_steps(2);
+    assert!(
+        !shows(&h, "community around 1 seed(s)"),
+        "clearing seeds clears the community"
+    );
+    Ok(())
+}
