@@ -96,6 +96,14 @@ impl Cell {
         self.params.get(key).and_then(toml::Value::as_integer)
     }
 
+    /// A number parameter (an integer reads as a number too).
+    pub fn float(&self, key: &str) -> Option<f64> {
+        let value = self.params.get(key)?;
+        value
+            .as_float()
+            .or_else(|| value.as_integer().map(|i| i as f64))
+    }
+
     /// A true/false parameter.
     pub fn flag(&self, key: &str) -> bool {
         self.params

@@ -189,9 +189,7 @@ impl CellKind for CommunitiesCell {
         let seeds = seed_list(cell);
         let mut changed = Vec::new();
         let resolution = cell
-            .params
-            .get("resolution")
-            .and_then(|v| v.as_float().or_else(|| v.as_integer().map(|i| i as f64)))
+            .float("resolution")
             .filter(|r| r.is_finite() && *r > 0.0)
             .unwrap_or(1.0);
         let options = LeidenOptions {

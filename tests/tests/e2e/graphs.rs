@@ -101,6 +101,56 @@ async fn an_edge_table_becomes_a_stored_graph_with_its_messy_rows_reported() -> 
 }
 
 #[tokio::test]
+async fn a_node_table_gives_labels_and_edges_to_unknown_ids_are_reported() -> Result<()> {
+    let t = TestLake::new()?;
+    let people = t.file(
+        "people.csv",
+        "pid,name
+1,Ada
+2,Brian
+3,Chen
+4,Dora
+",
+    )?;
+    let links = t.file(
+        "knows.csv",
+        "a,b
+1,2
+2,3
+3,99
+4,1
+",
+    )?;
+    t.ingest(&[&people, &links], &[]).await?;
+    let out = t
+        .run(&[
+            "graph", "social", "--edges", "knows", "--source", "a", "--target", "b", "--nodes",
+            "people", "--id", "pid", "--label", "name",
+        ])
+        .await?;
+    assert!(out.contains("4 nodes, 3 edges"), "{out}");
+    assert!(out.contains("1 edges to unknown nodes skipped"), "{out}");
+    assert_eq!(
+        t.scalar("SELECT label FROM social_nodes WHERE id = '3'")
+            .await?,
+        "Chen"
+    );
+    // Seeds can be named by label too.
+    let out = t
+        .run(&[
+            "communities",
+            "social",
+            "--seeds",
+            "Chen",
+            "--format",
+            "json",
+        ])
+        .await?;
+    assert!(out.contains("\"seed\":true"), "{out}");
+    Ok(())
+}
+
+#[tokio::test]
 async fn communities_recover_cliques_whole_and_around_seeds() -> Result<()> {
     let t = TestLake::new()?;
     let edges = t.file("links.csv", clique_edges())?;

@@ -269,11 +269,7 @@ impl CellEditor for CommunitiesEditor {
                 changed = true;
             }
             ui.label("resolution");
-            let mut resolution = cell
-                .params
-                .get("resolution")
-                .and_then(|v| v.as_float().or_else(|| v.as_integer().map(|i| i as f64)))
-                .unwrap_or(1.0);
+            let mut resolution = cell.float("resolution").unwrap_or(1.0);
             if ui
                 .add(
                     egui::DragValue::new(&mut resolution)
