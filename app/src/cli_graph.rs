@@ -12,13 +12,16 @@ use lakebook_core::graph::communities::{
     evaluate_partition, evaluate_seeded, membership_table, seeded_table, seeds_by_id, summarise,
 };
 use lakebook_core::graph::edge_list::read_edge_list;
+use lakebook_core::graph::export;
 use lakebook_core::graph::leiden::{LeidenOptions, leiden};
 use lakebook_core::graph::lfr::{self, LfrParams};
+use lakebook_core::graph::output::laid_out_scene;
 use lakebook_core::graph::seeded::{DEFAULT_THRESHOLD, NeighbourhoodIndex, SeededOptions};
 use lakebook_core::graph::sources::{DEFAULT_MAX_GROUP, NodeTable};
-use lakebook_core::graph::store::{CommunityRun, save_node_state};
+use lakebook_core::graph::store::{CommunityRun, StoredGraph, save_node_state};
 use lakebook_core::graph::{
-    Adjacency, GraphRecipe, GraphRecord, build_graph, graph_names, load_graph, save_graph,
+    Adjacency, GraphData, GraphRecipe, GraphRecord, build_graph, graph_names, load_graph,
+    save_graph,
 };
 use lakebook_core::render::render_batches;
 use lakebook_core::rng::Rng;
@@ -82,6 +85,13 @@ pub struct GraphArgs {
     /// to the columns of related tables.
     #[arg(long)]
     pub lake_graph: bool,
+    /// Draw the stored graph into FILE (.svg or .png), coloured by its
+    /// communities; the layout is kept in NAME_nodes (x, y) for next time.
+    #[arg(long, value_name = "FILE")]
+    pub export: Option<PathBuf>,
+    /// Layout steps (ForceAtlas2) when the graph has no saved layout.
+    #[arg(long, default_value_t = 600)]
+    pub layout_steps: usize,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
@@ -263,12 +273,65 @@ pub async fn run_graph(
     };
     let Some(recipe) = recipe_of(&args)? else {
         let stored = load_graph(&lake, &name).await?;
+        if let Some(path) = &args.export {
+            return export_graph(&mut lake, &stored, path, args.layout_steps, out).await;
+        }
         return describe(&stored.record, args.format, out);
     };
     lakebook_core::graph::store::check_name(&name)?;
     let built = build_graph(&lake, &recipe, job).await?;
     let record = save_graph(&mut lake, &name, &recipe, &built).await?;
     describe(&record, args.format, out)
+}
+
+/// `graph NAME --export FILE`: the graph drawn as SVG or PNG.
+async fn export_graph(
+    lake: &mut Lake,
+    stored: &StoredGraph,
+    path: &Path,
+    steps: usize,
+    out: &mut (dyn Write + Send),
+) -> Result<()> {
+    let svg = match path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_lowercase)
+    {
+        Some(e) if e == "svg" => true,
+        Some(e) if e == "png" => false,
+        _ => bail!("{}: export to a .svg or .png file", path.display()),
+    };
+    let data = GraphData::from_stored(stored);
+    let title = format!(
+        "{}: {}",
+        stored.record.name,
+        stored.record.recipe.describe()
+    );
+    let had_layout = stored.positions.is_some();
+    let (positions, scene) =
+        laid_out_scene(&data, stored.communities.as_deref(), &[], steps, &title);
+    let bytes = if svg {
+        export::to_svg(&scene, 1600, 1200).into_bytes()
+    } else {
+        export::to_png(&scene, 1600, 1200).map_err(|e| anyhow::anyhow!("{e}"))?
+    };
+    std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))?;
+    if !had_layout {
+        save_node_state(lake, stored, None, Some(&positions)).await?;
+    }
+    writeln!(
+        out,
+        "{} nodes, {} edges drawn to {}{}",
+        stored.graph.node_count(),
+        stored.graph.edge_count(),
+        path.display(),
+        if had_layout {
+            " (saved layout)"
+        } else {
+            "; layout saved"
+        }
+    )?;
+    Ok(())
 }
 
 /// The recipe the builder flags describe (`None` without a builder flag).

@@ -138,3 +138,70 @@ impl GraphOutput {
         text
     }
 }
+
+/// A stored graph laid out (its saved layout, or `steps` ForceAtlas2 steps
+/// from scratch) as a scene to export: coloured by its communities, sized by
+/// degree, `highlight` outlined, the best-connected nodes labelled.
+pub fn laid_out_scene(
+    data: &GraphData,
+    membership: Option<&[u32]>,
+    highlight: &[u32],
+    steps: usize,
+    title: &str,
+) -> (Vec<[f32; 2]>, super::export::Scene) {
+    use super::export::{NO_COMMUNITY, Scene, SceneNode, community_colour};
+    use super::layout::{ForceLayout, LayoutOptions};
+    let positions = match &data.positions {
+        Some(p) if p.len() == data.graph.node_count() => p.clone(),
+        _ => {
+            let mut layout = ForceLayout::new(&data.adjacency, LayoutOptions::default());
+            for _ in 0..steps {
+                layout.step(&data.adjacency);
+                if layout.settled() {
+                    break;
+                }
+            }
+            layout.positions().to_vec()
+        }
+    };
+    let (lo, hi) = positions.iter().fold(
+        ([f32::INFINITY; 2], [f32::NEG_INFINITY; 2]),
+        |(lo, hi), p| {
+            (
+                [lo[0].min(p[0]), lo[1].min(p[1])],
+                [hi[0].max(p[0]), hi[1].max(p[1])],
+            )
+        },
+    );
+    let extent = (hi[0] - lo[0]).max(hi[1] - lo[1]).max(1e-3);
+    // Labels for the 20 best-connected nodes and the highlighted ones.
+    let mut by_degree: Vec<u32> = (0..data.graph.node_count() as u32).collect();
+    by_degree.sort_by_key(|v| std::cmp::Reverse(data.adjacency.degree(*v)));
+    let labelled: std::collections::HashSet<u32> = by_degree.iter().take(20).copied().collect();
+    let nodes = positions
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let v = i as u32;
+            let degree = data.adjacency.degree(v) as f32;
+            SceneNode {
+                position: *p,
+                radius: extent * (0.002 + 0.0015 * degree.sqrt()),
+                colour: membership
+                    .and_then(|m| m.get(i))
+                    .map_or(NO_COMMUNITY, |c| community_colour(*c)),
+                label: (labelled.contains(&v) || highlight.contains(&v))
+                    .then(|| data.graph.node(v).map(|n| n.label.clone()))
+                    .flatten(),
+                highlighted: highlight.contains(&v),
+            }
+        })
+        .collect();
+    let scene = Scene {
+        nodes,
+        edges: data.adjacency.edges().map(|(a, b, _)| (a, b)).collect(),
+        title: Some(title.to_string()),
+        ..Scene::default()
+    };
+    (positions, scene)
+}
