@@ -168,6 +168,10 @@ pub enum Command {
     /// Communities of a stored graph: the whole graph (Leiden; stored in
     /// NAME_nodes.community), or the community around --seeds (MinHash LSH, ranked).
     Communities(crate::cli_graph::CommunitiesArgs),
+    /// The groups inside a dataset (k-means or HDBSCAN over its embeddings or
+    /// columns), each described by its distinctive terms, the values that set
+    /// it apart and its most central rows; --save N --as NAME keeps one as a dataset.
+    Cluster(crate::cli_cluster::ClusterArgs),
     /// Generate benchmark data.
     #[command(subcommand)]
     Generate(crate::cli_graph::GenerateCommand),
@@ -488,6 +492,10 @@ pub async fn run(
             Box::pin(crate::cli_graph::run_communities(&lake_dir, args, out, job)).await?;
         }
         Command::Generate(command) => crate::cli_graph::run_generate(command, out)?,
+        Command::Cluster(args) => {
+            let _bar = show_progress.then(|| crate::progress::show(job));
+            Box::pin(crate::cli_cluster::run_cluster(&lake_dir, args, out, job)).await?;
+        }
         Command::Bench(command) => {
             Box::pin(crate::cli_search::run_bench(&lake_dir, command, out)).await?;
         }

@@ -136,6 +136,7 @@ fn print_output(out: &mut (dyn Write + Send), output: &CellOutput, args: &RunArg
             };
             writeln!(out, "{}", text.trim_end())?;
         }
+        CellOutput::Cluster(c) => crate::cli_cluster::write_report(c, out)?,
         CellOutput::Graph(g) => {
             writeln!(out, "{}", g.summary().trim_end())?;
             if let Some(table) = g.table() {

@@ -2,6 +2,7 @@
 
 mod bench_related;
 pub mod cli;
+mod cli_cluster;
 mod cli_graph;
 mod cli_match;
 mod cli_notebook;

@@ -3,6 +3,7 @@
 //! No UI lives here: everything the GUI or CLI can do goes through these
 //! modules and is tested headless.
 
+pub mod cluster;
 pub mod demo;
 pub mod embed;
 pub mod graph;

@@ -63,6 +63,39 @@ pub fn render_batches(
     }
 }
 
+/// One row as (column, value) pairs for a tooltip or a one-line summary:
+/// a passage's title and text when it has them, else its first six columns;
+/// whitespace collapsed, values cut at `width` characters.
+pub fn row_summary(batch: &RecordBatch, row: usize, width: usize) -> Vec<(String, String)> {
+    use arrow::util::display::{ArrayFormatter, FormatOptions};
+    if row >= batch.num_rows() {
+        return Vec::new();
+    }
+    let schema = batch.schema();
+    let wordy: Vec<usize> = ["title", "text"]
+        .iter()
+        .filter_map(|n| schema.index_of(n).ok())
+        .collect();
+    let shown: Vec<usize> = if wordy.len() == 2 {
+        wordy
+    } else {
+        (0..schema.fields().len()).take(6).collect()
+    };
+    let options = FormatOptions::default();
+    shown
+        .into_iter()
+        .filter_map(|i| {
+            let formatter = ArrayFormatter::try_new(batch.column(i).as_ref(), &options).ok()?;
+            let value = formatter.value(row).to_string();
+            let value = value.split_whitespace().collect::<Vec<_>>().join(" ");
+            Some((
+                schema.field(i).name().clone(),
+                value.chars().take(width).collect(),
+            ))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;

@@ -13,6 +13,7 @@ use lakebook_core::lake::DatasetEntry;
 use lakebook_core::notebook::{Cell, CellError, CellOutput, CellRun, Notebook, Runner, outputs};
 
 use super::cells::{CellEditor, EditorResponse, LakeNames, editors, raw_editor_ui};
+use super::cluster_view::ClusterPanel;
 use super::graph_view::GraphPanel;
 use super::inspector::{ColumnProfile, profile_column, profile_ui};
 use super::match_view;
@@ -49,6 +50,8 @@ pub struct CellState {
     graph: Option<GraphPanel>,
     /// A cached graph output without the graph itself asked for it (once).
     graph_requested: bool,
+    /// The scatter and subpopulations of a Clusters output.
+    clusters: Option<ClusterPanel>,
 }
 
 impl CellState {
@@ -61,6 +64,7 @@ impl CellState {
             job: None,
             graph: None,
             graph_requested: false,
+            clusters: None,
         }
     }
 
@@ -79,6 +83,10 @@ impl CellState {
         };
         self.graph = match &run.output {
             CellOutput::Graph(g) => GraphPanel::new(g),
+            _ => None,
+        };
+        self.clusters = match &run.output {
+            CellOutput::Cluster(c) => Some(ClusterPanel::new(c)),
             _ => None,
         };
         self.run = Some(run);
@@ -1227,6 +1235,18 @@ impl LakebookApp {
         }
         match &run.output {
             CellOutput::Match(_) => {}
+            CellOutput::Cluster(c) => {
+                ui.add_space(4.0);
+                ui.weak(format!(
+                    "{} rows of {} by {:?}, {:?}: {} clusters ({:.2} s)",
+                    c.rows, c.dataset, c.by, c.method, c.clusters, c.seconds
+                ));
+                let panel = state.clusters.get_or_insert_with(|| ClusterPanel::new(c));
+                let action = panel.ui(ui, &id);
+                if let Some(sql) = action.new_sql {
+                    self.commands.push(Command::AddSql(id.clone(), sql));
+                }
+            }
             CellOutput::Graph(g) => {
                 ui.add_space(4.0);
                 ui.monospace(g.summary().trim_end());

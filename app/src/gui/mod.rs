@@ -7,6 +7,7 @@
 
 mod app;
 mod cells;
+mod cluster_view;
 mod frame_bench;
 mod graph_view;
 mod inspector;

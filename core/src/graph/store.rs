@@ -9,20 +9,17 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use arrow::array::{
-    Array, ArrayRef, AsArray, Float32Array, Int64Array, RecordBatch, RecordBatchIterator,
-    StringArray, UInt32Array,
+    Array, ArrayRef, AsArray, Float32Array, Int64Array, RecordBatch, StringArray, UInt32Array,
 };
 use arrow::datatypes::{DataType, Field, Float32Type, Int64Type, Schema, SchemaRef, UInt32Type};
 use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
-use lance::Dataset;
-use lance::dataset::{WriteMode, WriteParams};
 use serde::{Deserialize, Serialize};
 
 use super::GraphError;
 use super::model::{BuildReport, GraphNode, LakeGraph};
 use super::sources::{BuiltGraph, GraphRecipe};
-use crate::lake::{DatasetKind, DatasetUpdate, Lake, LakeError};
+use crate::lake::{Lake, LakeError};
 
 /// Rows per batch when a graph is written.
 const WRITE_BATCH: usize = 65_536;
@@ -427,53 +424,18 @@ fn batch(schema: SchemaRef, columns: Vec<ArrayRef>) -> Result<RecordBatch, Graph
     })
 }
 
-/// Writes `batches` as the new content of dataset `name` (created, or a new
-/// version of it) and records it in the catalog.
+/// Writes `batches` as the new content of dataset `name` (a part of a graph).
 async fn write_dataset(
     lake: &mut Lake,
     name: &str,
     batches: Vec<RecordBatch>,
 ) -> Result<(), GraphError> {
-    let schema = batches.first().map(RecordBatch::schema).unwrap_or_else(|| {
-        if name.ends_with("_edges") {
-            edges_schema()
-        } else {
-            nodes_schema()
-        }
-    });
-    let existing = lake.entry(name).ok().map(|e| e.dir.clone());
-    let dir = existing
-        .clone()
-        .unwrap_or_else(|| lake.new_dataset_dir(name));
-    let uri = lake.dir().join(&dir).to_string_lossy().into_owned();
-    let params = WriteParams {
-        mode: if existing.is_some() {
-            WriteMode::Overwrite
-        } else {
-            WriteMode::Create
-        },
-        ..Default::default()
+    let schema = if name.ends_with("_edges") {
+        edges_schema()
+    } else {
+        nodes_schema()
     };
-    let reader = RecordBatchIterator::new(batches.into_iter().map(Ok), schema);
-    let dataset = Dataset::write(reader, uri.as_str(), Some(params))
-        .await
-        .map_err(|e| {
-            GraphError::Lake(LakeError::Lance {
-                name: name.to_string(),
-                source: Box::new(e),
-            })
-        })?;
-    lake.record_dataset(DatasetUpdate {
-        name,
-        kind: DatasetKind::Table,
-        dir: &dir,
-        dataset: &dataset,
-        sources: &[],
-        failed: &[],
-        replace_sources: true,
-        embedding: None,
-    })
-    .await?;
+    lake.write_table(name, schema, batches).await?;
     Ok(())
 }
 

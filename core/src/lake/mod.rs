@@ -335,6 +335,49 @@ impl Lake {
         Ok(())
     }
 
+    /// Writes `batches` as the whole content of table `name`: a new dataset,
+    /// or a new version of it (the old versions stay readable); then records
+    /// it in the catalog.
+    pub async fn write_table(
+        &mut self,
+        name: &str,
+        schema: arrow::datatypes::SchemaRef,
+        batches: Vec<arrow::array::RecordBatch>,
+    ) -> Result<(), LakeError> {
+        use lance::dataset::{WriteMode, WriteParams};
+        let existing = self.entry(name).ok().map(|e| e.dir.clone());
+        let dir = existing
+            .clone()
+            .unwrap_or_else(|| self.new_dataset_dir(name));
+        let uri = self.dir.join(&dir).to_string_lossy().into_owned();
+        let params = WriteParams {
+            mode: if existing.is_some() {
+                WriteMode::Overwrite
+            } else {
+                WriteMode::Create
+            },
+            ..Default::default()
+        };
+        let reader = arrow::array::RecordBatchIterator::new(batches.into_iter().map(Ok), schema);
+        let dataset = Dataset::write(reader, uri.as_str(), Some(params))
+            .await
+            .map_err(|e| LakeError::Lance {
+                name: name.to_string(),
+                source: Box::new(e),
+            })?;
+        self.record_dataset(DatasetUpdate {
+            name,
+            kind: DatasetKind::Table,
+            dir: &dir,
+            dataset: &dataset,
+            sources: &[],
+            failed: &[],
+            replace_sources: true,
+            embedding: None,
+        })
+        .await
+    }
+
     /// Records a new version of an existing dataset that Lakebook itself
     /// committed without new source files (vectors, indexes); `embedding`,
     /// when given, replaces the recorded embedding.

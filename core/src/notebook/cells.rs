@@ -49,6 +49,7 @@ impl Registry {
         r.register(Arc::new(MatchCell));
         r.register(Arc::new(super::graph_cells::GraphCell));
         r.register(Arc::new(super::graph_cells::CommunitiesCell));
+        r.register(Arc::new(super::graph_cells::ClusterCell));
         r
     }
 

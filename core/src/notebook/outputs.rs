@@ -139,6 +139,17 @@ pub fn save(dir: &Path, id: &str, result: Result<&CellRun, &str>) -> Result<(), 
                     meta.output = "graph".into();
                     meta.text = serde_json::to_string(g).map_err(|e| io_err(dir, e))?;
                 }
+                CellOutput::Cluster(c) => {
+                    meta.output = "cluster".into();
+                    meta.text = serde_json::to_string(c).map_err(|e| io_err(dir, e))?;
+                    if let Some(rows) = &c.rows_shown {
+                        write_arrow(
+                            &dir.join(format!("{id}-0.arrow")),
+                            &rows.schema(),
+                            std::slice::from_ref(rows),
+                        )?;
+                    }
+                }
                 CellOutput::Search(groups) => {
                     meta.output = "search".into();
                     for (n, g) in groups.iter().enumerate() {
@@ -181,6 +192,15 @@ pub fn load(dir: &Path, id: &str) -> Result<Option<Result<CellRun, String>>, Not
         "match" => CellOutput::Match(Box::new(
             serde_json::from_str(&meta.text).map_err(|e| io_err(&path, e))?,
         )),
+        "cluster" => {
+            let mut report: crate::cluster::ClusterReport =
+                serde_json::from_str(&meta.text).map_err(|e| io_err(&path, e))?;
+            // The rows are optional: an output without them still shows its clusters.
+            report.rows_shown = read_arrow(&dir.join(format!("{id}-0.arrow")))
+                .ok()
+                .and_then(|(_, batches)| batches.into_iter().next());
+            CellOutput::Cluster(Box::new(report))
+        }
         "graph" => CellOutput::Graph(Box::new(
             serde_json::from_str(&meta.text).map_err(|e| io_err(&path, e))?,
         )),

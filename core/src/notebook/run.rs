@@ -59,6 +59,8 @@ pub enum CellOutput {
     Match(Box<crate::matching::MatchOutput>),
     /// A graph, its communities, and a community around seeds.
     Graph(Box<crate::graph::GraphOutput>),
+    /// Subpopulations of a dataset.
+    Cluster(Box<crate::cluster::ClusterReport>),
 }
 
 impl CellOutput {

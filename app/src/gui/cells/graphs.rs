@@ -289,3 +289,69 @@ impl CellEditor for CommunitiesEditor {
         }
     }
 }
+
+/// Editor of `cluster` cells.
+pub struct ClusterEditor;
+
+impl CellEditor for ClusterEditor {
+    fn kind(&self) -> &'static str {
+        "cluster"
+    }
+
+    fn ui(&self, ui: &mut egui::Ui, cell: &mut Cell, names: &LakeNames<'_>) -> EditorResponse {
+        let mut changed = false;
+        let salt = ui.scope_id();
+        ui.horizontal_wrapped(|ui| {
+            ui.label("clusters of");
+            changed |= dataset_combo(ui, salt, text_param(cell, "dataset"), names);
+            ui.label("by");
+            let by = text_param(cell, "by");
+            let shown = if by.is_empty() {
+                "automatic".to_string()
+            } else {
+                by.clone()
+            };
+            egui::ComboBox::from_id_salt((salt, "by"))
+                .selected_text(shown)
+                .width(110.0)
+                .show_ui(ui, |ui| {
+                    changed |= ui
+                        .selectable_value(by, String::new(), "automatic")
+                        .on_hover_text("The embedding when the dataset has one, else its columns")
+                        .changed();
+                    for v in ["embedding", "columns", "both"] {
+                        changed |= ui.selectable_value(by, v.to_string(), v).changed();
+                    }
+                });
+            ui.label("with");
+            let method = text_param(cell, "method");
+            if method.is_empty() {
+                *method = "kmeans".into();
+            }
+            egui::ComboBox::from_id_salt((salt, "method"))
+                .selected_text(method.clone())
+                .width(90.0)
+                .show_ui(ui, |ui| {
+                    for v in ["kmeans", "hdbscan"] {
+                        changed |= ui.selectable_value(method, v.to_string(), v).changed();
+                    }
+                });
+            if cell.text("method") == "kmeans" {
+                ui.label("k");
+                let k = text_param(cell, "k");
+                changed |= ui
+                    .add(
+                        egui::TextEdit::singleline(k)
+                            .hint_text("auto")
+                            .desired_width(40.0),
+                    )
+                    .on_hover_text("Number of clusters, or auto (chosen by silhouette)")
+                    .changed();
+            }
+        });
+        EditorResponse {
+            changed,
+            pick: None,
+        }
+    }
+}

@@ -45,6 +45,7 @@ pub fn editors() -> Vec<Box<dyn CellEditor>> {
         Box::new(matching::MatchEditor),
         Box::new(graphs::GraphEditor),
         Box::new(graphs::CommunitiesEditor),
+        Box::new(graphs::ClusterEditor),
     ]
 }
 
