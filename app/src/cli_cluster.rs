@@ -184,3 +184,72 @@ fn row_text(rows: &arrow::array::RecordBatch, r: usize) -> String {
         .collect::<Vec<_>>()
         .join("; ")
 }
+
+/// Arguments of `bench kmeans`.
+#[derive(Debug, Args)]
+pub struct BenchKmeansArgs {
+    /// Raw little-endian f32 vectors, row after row.
+    #[arg(long)]
+    pub vectors: std::path::PathBuf,
+    /// Rows in the file.
+    #[arg(long)]
+    pub rows: usize,
+    /// Values per row.
+    #[arg(long)]
+    pub dims: usize,
+    /// Clusters.
+    #[arg(long)]
+    pub k: usize,
+    /// Most Lloyd iterations.
+    #[arg(long, default_value_t = 300)]
+    pub max_iter: usize,
+    /// Random seed.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Mini-batch size (default: full Lloyd iterations).
+    #[arg(long)]
+    pub mini_batch: Option<usize>,
+}
+
+/// `bench kmeans`: k-means on raw vectors, timed (reading excluded); JSON out.
+pub fn run_bench_kmeans(args: BenchKmeansArgs, out: &mut (dyn Write + Send)) -> Result<()> {
+    use lakebook_core::cluster::kmeans::{KMeansOptions, kmeans};
+    use lakebook_core::cluster::matrix::Matrix;
+    let bytes = std::fs::read(&args.vectors)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", args.vectors.display()))?;
+    let expected = args.rows * args.dims * 4;
+    if bytes.len() != expected {
+        anyhow::bail!(
+            "{}: {} bytes, but {} rows × {} dims of f32 need {expected}",
+            args.vectors.display(),
+            bytes.len(),
+            args.rows,
+            args.dims
+        );
+    }
+    let data: Vec<f32> = bytes
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
+    let matrix = Matrix::new(args.rows, args.dims, data)
+        .ok_or_else(|| anyhow::anyhow!("the vectors do not fill {} rows", args.rows))?;
+    let options = KMeansOptions {
+        k: KChoice::Fixed(args.k),
+        max_iterations: args.max_iter,
+        seed: args.seed,
+        mini_batch: args.mini_batch,
+        ..KMeansOptions::default()
+    };
+    let started = std::time::Instant::now();
+    let result = kmeans(&matrix, &options, &|| false)?;
+    let seconds = started.elapsed().as_secs_f64();
+    let value = serde_json::json!({
+        "seconds": seconds,
+        "inertia": result.inertia,
+        "iterations": result.iterations,
+        "k": result.k,
+        "labels": result.labels,
+    });
+    writeln!(out, "{}", serde_json::to_string(&value)?)?;
+    Ok(())
+}
