@@ -507,7 +507,7 @@ def main() -> None:
     )
     parser.add_argument("--lakebook", help="the lakebook binary (default: target/release or "
                         "target/debug if built)")
-    parser.add_argument("--lakebook-extra", default="",
+    parser.add_argument("--lakebook-extra", default="--labels {labels}",
                         help="more arguments for `lakebook bench kmeans`; {labels} and "
                              "{vectors} are replaced by the files' paths")
     parser.add_argument("--venv", type=Path, default=DEFAULT_VENV,

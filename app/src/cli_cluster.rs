@@ -209,6 +209,9 @@ pub struct BenchKmeansArgs {
     /// Mini-batch size (default: full Lloyd iterations).
     #[arg(long)]
     pub mini_batch: Option<usize>,
+    /// Planted labels, one integer per row (whitespace-separated): adds ARI and NMI.
+    #[arg(long)]
+    pub labels: Option<std::path::PathBuf>,
 }
 
 /// `bench kmeans`: k-means on raw vectors, timed (reading excluded); JSON out.
@@ -243,13 +246,24 @@ pub fn run_bench_kmeans(args: BenchKmeansArgs, out: &mut (dyn Write + Send)) -> 
     let started = std::time::Instant::now();
     let result = kmeans(&matrix, &options, &|| false)?;
     let seconds = started.elapsed().as_secs_f64();
-    let value = serde_json::json!({
+    let mut value = serde_json::json!({
         "seconds": seconds,
         "inertia": result.inertia,
         "iterations": result.iterations,
         "k": result.k,
-        "labels": result.labels,
     });
+    if let Some(path) = &args.labels {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        let truth: Vec<u32> = text
+            .split_whitespace()
+            .map(|t| t.parse::<u32>())
+            .collect::<Result<_, _>>()
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        use lakebook_core::graph::quality::{ari, nmi};
+        value["ari"] = serde_json::json!(ari(&result.labels, &truth));
+        value["nmi"] = serde_json::json!(nmi(&result.labels, &truth));
+    }
     writeln!(out, "{}", serde_json::to_string(&value)?)?;
     Ok(())
 }
