@@ -23,7 +23,7 @@
 //! results are combined in chunk order.
 
 use std::fmt;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::thread;
 
 use super::matrix::Matrix;
@@ -1342,10 +1342,12 @@ fn nearest_centres(
     labels: &mut [u32],
     squared: &mut [f32],
 ) {
+    // Small pieces, so that a mini-batch is shared between threads too.
+    const PIECE: usize = 256;
     let items: Vec<_> = rows
-        .chunks(CHUNK_ROWS)
-        .zip(labels.chunks_mut(CHUNK_ROWS))
-        .zip(squared.chunks_mut(CHUNK_ROWS))
+        .chunks(PIECE)
+        .zip(labels.chunks_mut(PIECE))
+        .zip(squared.chunks_mut(PIECE))
         .map(|((rows, labels), squared)| (rows, labels, squared))
         .collect();
     parallel_map(items, |(rows, labels, squared)| {
@@ -1562,9 +1564,10 @@ pub(super) fn parallel_map<I: Send, T: Send>(
     work: impl Fn(I) -> T + Sync,
 ) -> Vec<T> {
     let count = items.len();
-    let threads = thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(count);
+    // Asked once: on Linux the answer reads the cgroup's CPU quota from files.
+    static CORES: OnceLock<usize> = OnceLock::new();
+    let cores = *CORES.get_or_init(|| thread::available_parallelism().map_or(1, |n| n.get()));
+    let threads = cores.min(count);
     if threads <= 1 {
         return items.into_iter().map(work).collect();
     }

@@ -268,7 +268,7 @@ fn cluster_batch(
             let options = KMeansOptions {
                 k: request.k,
                 seed: request.seed,
-                ..KMeansOptions::default()
+                ..KMeansOptions::for_rows(matrix.rows())
             };
             let result = kmeans(matrix, &options, &cancel)?;
             let labels: Vec<i32> = result.labels.iter().map(|l| *l as i32).collect();
