@@ -269,3 +269,42 @@ fn a_communities_cell_shows_the_graph_view_with_its_seeded_community() -> Result
     );
     Ok(())
 }
+
+#[test]
+fn a_clusters_cell_shows_its_subpopulations_and_turns_one_into_a_sql_slice() -> Result<()> {
+    let rt = tokio::runtime::Runtime::new()?;
+    let t = TestLake::new()?;
+    let mut csv = String::from("region,age\n");
+    for i in 0..90 {
+        let (region, age) = match i % 3 {
+            0 => ("north", 20 + i % 7),
+            1 => ("east", 45 + i % 7),
+            _ => ("west", 70 + i % 7),
+        };
+        csv.push_str(&format!("{region},{age}\n"));
+    }
+    let people = t.file("people.csv", csv)?;
+    rt.block_on(t.ingest(&[&people], &[]))?;
+    let path = t.src("clusters.lakebook");
+    std::fs::write(
+        &path,
+        "format = 1\ntitle = \"Clusters\"\n\n[[cells]]\nid = \"c\"\nkind = \"cluster\"\ndataset = \"people\"\nk = \"3\"\n",
+    )?;
+    let mut h = open_app(&rt, &t.lake(), &path)?;
+    h.state_mut().send(Command::Run("c".into()));
+    step_until(&mut h, "the subpopulations", |h| {
+        !h.state().busy() && shows(h, "region = east (100% vs 33% overall)")
+    })?;
+    assert!(shows(&h, "90 rows of people"), "the run is summarised");
+    h.get_all_by_label("SQL slice")
+        .next()
+        .context("a SQL slice button per described subpopulation")?
+        .click_accesskit();
+    h.run_steps(3);
+    assert_eq!(h.state().notebook().cells.len(), 2, "a SQL cell was added");
+    let sql = h.state().notebook().cells[1].text("sql").to_string();
+    assert!(sql.contains("WHERE") && sql.contains("\"people\""), "{sql}");
+    step_until(&mut h, "the slice's rows", |h| !h.state().busy())?;
+    assert!(!shows(&h, "Error:"), "the slice query runs");
+    Ok(())
+}
