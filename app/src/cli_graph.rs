@@ -9,7 +9,8 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use lakebook_core::graph::communities::{
-    evaluate_partition, evaluate_seeded, membership_table, seeded_table, seeds_by_id, summarise,
+    best_community_f1, evaluate_partition, evaluate_seeded, membership_table, seeded_table,
+    seeds_by_id, summarise,
 };
 use lakebook_core::graph::edge_list::read_edge_list;
 use lakebook_core::graph::export;
@@ -419,14 +420,7 @@ fn describe(record: &GraphRecord, format: Format, out: &mut (dyn Write + Send)) 
         writeln!(out, "{}", serde_json::to_string_pretty(record)?)?;
         return Ok(());
     }
-    writeln!(
-        out,
-        "graph {}: {} nodes, {} edges ({})",
-        record.name,
-        record.nodes,
-        record.edges,
-        record.recipe.describe()
-    )?;
+    writeln!(out, "{}", record.headline())?;
     writeln!(
         out,
         "stored as datasets {} and {}",
@@ -532,15 +526,7 @@ pub async fn run_communities(
             .iter()
             .take(10)
         {
-            writeln!(
-                out,
-                "  #{:<4} {:>7} nodes ({:>5.1}%)  cohesion {:.2}  {}",
-                s.id,
-                s.size,
-                s.share * 100.0,
-                s.cohesion,
-                s.top_members.join(", ")
-            )?;
+            writeln!(out, "  {s}")?;
         }
     }
     write!(
@@ -636,7 +622,7 @@ pub fn run_eval_seeded(
     let leiden_ms = started.elapsed().as_secs_f64() * 1000.0;
     let mut value = serde_json::to_value(&evaluation)?;
     value["whole_graph_leiden_ms"] = json!(leiden_ms);
-    value["leiden_community_f1"] = json!(leiden_seed_f1(
+    value["leiden_community_f1"] = json!(best_community_f1(
         &partition.membership,
         &truth,
         args.min_group
@@ -645,48 +631,13 @@ pub fn run_eval_seeded(
     Ok(())
 }
 
-/// Mean F1 of the whole-graph community that holds most of each known
-/// group (the best a whole-graph answer to a seeded question can do).
-fn leiden_seed_f1(membership: &[u32], truth: &[u32], min_group: usize) -> f64 {
-    use std::collections::HashMap;
-    let mut groups: HashMap<u32, Vec<usize>> = HashMap::new();
-    for (v, g) in truth.iter().enumerate() {
-        groups.entry(*g).or_default().push(v);
-    }
-    let mut sizes: HashMap<u32, usize> = HashMap::new();
-    for c in membership {
-        *sizes.entry(*c).or_default() += 1;
-    }
-    let mut scores = Vec::new();
-    for members in groups.values().filter(|m| m.len() >= min_group) {
-        let mut votes: HashMap<u32, usize> = HashMap::new();
-        for v in members {
-            *votes.entry(membership[*v]).or_default() += 1;
-        }
-        if let Some((c, hits)) = votes
-            .into_iter()
-            .max_by_key(|(c, n)| (*n, std::cmp::Reverse(*c)))
-        {
-            let p = hits as f64 / sizes.get(&c).copied().unwrap_or(1) as f64;
-            let r = hits as f64 / members.len() as f64;
-            scores.push(2.0 * p * r / (p + r));
-        }
-    }
-    scores.iter().sum::<f64>() / scores.len().max(1) as f64
-}
-
 /// `bench graph`: seeded-query latency on a generated LFR graph, as JSON.
 pub fn run_bench_graph(
     args: BenchGraphArgs,
     out: &mut (dyn Write + Send),
     job: &Job,
 ) -> Result<()> {
-    let mut params = LfrParams::new(args.nodes);
-    params.average_degree = args.average_degree;
-    params.max_degree = params
-        .max_degree
-        .max((args.average_degree * 2.5) as usize)
-        .min(args.nodes.saturating_sub(1));
+    let mut params = LfrParams::with_average_degree(args.nodes, args.average_degree);
     params.mixing = args.mu;
     params.seed = args.seed;
     let started = Instant::now();

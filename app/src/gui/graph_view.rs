@@ -946,12 +946,7 @@ pub fn bench_graph_frames(
 ) -> anyhow::Result<serde_json::Value> {
     use lakebook_core::graph::lfr::{LfrParams, generate};
     use lakebook_core::graph::{GraphBuilder, model::EdgeMerge};
-    let mut params = LfrParams::new(nodes);
-    params.average_degree = average_degree;
-    params.max_degree = params
-        .max_degree
-        .max((average_degree * 2.5) as usize)
-        .min(nodes.saturating_sub(1));
+    let params = LfrParams::with_average_degree(nodes, average_degree);
     let generated = generate(&params).map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut builder = GraphBuilder::new(EdgeMerge::First);
     for (a, b) in &generated.edges {

@@ -33,6 +33,21 @@ pub struct CommunitySummary {
     pub top_members: Vec<String>,
 }
 
+impl std::fmt::Display for CommunitySummary {
+    /// One line for listings: number, size, share, cohesion, best-connected members.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "#{:<4} {:>7} nodes ({:>5.1}%)  cohesion {:.2}  {}",
+            self.id,
+            self.size,
+            self.share * 100.0,
+            self.cohesion,
+            self.top_members.join(", ")
+        )
+    }
+}
+
 /// Summaries of every community of `membership`, largest first.
 pub fn summarise(
     graph: &LakeGraph,
@@ -284,6 +299,33 @@ pub fn evaluate_seeded(
         build_ms: index.build_time().as_secs_f64() * 1000.0,
         banding: (index.banding().bands, index.banding().rows),
     }
+}
+
+/// Mean F1 of the community of `membership` that holds most of each known
+/// group of at least `min_group` members: the best a whole-graph partition
+/// can answer "which community is this group?".
+pub fn best_community_f1(membership: &[u32], truth: &[u32], min_group: usize) -> f64 {
+    let mut sizes: std::collections::HashMap<u32, usize> = std::collections::HashMap::new();
+    for c in membership {
+        *sizes.entry(*c).or_default() += 1;
+    }
+    let scores: Vec<f64> = group_members(truth)
+        .iter()
+        .filter(|members| members.len() >= min_group)
+        .filter_map(|members| {
+            let mut votes: std::collections::HashMap<u32, usize> = std::collections::HashMap::new();
+            for v in members {
+                *votes.entry(*membership.get(*v as usize)?).or_default() += 1;
+            }
+            let (c, hits) = votes
+                .into_iter()
+                .max_by_key(|(c, n)| (*n, std::cmp::Reverse(*c)))?;
+            let p = hits as f64 / sizes.get(&c).copied().unwrap_or(1) as f64;
+            let r = hits as f64 / members.len() as f64;
+            Some(2.0 * p * r / (p + r))
+        })
+        .collect();
+    scores.iter().sum::<f64>() / scores.len().max(1) as f64
 }
 
 /// Members of each known group, groups in order of first appearance.

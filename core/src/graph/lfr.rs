@@ -94,6 +94,19 @@ impl LfrParams {
             seed: 1,
         }
     }
+
+    /// The usual settings for `nodes` nodes with mean degree `average_degree`:
+    /// the largest degree is raised to 2.5 times the mean when the default
+    /// would not leave room for it (capped at `nodes − 1`).
+    pub fn with_average_degree(nodes: usize, average_degree: f64) -> Self {
+        let mut params = Self::new(nodes);
+        params.average_degree = average_degree;
+        params.max_degree = params
+            .max_degree
+            .max((average_degree * 2.5) as usize)
+            .min(nodes.saturating_sub(1));
+        params
+    }
 }
 
 /// A generated graph and its planted communities.

@@ -99,13 +99,7 @@ impl GraphOutput {
     /// A short text summary: the graph, cleaning notes, communities or the seeded community.
     pub fn summary(&self) -> String {
         let r = &self.record;
-        let mut text = format!(
-            "graph {}: {} nodes, {} edges ({})\n",
-            r.name,
-            r.nodes,
-            r.edges,
-            r.recipe.describe()
-        );
+        let mut text = format!("{}\n", r.headline());
         for note in r.report.notes() {
             text.push_str(&format!("  note: {note}\n"));
         }
@@ -115,14 +109,7 @@ impl GraphOutput {
                 run.count, run.modularity, run.resolution, run.seed
             ));
             for s in self.summaries.iter().take(8) {
-                text.push_str(&format!(
-                    "  #{:<4} {:>7} nodes ({:>5.1}%)  cohesion {:.2}  {}\n",
-                    s.id,
-                    s.size,
-                    s.share * 100.0,
-                    s.cohesion,
-                    s.top_members.join(", ")
-                ));
+                text.push_str(&format!("  {s}\n"));
             }
         }
         if let Some(seeded) = &self.seeded {

@@ -155,24 +155,20 @@ impl NeighbourhoodIndex {
             return Err(SeededError::Cancelled);
         }
         let banding = optimal_banding(threshold, K, 0.5, 0.5);
-        let mut bands = Vec::with_capacity(banding.bands);
-        for band in 0..banding.bands {
-            if job.is_cancelled() {
+        // Each band's (key, node) pairs, sorted by key.
+        let mut pairs: Vec<Vec<(u64, u32)>> = vec![Vec::with_capacity(n); banding.bands];
+        for v in 0..n {
+            if v % 65_536 == 65_535 && job.is_cancelled() {
                 return Err(SeededError::Cancelled);
             }
-            let single = Banding {
-                bands: 1,
-                rows: banding.rows,
-            };
-            let mut pairs: Vec<(u64, u32)> = (0..n)
-                .filter_map(|v| {
-                    let slots = &signatures[v * K + band * banding.rows..][..banding.rows];
-                    let key = band_keys32(slots, single).next()?;
-                    Some((key ^ band as u64, v as u32))
-                })
-                .collect();
-            pairs.sort_unstable();
-            let (keys, nodes) = pairs.into_iter().unzip();
+            for (band, key) in band_keys32(&signatures[v * K..][..K], banding).enumerate() {
+                pairs[band].push((key, v as u32));
+            }
+        }
+        let mut bands = Vec::with_capacity(banding.bands);
+        for mut band in pairs {
+            band.sort_unstable();
+            let (keys, nodes) = band.into_iter().unzip();
             bands.push(BandTable { keys, nodes });
             job.advance((n / banding.bands.max(1)) as u64);
         }
@@ -221,17 +217,9 @@ impl NeighbourhoodIndex {
 
     /// Nodes sharing at least one LSH bucket with `v` (at most `max_bucket` per bucket).
     fn bucket_mates(&self, v: u32, max_bucket: usize, mut visit: impl FnMut(u32)) {
-        let single = Banding {
-            bands: 1,
-            rows: self.banding.rows,
-        };
-        let signature = self.signature(v);
-        for (band, table) in self.bands.iter().enumerate() {
-            let slots = &signature[band * self.banding.rows..][..self.banding.rows];
-            let Some(key) = band_keys32(slots, single).next() else {
-                continue;
-            };
-            for &mate in table.bucket(key ^ band as u64).iter().take(max_bucket) {
+        let keys = band_keys32(self.signature(v), self.banding);
+        for (key, table) in keys.zip(&self.bands) {
+            for &mate in table.bucket(key).iter().take(max_bucket) {
                 visit(mate);
             }
         }
@@ -475,6 +463,20 @@ impl ConductanceTracker {
 
     /// Adds `v`; returns the set's conductance (infinite while undefined).
     fn add(&mut self, graph: &Adjacency, v: u32) -> f64 {
+        if !self.inside.contains(&v) {
+            self.take_in(graph, v);
+        }
+        let denominator = self.volume.min(self.total_volume - self.volume);
+        if denominator > 0.0 {
+            self.cut / denominator
+        } else {
+            f64::INFINITY
+        }
+    }
+
+    /// Moves `v` (not yet inside) into the set: its edges to the set stop
+    /// being cut, its other edges start being.
+    fn take_in(&mut self, graph: &Adjacency, v: u32) {
         let (targets, weights) = graph.neighbours(v);
         let to_inside: f64 = targets
             .iter()
@@ -486,35 +488,15 @@ impl ConductanceTracker {
         self.cut += strength - 2.0 * to_inside;
         self.volume += strength;
         self.inside.insert(v);
-        let denominator = self.volume.min(self.total_volume - self.volume);
-        if denominator > 0.0 {
-            self.cut / denominator
-        } else {
-            f64::INFINITY
-        }
     }
 }
 
 /// Conductance of `nodes` in `graph`: weight leaving the set over the smaller
 /// side's volume (1 when undefined).
 pub fn conductance(graph: &Adjacency, nodes: &[u32]) -> f64 {
-    let inside: std::collections::HashSet<u32> = nodes.iter().copied().collect();
-    let (mut cut, mut volume) = (0.0, 0.0);
-    for v in &inside {
-        let (targets, weights) = graph.neighbours(*v);
-        for (t, w) in targets.iter().zip(weights) {
-            volume += f64::from(*w);
-            if !inside.contains(t) {
-                cut += f64::from(*w);
-            }
-        }
-    }
-    let denominator = volume.min(2.0 * graph.total_weight() - volume);
-    if denominator > 0.0 {
-        cut / denominator
-    } else {
-        1.0
-    }
+    let mut set = ConductanceTracker::new(graph);
+    let phi = nodes.iter().fold(f64::INFINITY, |_, v| set.add(graph, *v));
+    if phi.is_finite() { phi } else { 1.0 }
 }
 
 #[cfg(test)]

@@ -84,6 +84,19 @@ pub struct GraphRecord {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl GraphRecord {
+    /// "graph NAME: N nodes, M edges (how it was built)".
+    pub fn headline(&self) -> String {
+        format!(
+            "graph {}: {} nodes, {} edges ({})",
+            self.name,
+            self.nodes,
+            self.edges,
+            self.recipe.describe()
+        )
+    }
+}
+
 /// A graph read back from the lake.
 #[derive(Debug, Clone)]
 pub struct StoredGraph {
@@ -214,8 +227,14 @@ pub async fn save_graph(
         }
     }
     let graph = &built.graph;
-    write_dataset(lake, &edges_dataset, edges_batches(graph)?).await?;
-    write_dataset(lake, &nodes_dataset, nodes_batches(graph, None, None)?).await?;
+    lake.write_table(&edges_dataset, edges_schema(), edges_batches(graph)?)
+        .await?;
+    lake.write_table(
+        &nodes_dataset,
+        nodes_schema(),
+        nodes_batches(graph, None, None)?,
+    )
+    .await?;
     let record = GraphRecord {
         name: name.to_string(),
         recipe: recipe.clone(),
@@ -247,7 +266,8 @@ pub async fn save_node_state(
         .or(stored.communities.as_deref());
     let positions = positions.or(stored.positions.as_deref());
     let batches = nodes_batches(&stored.graph, membership, positions)?;
-    write_dataset(lake, &stored.record.nodes_dataset, batches).await?;
+    lake.write_table(&stored.record.nodes_dataset, nodes_schema(), batches)
+        .await?;
     let mut record = stored.record.clone();
     if let Some((_, run)) = communities {
         record.communities = Some(run);
@@ -422,21 +442,6 @@ fn batch(schema: SchemaRef, columns: Vec<ArrayRef>) -> Result<RecordBatch, Graph
     RecordBatch::try_new(schema, columns).map_err(|e| GraphError::Sql {
         message: format!("building the graph's rows failed: {e}"),
     })
-}
-
-/// Writes `batches` as the new content of dataset `name` (a part of a graph).
-async fn write_dataset(
-    lake: &mut Lake,
-    name: &str,
-    batches: Vec<RecordBatch>,
-) -> Result<(), GraphError> {
-    let schema = if name.ends_with("_edges") {
-        edges_schema()
-    } else {
-        nodes_schema()
-    };
-    lake.write_table(name, schema, batches).await?;
-    Ok(())
 }
 
 /// The rows of the graph's source dataset that mention node `id` (for the
