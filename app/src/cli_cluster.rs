@@ -6,7 +6,8 @@ use std::path::Path;
 use anyhow::Result;
 use clap::Args;
 use lakebook_core::cluster::{
-    ClusterReport, ClusterRequest, FeatureSource, KChoice, Method, cluster_dataset, save_slice,
+    ClusterReport, ClusterRequest, FeatureSource, KChoice, Method, Projection, cluster_dataset,
+    save_slice,
 };
 use lakebook_core::render::row_summary;
 use lakebook_core::{Job, Lake};
@@ -37,6 +38,9 @@ pub struct ClusterArgs {
     /// Rows clustered at most.
     #[arg(long, default_value_t = lakebook_core::cluster::DEFAULT_MAX_ROWS)]
     pub max_rows: usize,
+    /// How rows are placed in 2-D (json's "projection"): umap or pca (faster).
+    #[arg(long, default_value = "umap", value_parser = parse_projection)]
+    pub projection: Projection,
     /// Save cluster N's rows as a new dataset (with --as).
     #[arg(long, value_name = "N", requires = "slice_name")]
     pub save: Option<i32>,
@@ -49,6 +53,10 @@ pub struct ClusterArgs {
 }
 
 fn parse_source(s: &str) -> Result<FeatureSource, String> {
+    s.parse()
+}
+
+fn parse_projection(s: &str) -> Result<Projection, String> {
     s.parse()
 }
 
@@ -83,6 +91,7 @@ pub async fn run_cluster(
     request.min_cluster_size = args.min_cluster_size;
     request.seed = args.seed;
     request.max_rows = args.max_rows;
+    request.projection = args.projection;
     let report = cluster_dataset(&lake, &request, job).await?;
     if let (Some(cluster), Some(name)) = (args.save, &args.slice_name) {
         let rows = save_slice(&mut lake, &report, cluster, name).await?;
@@ -183,87 +192,4 @@ fn row_text(rows: &arrow::array::RecordBatch, r: usize) -> String {
         .map(|(name, value)| format!("{name}: {value}"))
         .collect::<Vec<_>>()
         .join("; ")
-}
-
-/// Arguments of `bench kmeans`.
-#[derive(Debug, Args)]
-pub struct BenchKmeansArgs {
-    /// Raw little-endian f32 vectors, row after row.
-    #[arg(long)]
-    pub vectors: std::path::PathBuf,
-    /// Rows in the file.
-    #[arg(long)]
-    pub rows: usize,
-    /// Values per row.
-    #[arg(long)]
-    pub dims: usize,
-    /// Clusters.
-    #[arg(long)]
-    pub k: usize,
-    /// Most Lloyd iterations.
-    #[arg(long, default_value_t = 300)]
-    pub max_iter: usize,
-    /// Random seed.
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
-    /// Mini-batch size (default: full Lloyd iterations).
-    #[arg(long)]
-    pub mini_batch: Option<usize>,
-    /// Planted labels, one integer per row (whitespace-separated): adds ARI and NMI.
-    #[arg(long)]
-    pub labels: Option<std::path::PathBuf>,
-}
-
-/// `bench kmeans`: k-means on raw vectors, timed (reading excluded); JSON out.
-pub fn run_bench_kmeans(args: BenchKmeansArgs, out: &mut (dyn Write + Send)) -> Result<()> {
-    use lakebook_core::cluster::kmeans::{KMeansOptions, kmeans};
-    use lakebook_core::cluster::matrix::Matrix;
-    let bytes = std::fs::read(&args.vectors)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", args.vectors.display()))?;
-    let expected = args.rows * args.dims * 4;
-    if bytes.len() != expected {
-        anyhow::bail!(
-            "{}: {} bytes, but {} rows × {} dims of f32 need {expected}",
-            args.vectors.display(),
-            bytes.len(),
-            args.rows,
-            args.dims
-        );
-    }
-    let data: Vec<f32> = bytes
-        .chunks_exact(4)
-        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-        .collect();
-    let matrix = Matrix::new(args.rows, args.dims, data)
-        .ok_or_else(|| anyhow::anyhow!("the vectors do not fill {} rows", args.rows))?;
-    let options = KMeansOptions {
-        k: KChoice::Fixed(args.k),
-        max_iterations: args.max_iter,
-        seed: args.seed,
-        mini_batch: args.mini_batch,
-        ..KMeansOptions::default()
-    };
-    let started = std::time::Instant::now();
-    let result = kmeans(&matrix, &options, &|| false)?;
-    let seconds = started.elapsed().as_secs_f64();
-    let mut value = serde_json::json!({
-        "seconds": seconds,
-        "inertia": result.inertia,
-        "iterations": result.iterations,
-        "k": result.k,
-    });
-    if let Some(path) = &args.labels {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-        let truth: Vec<u32> = text
-            .split_whitespace()
-            .map(|t| t.parse::<u32>())
-            .collect::<Result<_, _>>()
-            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-        use lakebook_core::graph::quality::{ari, nmi};
-        value["ari"] = serde_json::json!(ari(&result.labels, &truth));
-        value["nmi"] = serde_json::json!(nmi(&result.labels, &truth));
-    }
-    writeln!(out, "{}", serde_json::to_string(&value)?)?;
-    Ok(())
 }

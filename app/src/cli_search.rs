@@ -422,9 +422,15 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 300)]
         frames: usize,
     },
-    /// k-means on raw f32 vectors (bench/cluster_kmeans.py): seconds, inertia,
-    /// iterations and labels as JSON.
-    Kmeans(crate::cli_cluster::BenchKmeansArgs),
+    /// k-means on raw f32 vectors (bench/cluster.py): seconds, inertia,
+    /// iterations (and ARI, NMI) as JSON.
+    Kmeans(crate::bench_cluster::BenchKmeansArgs),
+    /// HDBSCAN on raw f32 vectors (bench/cluster.py): seconds, clusters,
+    /// noise (and ARI, NMI) as JSON.
+    Hdbscan(crate::bench_cluster::BenchHdbscanArgs),
+    /// The scatter view's UMAP on raw f32 vectors (bench/cluster.py):
+    /// seconds as JSON, the layout to a file.
+    Umap(crate::bench_cluster::BenchUmapArgs),
     /// Seeded-community query latency (MinHash LSH) on a generated LFR graph,
     /// 1M nodes / 10M edges by default: index build, p50/p95 per query, recall.
     Graph(crate::cli_graph::BenchGraphArgs),
@@ -450,7 +456,9 @@ pub async fn run_bench(
             model,
         } => run_search_bench(lake_dir, &name, &queries, k, model.as_deref(), out).await,
         BenchCommand::Related(args) => crate::bench_related::run(args, out),
-        BenchCommand::Kmeans(args) => crate::cli_cluster::run_bench_kmeans(args, out),
+        BenchCommand::Kmeans(args) => crate::bench_cluster::run_kmeans(args, out),
+        BenchCommand::Hdbscan(args) => crate::bench_cluster::run_hdbscan(args, out),
+        BenchCommand::Umap(args) => crate::bench_cluster::run_umap(args, out),
         BenchCommand::Graph(args) => crate::cli_graph::run_bench_graph(args, out, &Job::new()),
         BenchCommand::GraphFrames {
             nodes,

@@ -1,5 +1,6 @@
 //! The `lakebook` program: the notebook window and the command line over the engine.
 
+mod bench_cluster;
 mod bench_related;
 pub mod cli;
 mod cli_cluster;

@@ -202,7 +202,10 @@ impl ClusterPanel {
         painter.text(
             rect.left_bottom() + Vec2::new(6.0, -6.0),
             egui::Align2::LEFT_BOTTOM,
-            "scroll: zoom · drag: pan · shift-drag: select · double-click: fit",
+            format!(
+                "{} · scroll: zoom · drag: pan · shift-drag: select · double-click: fit",
+                report.projected_by
+            ),
             egui::FontId::proportional(10.0),
             ui.visuals().weak_text_color(),
         );

@@ -1264,6 +1264,12 @@ fn mini_batch_kmeans(
             reassign_light_centres(data, &batch_rows, &mut next, &mut weights, &mut rng);
         }
         let shift = table.move_to(next);
+        if step == 0 {
+            // The first batch measures the seeding, not the fit: smoothing
+            // from it would read the first updates' big gains as progress for
+            // hundreds of steps.
+            continue;
+        }
         let batch_inertia = batch_squared.iter().map(|&d| f64::from(d)).sum::<f64>() / batch as f64;
         let current = match smoothed {
             None => batch_inertia,

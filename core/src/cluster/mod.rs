@@ -10,6 +10,7 @@ pub mod hdbscan;
 pub mod kmeans;
 pub mod matrix;
 pub mod pca;
+pub mod umap;
 
 use std::time::Instant;
 
@@ -30,10 +31,15 @@ use kmeans::{KMeansOptions, kmeans};
 use matrix::Matrix;
 use pca::fit_pca;
 
-/// Rows clustered at most (a sample of the first rows beyond that).
-pub const DEFAULT_MAX_ROWS: usize = 200_000;
+/// Rows clustered at most (the first rows beyond that). k-means switches to
+/// mini-batches from [`kmeans::MINI_BATCH_MIN_ROWS`] rows.
+pub const DEFAULT_MAX_ROWS: usize = 1_000_000;
 /// Dimensions HDBSCAN works in (PCA first when there are more).
 const HDBSCAN_DIMS: usize = 16;
+/// Dimensions UMAP's neighbour search works in (PCA first when there are more).
+const UMAP_DIMS: usize = 50;
+/// Most rows laid out by UMAP; larger inputs are projected by PCA.
+pub const UMAP_MAX_ROWS: usize = 100_000;
 
 /// Which algorithm groups the rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -57,6 +63,37 @@ impl std::str::FromStr for Method {
     }
 }
 
+/// How rows are placed in 2-D for the scatter view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Projection {
+    /// UMAP: neighbours stay neighbours, groups separate (slower).
+    #[default]
+    Umap,
+    /// PCA: the two directions of most variance (fast, linear).
+    Pca,
+}
+
+impl std::str::FromStr for Projection {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_lowercase().as_str() {
+            "umap" | "" => Ok(Self::Umap),
+            "pca" => Ok(Self::Pca),
+            other => Err(format!("'{other}' is not a projection: use umap or pca")),
+        }
+    }
+}
+
+impl std::fmt::Display for Projection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Umap => "UMAP",
+            Self::Pca => "PCA",
+        })
+    }
+}
+
 /// What to cluster and how.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClusterRequest {
@@ -74,6 +111,8 @@ pub struct ClusterRequest {
     pub seed: u64,
     /// Rows clustered at most.
     pub max_rows: usize,
+    /// How the scatter view places the rows.
+    pub projection: Projection,
 }
 
 impl ClusterRequest {
@@ -87,6 +126,7 @@ impl ClusterRequest {
             min_cluster_size: 15,
             seed: 42,
             max_rows: DEFAULT_MAX_ROWS,
+            projection: Projection::Umap,
         }
     }
 }
@@ -108,8 +148,11 @@ pub struct ClusterReport {
     pub rows: usize,
     /// Cluster of each clustered row (-1: noise).
     pub labels: Vec<i32>,
-    /// 2-D position of each clustered row (PCA), for the scatter view.
+    /// 2-D position of each clustered row, for the scatter view.
     pub projection: Vec<[f32; 2]>,
+    /// How `projection` was made.
+    #[serde(default)]
+    pub projected_by: Projection,
     /// The clusters, largest first (noise last).
     pub subpopulations: Vec<Subpopulation>,
     /// The clusters grouped by the columns that describe them.
@@ -150,6 +193,9 @@ pub enum ClusterError {
     /// HDBSCAN refused the data.
     #[error(transparent)]
     Hdbscan(#[from] hdbscan::HdbscanError),
+    /// UMAP stopped.
+    #[error(transparent)]
+    Umap(#[from] umap::UmapError),
     /// A slice would overwrite a dataset.
     #[error("dataset '{0}' already exists: choose another name for the slice")]
     NameTaken(String),
@@ -179,10 +225,14 @@ pub async fn cluster_dataset(
     }
     job.set_message(format!("reading {}", request.dataset));
     let engine = SqlEngine::new(lake);
+    // HDBSCAN holds every pairwise structure in memory: it gets fewer rows.
+    let max_rows = match request.method {
+        Method::Kmeans => request.max_rows,
+        Method::Hdbscan => request.max_rows.min(hdbscan::MAX_ROWS),
+    };
     let sql = format!(
-        "SELECT * FROM {} LIMIT {}",
+        "SELECT * FROM {} LIMIT {max_rows}",
         quote_ident(&request.dataset),
-        request.max_rows
     );
     let result = engine
         .query(&sql)
@@ -191,10 +241,10 @@ pub async fn cluster_dataset(
     let batch = concat_batches(&result.schema, &result.batches)
         .map_err(|e| ClusterError::Read(e.to_string()))?;
     let mut notes = Vec::new();
-    if entry.rows as usize > request.max_rows {
+    if entry.rows as usize > max_rows {
         notes.push(format!(
-            "the first {} of {} rows were clustered",
-            request.max_rows, entry.rows
+            "the first {max_rows} of {} rows were clustered",
+            entry.rows
         ));
     }
     let vector_column = embedding.as_ref().map(|e| e.column.clone());
@@ -292,7 +342,20 @@ fn cluster_batch(
         return Err(ClusterError::Cancelled);
     }
     let labels = by_size(&labels);
-    let projection = project_2d(matrix, request.seed);
+    job.set_message("placing the rows in 2-D".to_string());
+    let projected_by = if request.projection == Projection::Umap && matrix.rows() > UMAP_MAX_ROWS {
+        notes.push(format!(
+            "the scatter view uses PCA: UMAP lays out at most {UMAP_MAX_ROWS} rows"
+        ));
+        Projection::Pca
+    } else {
+        request.projection
+    };
+    let layout = umap::UmapOptions {
+        seed: request.seed,
+        ..umap::UmapOptions::default()
+    };
+    let projection = project_2d(matrix, projected_by, &layout, &cancel)?;
     let texts = row_texts(&shown, kind);
     // Passages are described by their document, not by offsets.
     let describing = match kind {
@@ -310,6 +373,7 @@ fn cluster_batch(
         rows: labels.len(),
         labels,
         projection,
+        projected_by,
         subpopulations,
         dimensions,
         silhouettes,
@@ -373,17 +437,32 @@ fn reduce(matrix: &Matrix, dims: usize, seed: u64) -> Matrix {
     fit_pca(matrix, dims, seed).project(matrix)
 }
 
-/// Each row's 2-D position for the scatter view.
-fn project_2d(matrix: &Matrix, seed: u64) -> Vec<[f32; 2]> {
+/// Each row's 2-D position for the scatter view: UMAP (with `layout`'s
+/// settings, after a PCA to 50 dimensions when there are more) or PCA.
+/// `cancel` is asked between steps of UMAP.
+pub fn project_2d(
+    matrix: &Matrix,
+    how: Projection,
+    layout: &umap::UmapOptions,
+    cancel: &dyn Fn() -> bool,
+) -> Result<Vec<[f32; 2]>, ClusterError> {
+    let seed = layout.seed;
     if matrix.rows() == 0 {
-        return Vec::new();
+        return Ok(Vec::new());
+    }
+    if how == Projection::Umap {
+        return Ok(umap::umap(
+            &reduce(matrix, UMAP_DIMS, seed),
+            layout,
+            cancel,
+        )?);
     }
     let projected = if matrix.cols() >= 2 {
         fit_pca(matrix, 2, seed).project(matrix)
     } else {
         matrix.clone()
     };
-    (0..projected.rows())
+    Ok((0..projected.rows())
         .map(|r| {
             let row = projected.row(r);
             [
@@ -391,7 +470,7 @@ fn project_2d(matrix: &Matrix, seed: u64) -> Vec<[f32; 2]> {
                 row.get(1).copied().unwrap_or(0.0),
             ]
         })
-        .collect()
+        .collect())
 }
 
 /// The text of each row for term labels: a passage's text, or a table's

@@ -269,6 +269,7 @@ impl CellKind for ClusterCell {
             ("by", "".into()),
             ("method", "kmeans".into()),
             ("k", "auto".into()),
+            ("projection", "umap".into()),
         ])
     }
     async fn run(
@@ -303,6 +304,7 @@ impl CellKind for ClusterCell {
         if let Some(seed) = cell.int("seed") {
             request.seed = seed as u64;
         }
+        request.projection = cell.text("projection").parse().map_err(CellError::new)?;
         let lake = ctx.lake.read().await;
         let report = cluster_dataset(&lake, &request, job)
             .await

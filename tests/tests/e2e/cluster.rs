@@ -185,6 +185,59 @@ async fn passages_about_distinct_topics_get_labels_with_their_key_terms() -> Res
             "no label for {topic}: {labels:?}"
         );
     }
+    // The scatter view's UMAP keeps each topic together: a point's nearest
+    // neighbour in 2-D is almost always in its own cluster.
+    assert_eq!(report["projected_by"], "umap");
+    let points: Vec<(f64, f64, i64)> = report["projection"]
+        .as_array()
+        .expect("projection")
+        .iter()
+        .zip(report["labels"].as_array().expect("labels"))
+        .map(|(p, l)| {
+            (
+                p[0].as_f64().unwrap_or(f64::NAN),
+                p[1].as_f64().unwrap_or(f64::NAN),
+                l.as_i64().unwrap_or(-1),
+            )
+        })
+        .collect();
+    assert_eq!(points.len(), 120);
+    assert!(points.iter().all(|p| p.0.is_finite() && p.1.is_finite()));
+    let agreeing = points
+        .iter()
+        .enumerate()
+        .filter(|(i, p)| {
+            let nearest = points
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| j != i)
+                .min_by(|a, b| {
+                    let da = (a.1.0 - p.0).powi(2) + (a.1.1 - p.1).powi(2);
+                    let db = (b.1.0 - p.0).powi(2) + (b.1.1 - p.1).powi(2);
+                    da.total_cmp(&db)
+                })
+                .map(|(_, q)| q.2);
+            nearest == Some(p.2)
+        })
+        .count();
+    assert!(
+        agreeing >= 114,
+        "{agreeing} of 120 points sit by their own cluster"
+    );
+    let out = t
+        .run(&[
+            "cluster",
+            "notes",
+            "--k",
+            "3",
+            "--projection",
+            "pca",
+            "--format",
+            "json",
+        ])
+        .await?;
+    let report: Value = serde_json::from_str(&out)?;
+    assert_eq!(report["projected_by"], "pca");
     Ok(())
 }
 

@@ -348,6 +348,24 @@ impl CellEditor for ClusterEditor {
                     .on_hover_text("Number of clusters, or auto (chosen by silhouette)")
                     .changed();
             }
+            ui.label("placed by");
+            let projection = text_param(cell, "projection");
+            if projection.is_empty() {
+                *projection = "umap".into();
+            }
+            egui::ComboBox::from_id_salt((salt, "projection"))
+                .selected_text(projection.clone())
+                .width(70.0)
+                .show_ui(ui, |ui| {
+                    changed |= ui
+                        .selectable_value(projection, "umap".to_string(), "umap")
+                        .on_hover_text("Neighbours stay neighbours and groups separate")
+                        .changed();
+                    changed |= ui
+                        .selectable_value(projection, "pca".to_string(), "pca")
+                        .on_hover_text("The two directions of most variance: faster")
+                        .changed();
+                });
         });
         EditorResponse {
             changed,
