@@ -182,6 +182,10 @@ pub struct LakebookApp {
 const RUN: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Enter);
 const RUN_ADVANCE: KeyboardShortcut = KeyboardShortcut::new(Modifiers::SHIFT, Key::Enter);
 const SAVE: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::S);
+const SAVE_AS: KeyboardShortcut =
+    KeyboardShortcut::new(Modifiers::COMMAND.plus(Modifiers::SHIFT), Key::S);
+const OPEN: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::O);
+const NEW: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::N);
 const UNDO: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Z);
 
 /// Unsaved edits are written this long after the last change.
@@ -731,6 +735,23 @@ impl LakebookApp {
     }
 
     fn shortcuts(&mut self, ctx: &egui::Context) {
+        // Save as first: Ctrl+S would also match Ctrl+Shift+S.
+        let (save_as, open, new) = ctx.input_mut(|i| {
+            (
+                i.consume_shortcut(&SAVE_AS),
+                i.consume_shortcut(&OPEN),
+                i.consume_shortcut(&NEW),
+            )
+        });
+        for (pressed, command) in [
+            (save_as, Command::SaveAs),
+            (open, Command::Open),
+            (new, Command::New),
+        ] {
+            if pressed {
+                self.commands.push(command);
+            }
+        }
         let (run, advance, save, undo, escape, dropped) = ctx.input_mut(|i| {
             (
                 i.consume_shortcut(&RUN),
@@ -822,10 +843,16 @@ impl LakebookApp {
         egui::Panel::top("menu").show(ui, |ui| {
             egui::MenuBar::new().ui(ui, |ui| {
                 ui.menu_button("File", |ui| {
-                    if ui.button("New notebook").clicked() {
+                    if ui
+                        .add(egui::Button::new("New notebook").shortcut_text("Ctrl+N"))
+                        .clicked()
+                    {
                         self.commands.push(Command::New);
                     }
-                    if ui.button("Open…").clicked() {
+                    if ui
+                        .add(egui::Button::new("Open…").shortcut_text("Ctrl+O"))
+                        .clicked()
+                    {
                         self.commands.push(Command::Open);
                     }
                     ui.menu_button("Open recent", |ui| {
@@ -841,7 +868,10 @@ impl LakebookApp {
                     {
                         self.commands.push(Command::Save);
                     }
-                    if ui.button("Save as…").clicked() {
+                    if ui
+                        .add(egui::Button::new("Save as…").shortcut_text("Ctrl+Shift+S"))
+                        .clicked()
+                    {
                         self.commands.push(Command::SaveAs);
                     }
                 });
