@@ -127,7 +127,7 @@ pub async fn run_cluster(
 pub(crate) fn write_report(report: &ClusterReport, out: &mut (dyn Write + Send)) -> Result<()> {
     writeln!(
         out,
-        "{} rows of {} (version {}) by {:?}, {:?}: {} clusters in {:.2} s",
+        "{} rows of {} (version {}) by {}, {}: {} clusters in {:.2} s",
         report.rows,
         report.dataset,
         report.version,

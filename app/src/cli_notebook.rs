@@ -9,7 +9,8 @@ use anyhow::{Result, bail};
 use clap::Args;
 use lakebook_core::Job;
 use lakebook_core::matching::{MatchOutput, text};
-use lakebook_core::notebook::{CellOutput, Notebook, Runner, outputs};
+use lakebook_core::notebook::pager::PAGE_ROWS;
+use lakebook_core::notebook::{CellOutput, CellRun, Notebook, Runner, outputs};
 use lakebook_core::render::render_batches;
 
 use crate::cli::Format;
@@ -77,7 +78,7 @@ pub async fn run_notebook(
                     cell.kind,
                     run.elapsed.as_secs_f64() * 1e3
                 )?;
-                print_output(out, &run.output, &args)?;
+                print_output(out, run, &args).await?;
                 cell.read = run.read.clone();
             }
             Err(e) => {
@@ -106,19 +107,42 @@ pub async fn run_notebook(
     Ok(())
 }
 
-fn print_output(out: &mut (dyn Write + Send), output: &CellOutput, args: &RunArgs) -> Result<()> {
-    match output {
+async fn print_output(out: &mut (dyn Write + Send), run: &CellRun, args: &RunArgs) -> Result<()> {
+    match &run.output {
         CellOutput::Markdown(text) | CellOutput::Text(text) => {
             writeln!(out, "{}", text.trim_end())?;
         }
-        CellOutput::Table { schema, batches } => {
-            let total: usize = batches.iter().map(|b| b.num_rows()).sum();
+        CellOutput::Table {
+            schema, batches, ..
+        } => {
+            let first: usize = batches.iter().map(|b| b.num_rows()).sum();
+            let mut all = batches.clone();
+            let mut total = first;
+            // A table shows its first rows and counts the rest page by page
+            // (memory stays bounded); csv and json print every row.
+            if let Some(more) = &run.more {
+                if args.format == Format::Table && args.max_rows > 0 && first > args.max_rows {
+                    loop {
+                        let page = more
+                            .next_page(PAGE_ROWS)
+                            .await
+                            .map_err(anyhow::Error::msg)?;
+                        total += page.rows();
+                        if page.done {
+                            break;
+                        }
+                    }
+                } else {
+                    all.extend(more.rest().await.map_err(anyhow::Error::msg)?);
+                    total = all.iter().map(|b| b.num_rows()).sum();
+                }
+            }
             let shown =
                 if args.format == Format::Table && args.max_rows > 0 && total > args.max_rows {
-                    let all = arrow::compute::concat_batches(schema, batches)?;
-                    vec![all.slice(0, args.max_rows)]
+                    let joined = arrow::compute::concat_batches(schema, &all)?;
+                    vec![joined.slice(0, args.max_rows.min(joined.num_rows()))]
                 } else {
-                    batches.clone()
+                    all
                 };
             let text = render_batches(schema, &shown, args.format.into())?;
             writeln!(out, "{}", text.trim_end())?;

@@ -10,7 +10,10 @@ use std::time::{Duration, Instant};
 use egui::{Key, KeyboardShortcut, Modifiers};
 use lakebook_core::Job;
 use lakebook_core::lake::DatasetEntry;
-use lakebook_core::notebook::{Cell, CellError, CellOutput, CellRun, Notebook, Runner, outputs};
+use lakebook_core::notebook::pager::PAGE_ROWS;
+use lakebook_core::notebook::{
+    Cell, CellError, CellOutput, CellRun, Notebook, ResultPager, Runner, outputs,
+};
 
 use super::cells::{CellEditor, EditorResponse, LakeNames, editors, raw_editor_ui};
 use super::cluster_view::ClusterPanel;
@@ -52,6 +55,12 @@ pub struct CellState {
     graph_requested: bool,
     /// The scatter and subpopulations of a Clusters output.
     clusters: Option<ClusterPanel>,
+    /// The unread rest of a table result, fetched as the user scrolls.
+    more: Option<ResultPager>,
+    /// A page is being fetched.
+    fetching: bool,
+    /// Every page of the result has been fetched.
+    all_fetched: bool,
 }
 
 impl CellState {
@@ -65,14 +74,20 @@ impl CellState {
             graph: None,
             graph_requested: false,
             clusters: None,
+            more: None,
+            fetching: false,
+            all_fetched: false,
         }
     }
 
-    fn set_run(&mut self, run: CellRun) {
+    fn set_run(&mut self, mut run: CellRun) {
+        self.more = run.more.take();
+        self.fetching = false;
+        self.all_fetched = false;
         self.tables = match &run.output {
-            CellOutput::Table { schema, batches } => {
-                ResultTable::new(schema, batches).into_iter().collect()
-            }
+            CellOutput::Table {
+                schema, batches, ..
+            } => ResultTable::new(schema, batches).into_iter().collect(),
             CellOutput::Search(groups) => groups
                 .iter()
                 .filter_map(|g| {
@@ -97,6 +112,8 @@ impl CellState {
 /// Things UI code asks for; applied once per frame, in order.
 #[derive(Debug, Clone)]
 pub enum Command {
+    /// Fetch the next page of a cell's table result.
+    FetchMore(String),
     /// Run a cell.
     Run(String),
     /// Run a cell, then select the next one (adding one at the end).
@@ -359,6 +376,24 @@ impl LakebookApp {
         });
     }
 
+    /// Asks for the next page of a cell's table result (one at a time).
+    fn fetch_more(&mut self, id: &str) {
+        let outbox = self.outbox.clone();
+        let state = self.state(id);
+        let Some(pager) = state.more.clone() else {
+            return;
+        };
+        if state.fetching {
+            return;
+        }
+        state.fetching = true;
+        let id = id.to_string();
+        self.rt.spawn(async move {
+            let result = pager.next_page(PAGE_ROWS).await;
+            outbox.send(WorkResult::Page { id, result });
+        });
+    }
+
     fn pump_queue(&mut self) {
         let running = self
             .states
@@ -375,6 +410,28 @@ impl LakebookApp {
     fn drain_results(&mut self) {
         while let Ok(result) = self.inbox.try_recv() {
             match result {
+                WorkResult::Page { id, result } => {
+                    let state = self.state(&id);
+                    state.fetching = false;
+                    let added = result.and_then(|page| {
+                        if let Some(table) = state.tables.first_mut() {
+                            table.append(&page.batches)?;
+                        }
+                        Ok(page.done)
+                    });
+                    match added {
+                        Ok(done) => {
+                            if done {
+                                state.more = None;
+                                state.all_fetched = true;
+                            }
+                        }
+                        Err(e) => {
+                            state.more = None;
+                            self.say(format!("could not fetch more rows: {e}"));
+                        }
+                    }
+                }
                 WorkResult::CellDone { id, result } => {
                     self.jobs.retain(|j| j.cell.as_deref() != Some(id.as_str()));
                     let mut changed = Vec::new();
@@ -534,6 +591,7 @@ impl LakebookApp {
                         .collect();
                 }
             }
+            Command::FetchMore(id) => self.fetch_more(&id),
             Command::Cancel(id) => {
                 if let Some(job) = &self.state(&id).job {
                     job.cancel();
@@ -1268,7 +1326,7 @@ impl LakebookApp {
             CellOutput::Cluster(c) => {
                 ui.add_space(4.0);
                 ui.weak(format!(
-                    "{} rows of {} by {:?}, {:?}: {} clusters ({:.2} s)",
+                    "{} rows of {} by {}, {}: {} clusters ({:.2} s)",
                     c.rows, c.dataset, c.by, c.method, c.clusters, c.seconds
                 ));
                 let panel = state.clusters.get_or_insert_with(|| ClusterPanel::new(c));
@@ -1314,11 +1372,29 @@ impl LakebookApp {
                 ui.add_space(4.0);
                 ui.monospace(text.trim_end());
             }
-            CellOutput::Table { .. } => {
+            CellOutput::Table { complete, .. } => {
+                let complete = *complete;
                 if let Some(table) = state.tables.first_mut() {
                     ui.add_space(4.0);
-                    ui.weak(format!("{} rows", table.rows()));
+                    let rows = table.rows();
+                    if complete || state.all_fetched {
+                        ui.weak(format!("{rows} rows"));
+                    } else if state.more.is_some() {
+                        ui.horizontal(|ui| {
+                            ui.weak(format!("{rows} rows loaded, more as you scroll"));
+                            if state.fetching {
+                                ui.spinner();
+                            }
+                        });
+                    } else {
+                        ui.weak(format!(
+                            "the first {rows} rows (cached): run the cell to scroll further"
+                        ));
+                    }
                     table.ui(ui, &id);
+                    if table.near_end() && state.more.is_some() && !state.fetching {
+                        self.commands.push(Command::FetchMore(id.clone()));
+                    }
                 }
             }
             CellOutput::Search(groups) => {

@@ -9,6 +9,9 @@ use arrow::util::display::{ArrayFormatter, FormatOptions};
 use egui_extras::{Column, TableBuilder};
 use egui_plot::{Bar, BarChart, Line, Plot, PlotPoints, Points};
 
+/// Rows from the end of those loaded at which the next page is fetched.
+const NEAR_END_ROWS: usize = 20_000;
+
 /// How the result is charted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChartKind {
@@ -27,6 +30,8 @@ pub enum ChartKind {
 /// A result on screen.
 pub struct ResultTable {
     batch: RecordBatch,
+    /// The last row index drawn in the latest frame.
+    last_drawn: std::cell::Cell<usize>,
     /// Row order shown (sorted view); `None` = as the query returned them.
     order: Option<UInt32Array>,
     sort: Option<(usize, bool)>,
@@ -46,6 +51,7 @@ impl ResultTable {
         let x = (0..batch.num_columns()).find(|i| *i != y).unwrap_or(0);
         Ok(Self {
             batch,
+            last_drawn: std::cell::Cell::new(0),
             order: None,
             sort: None,
             chart: ChartKind::Table,
@@ -57,6 +63,31 @@ impl ResultTable {
     /// Number of rows.
     pub fn rows(&self) -> usize {
         self.batch.num_rows()
+    }
+
+    /// Adds rows at the end (a further page of the result); a sorted view
+    /// is sorted again with them.
+    pub fn append(&mut self, batches: &[RecordBatch]) -> Result<(), String> {
+        if batches.is_empty() {
+            return Ok(());
+        }
+        let mut all = Vec::with_capacity(batches.len() + 1);
+        all.push(self.batch.clone());
+        all.extend_from_slice(batches);
+        self.batch = arrow::compute::concat_batches(&self.batch.schema(), &all)
+            .map_err(|e| e.to_string())?;
+        if let Some((column, descending)) = self.sort {
+            // sort_by flips the direction of the column it sorted last.
+            self.sort = Some((column, !descending));
+            self.sort_by(column);
+        }
+        Ok(())
+    }
+
+    /// Whether the rows drawn last are within a page's reach of the end, so
+    /// that the next page should be fetched now.
+    pub fn near_end(&self) -> bool {
+        self.chart == ChartKind::Table && self.last_drawn.get() + NEAR_END_ROWS >= self.rows()
     }
 
     fn row_index(&self, shown: usize) -> usize {
@@ -171,6 +202,7 @@ impl ResultTable {
                 })
                 .body(|body| {
                     body.rows(row_height, rows, |mut row| {
+                        self.last_drawn.set(row.index());
                         let r = self.row_index(row.index());
                         for f in &formatters {
                             row.col(|ui| {

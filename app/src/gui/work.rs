@@ -21,6 +21,13 @@ pub enum WorkResult {
         /// Its run or error.
         result: Result<CellRun, CellError>,
     },
+    /// The next page of a cell's table result.
+    Page {
+        /// The cell's id.
+        id: String,
+        /// The rows, or why they could not be read.
+        result: Result<lakebook_core::notebook::pager::Page, String>,
+    },
     /// The lake's datasets as the catalog now lists them.
     Lake(Result<Vec<(String, DatasetEntry)>, String>),
     /// A column profile for the inspector.

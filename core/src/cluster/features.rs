@@ -24,6 +24,16 @@ pub enum FeatureSource {
     Both,
 }
 
+impl std::fmt::Display for FeatureSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Embedding => "embedding",
+            Self::Columns => "columns",
+            Self::Both => "embedding and columns",
+        })
+    }
+}
+
 impl std::str::FromStr for FeatureSource {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {

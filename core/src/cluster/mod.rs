@@ -52,6 +52,15 @@ pub enum Method {
     Hdbscan,
 }
 
+impl std::fmt::Display for Method {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Kmeans => "k-means",
+            Self::Hdbscan => "HDBSCAN",
+        })
+    }
+}
+
 impl std::str::FromStr for Method {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {

@@ -10,6 +10,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use super::file::Cell;
+use super::pager::{PAGE_ROWS, ResultPager, read_page};
 use super::run::{CellError, CellOutput, CellRun, RunContext};
 use crate::ingest::{self, IngestOptions, WriteMode};
 use crate::job::Job;
@@ -81,6 +82,7 @@ pub(super) fn run_of(output: CellOutput) -> CellRun {
         read: BTreeMap::new(),
         changed: Vec::new(),
         elapsed: Duration::ZERO,
+        more: None,
     }
 }
 
@@ -142,15 +144,29 @@ impl CellKind for SqlCell {
                 pins: ctx.pins.clone().into_iter().collect::<HashMap<_, _>>(),
             },
         );
-        let query = engine.query(sql);
-        let result = tokio::select! {
-            r = query => r.map_err(|e| sql_error(sql, &e.message))?,
+        // The first page only: the rest stays in the stream until asked for.
+        let first_page = async {
+            let mut stream = engine
+                .stream(sql)
+                .await
+                .map_err(|e| sql_error(sql, &e.message))?;
+            let page = read_page(&mut stream, PAGE_ROWS)
+                .await
+                .map_err(|message| sql_error(sql, &message))?;
+            Ok::<_, CellError>((stream, page))
+        };
+        let (stream, page) = tokio::select! {
+            r = first_page => r?,
             () = job.cancelled() => return Err(CellError::new("cancelled")),
         };
+        let schema = stream.schema();
+        let more = (!page.done).then(|| ResultPager::new(stream));
         let mut run = run_of(CellOutput::Table {
-            schema: result.schema,
-            batches: result.batches,
+            schema,
+            batches: page.batches,
+            complete: page.done,
         });
+        run.more = more;
         run.read = engine.versions_read();
         Ok(run)
     }

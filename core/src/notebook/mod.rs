@@ -8,8 +8,10 @@ pub mod cells;
 pub mod file;
 pub mod graph_cells;
 pub mod outputs;
+pub mod pager;
 pub mod run;
 
 pub use cells::{CellKind, Registry};
 pub use file::{Cell, Notebook, NotebookError};
+pub use pager::ResultPager;
 pub use run::{CellError, CellOutput, CellRun, RunContext, Runner};

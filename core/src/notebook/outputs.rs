@@ -53,6 +53,9 @@ struct Meta {
     groups: Vec<GroupMeta>,
     #[serde(default)]
     error: Option<String>,
+    /// A table output holds only the first page of its result.
+    #[serde(default)]
+    partial: bool,
 }
 
 fn io_err(path: &Path, e: impl std::fmt::Display) -> NotebookError {
@@ -111,6 +114,7 @@ pub fn save(dir: &Path, id: &str, result: Result<&CellRun, &str>) -> Result<(), 
         text: String::new(),
         groups: Vec::new(),
         error: None,
+        partial: false,
     };
     match result {
         Err(message) => meta.error = Some(message.to_string()),
@@ -127,8 +131,13 @@ pub fn save(dir: &Path, id: &str, result: Result<&CellRun, &str>) -> Result<(), 
                     meta.output = "text".into();
                     meta.text = text.clone();
                 }
-                CellOutput::Table { schema, batches } => {
+                CellOutput::Table {
+                    schema,
+                    batches,
+                    complete,
+                } => {
                     meta.output = "table".into();
+                    meta.partial = !complete;
                     write_arrow(&dir.join(format!("{id}-0.arrow")), schema, batches)?;
                 }
                 CellOutput::Match(m) => {
@@ -206,7 +215,11 @@ pub fn load(dir: &Path, id: &str) -> Result<Option<Result<CellRun, String>>, Not
         )),
         "table" => {
             let (schema, batches) = read_arrow(&dir.join(format!("{id}-0.arrow")))?;
-            CellOutput::Table { schema, batches }
+            CellOutput::Table {
+                schema,
+                batches,
+                complete: !meta.partial,
+            }
         }
         "search" => {
             let mut groups = Vec::new();
@@ -238,5 +251,6 @@ pub fn load(dir: &Path, id: &str) -> Result<Option<Result<CellRun, String>>, Not
         read: meta.read,
         changed: meta.changed,
         elapsed: Duration::from_secs_f64(meta.elapsed_ms.max(0.0) / 1e3),
+        more: None,
     })))
 }

@@ -12,6 +12,7 @@ use tokio::sync::{Mutex, RwLock};
 
 use super::cells::Registry;
 use super::file::Cell;
+use super::pager::ResultPager;
 use crate::embed::{MiniLm, locate_model};
 use crate::job::Job;
 use crate::lake::Lake;
@@ -48,8 +49,10 @@ pub enum CellOutput {
     Table {
         /// Columns.
         schema: SchemaRef,
-        /// Rows.
+        /// Rows (the first page when the result is larger).
         batches: Vec<RecordBatch>,
+        /// Whether `batches` hold every row of the result.
+        complete: bool,
     },
     /// Search hits, grouped by dataset.
     Search(Vec<SearchHits>),
@@ -85,6 +88,9 @@ pub struct CellRun {
     pub changed: Vec<String>,
     /// Wall time.
     pub elapsed: Duration,
+    /// The rest of a table result that did not fit its first page, to be
+    /// fetched on demand (never cached).
+    pub more: Option<ResultPager>,
 }
 
 /// What a cell kind gets to work with.

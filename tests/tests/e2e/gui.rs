@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use egui::{Key, Modifiers};
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use lakebook::gui::{Command, LakebookApp, Settings};
 use lakebook_core::notebook::{Notebook, Runner};
 
@@ -54,6 +54,12 @@ fn step_until(
         std::thread::sleep(Duration::from_millis(20));
     }
     bail!("timed out waiting for {what}")
+}
+
+/// A node's text (labels keep theirs as the value, in AccessKit).
+fn text_of(node: &egui_kittest::Node<'_>) -> Option<String> {
+    let n = node.accesskit_node();
+    n.value().or_else(|| n.label())
 }
 
 fn shows(harness: &Harness<'static, LakebookApp>, text: &str) -> bool {
@@ -307,4 +313,89 @@ fn a_clusters_cell_shows_its_subpopulations_and_turns_one_into_a_sql_slice() -> 
     step_until(&mut h, "the slice's rows", |h| !h.state().busy())?;
     assert!(!shows(&h, "Error:"), "the slice query runs");
     Ok(())
+}
+
+#[test]
+fn a_large_result_fetches_further_pages_as_the_table_scrolls() -> Result<()> {
+    const ROWS: usize = 250_000;
+    let rt = tokio::runtime::Runtime::new()?;
+    let t = TestLake::new()?;
+    let mut csv = String::from("n,label\n");
+    for n in 0..ROWS {
+        csv.push_str(&format!("{n},row {n}\n"));
+    }
+    let file = t.file("numbers.csv", csv)?;
+    rt.block_on(t.ingest(&[&file], &[]))?;
+    let path = t.src("big.lakebook");
+    std::fs::write(
+        &path,
+        "format = 1\ntitle = \"Big\"\n\n[[cells]]\nid = \"all\"\nkind = \"sql\"\nsql = \"SELECT n, label FROM numbers ORDER BY n\"\n",
+    )?;
+    let mut h = open_app(&rt, &t.lake(), &path)?;
+    h.state_mut().send(Command::Run("all".into()));
+    step_until(&mut h, "the first page", |h| {
+        shows(h, "rows loaded, more as you scroll")
+    })?;
+    assert!(!shows(&h, &format!("{ROWS} rows")));
+    // Scrolling to the end of what is loaded fetches the next page, until
+    // every row is there.
+    let started = Instant::now();
+    while !shows(&h, &format!("{ROWS} rows")) {
+        if started.elapsed() > Duration::from_secs(60) {
+            let labels: Vec<String> = h
+                .query_all_by_label_contains("row")
+                .filter_map(|n| text_of(&n))
+                .take(4)
+                .collect();
+            bail!("the table never grew to {ROWS} rows: {labels:?}");
+        }
+        // Any cell of the table's label column: the pointer over the table.
+        scroll_table_down(&mut h);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    for _ in 0..5 {
+        if shows(&h, &format!("row {}", ROWS - 1)) {
+            break;
+        }
+        scroll_table_down(&mut h);
+    }
+    assert!(
+        shows(&h, &format!("row {}", ROWS - 1)),
+        "the last row is on screen"
+    );
+    Ok(())
+}
+
+/// Points at a row in the middle of the table on screen and turns the wheel
+/// far down.
+fn scroll_table_down(h: &mut Harness<'static, LakebookApp>) {
+    // A row in the middle of those drawn: the top one may be half
+    // hidden under the header.
+    let hovered = match h
+        .query_all_by_label_contains("row ")
+        .filter(|n| {
+            text_of(n).is_some_and(|l| {
+                l.strip_prefix("row ")
+                    .is_some_and(|rest| rest.parse::<usize>().is_ok())
+            })
+        })
+        .nth(5)
+    {
+        Some(node) => {
+            node.hover();
+            true
+        }
+        None => false,
+    };
+    if hovered {
+        h.step();
+    }
+    h.event(egui::Event::MouseWheel {
+        unit: egui::MouseWheelUnit::Page,
+        delta: egui::vec2(0.0, -1_000.0),
+        modifiers: Modifiers::NONE,
+        phase: egui::TouchPhase::Move,
+        source: egui::MouseWheelSource::Unknown,
+    });
+    h.step();
 }

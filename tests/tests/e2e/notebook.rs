@@ -97,3 +97,86 @@ text = "Done."
     assert!(latest.contains("| 100 "), "{latest}");
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_result_comes_a_page_at_a_time() -> Result<()> {
+    use arrow::array::{AsArray, RecordBatch};
+    use arrow::datatypes::Int64Type;
+    use lakebook_core::Job;
+    use lakebook_core::notebook::pager::PAGE_ROWS;
+    use lakebook_core::notebook::{Cell, Runner};
+
+    const ROWS: usize = 250_000;
+    let t = TestLake::new()?;
+    let mut csv = String::from("n,label\n");
+    for n in 0..ROWS {
+        csv.push_str(&format!("{n},row {n}\n"));
+    }
+    let file = t.file("numbers.csv", csv)?;
+    t.ingest(&[&file], &[]).await?;
+    let runner = Runner::open(&t.lake(), &t.lake(), None).await?;
+    let mut params = toml::Table::new();
+    params.insert(
+        "sql".into(),
+        "SELECT n, label FROM numbers ORDER BY n".into(),
+    );
+    let cell = Cell::new("sql", params, &[]);
+    let run = runner
+        .run(&cell, &Default::default(), &Job::new())
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+
+    // The cell keeps one page; the rest waits in the pager.
+    let CellOutput::Table {
+        batches, complete, ..
+    } = &run.output
+    else {
+        anyhow::bail!("not a table: {:?}", run.output);
+    };
+    assert!(!complete);
+    let first: usize = batches.iter().map(RecordBatch::num_rows).sum();
+    assert!(
+        (PAGE_ROWS..ROWS).contains(&first),
+        "first page: {first} rows"
+    );
+    let pager = run.more.clone().context("a pager for the rest")?;
+    let mut all = batches.clone();
+    loop {
+        let page = pager
+            .next_page(PAGE_ROWS)
+            .await
+            .map_err(anyhow::Error::msg)?;
+        all.extend(page.batches);
+        if page.done {
+            break;
+        }
+    }
+    let values: Vec<i64> = all
+        .iter()
+        .flat_map(|b| b.column(0).as_primitive::<Int64Type>().values().to_vec())
+        .collect();
+    assert_eq!(values.len(), ROWS);
+    assert!(values.iter().enumerate().all(|(i, v)| *v == i as i64));
+    assert!(
+        pager
+            .next_page(PAGE_ROWS)
+            .await
+            .map_err(anyhow::Error::msg)?
+            .done
+    );
+
+    // The cached output says it holds the first page only.
+    let dir = t.src("out");
+    outputs::save(&dir, &cell.id, Ok(&run))?;
+    let cached = outputs::load(&dir, &cell.id)?.context("cached")?;
+    let cached = cached.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    assert!(matches!(
+        cached.output,
+        CellOutput::Table {
+            complete: false,
+            ..
+        }
+    ));
+    assert!(cached.more.is_none());
+    Ok(())
+}
