@@ -1695,13 +1695,6 @@ mod tests {
         false
     }
 
-    /// A standard normal draw (Box–Muller).
-    fn normal(rng: &mut Rng) -> f64 {
-        let u = 1.0 - rng.unit();
-        let v = rng.unit();
-        (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
-    }
-
     /// `count` random centres in `cols` dimensions, coordinates in ±`scale`.
     fn random_centres(count: usize, cols: usize, scale: f64, seed: u64) -> Vec<Vec<f32>> {
         let mut rng = Rng::new(seed);
@@ -1723,7 +1716,7 @@ mod tests {
             let blob = slot / per_blob;
             truth.push(blob as u32);
             for &c in &centres[blob] {
-                values.push(c + (spread * normal(&mut rng)) as f32);
+                values.push(c + (spread * rng.normal()) as f32);
             }
         }
         (

@@ -444,13 +444,6 @@ fn symmetric_eigen(matrix: &mut [f64], size: usize) -> (Vec<f64>, Vec<f64>) {
 mod tests {
     use super::*;
 
-    /// A standard normal draw (Box–Muller).
-    fn normal(rng: &mut Rng) -> f64 {
-        let u = 1.0 - rng.unit();
-        let v = rng.unit();
-        (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
-    }
-
     fn unit(v: &[f64]) -> Vec<f64> {
         let norm = v.iter().map(|x| x * x).sum::<f64>().sqrt();
         v.iter().map(|x| x / norm).collect()
@@ -477,10 +470,10 @@ mod tests {
         for _ in 0..rows {
             let mut row: Vec<f64> = offset
                 .iter()
-                .map(|&o| o + noise * normal(&mut rng))
+                .map(|&o| o + noise * rng.normal())
                 .collect();
             for (scale, axis) in axes {
-                let z = scale * normal(&mut rng);
+                let z = scale * rng.normal();
                 for (r, a) in row.iter_mut().zip(axis) {
                     *r += z * a;
                 }
@@ -519,7 +512,7 @@ mod tests {
             .map(|&scale| {
                 (
                     scale,
-                    unit(&(0..40).map(|_| normal(&mut rng)).collect::<Vec<_>>()),
+                    unit(&(0..40).map(|_| rng.normal()).collect::<Vec<_>>()),
                 )
             })
             .collect();

@@ -1258,12 +1258,6 @@ mod tests {
         false
     }
 
-    /// A standard normal draw (Box–Muller).
-    fn normal(rng: &mut Rng) -> f64 {
-        let u = 1.0 - rng.unit();
-        (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * rng.unit()).cos()
-    }
-
     /// `per_blob` points around each of `blobs` random centres (coordinates
     /// spread `separation`) in `cols` dimensions, with labels. The noise
     /// along dimension `j` has deviation `(j + 1)^−decay`: 0 for round
@@ -1277,14 +1271,14 @@ mod tests {
     ) -> (Matrix, Vec<usize>) {
         let mut rng = Rng::new(seed);
         let centres: Vec<Vec<f64>> = (0..blobs)
-            .map(|_| (0..cols).map(|_| separation * normal(&mut rng)).collect())
+            .map(|_| (0..cols).map(|_| separation * rng.normal()).collect())
             .collect();
         let (mut values, mut labels) = (Vec::new(), Vec::new());
         for p in 0..blobs * per_blob {
             labels.push(p % blobs);
             for (j, &centre) in centres[p % blobs].iter().enumerate() {
                 let deviation = ((j + 1) as f64).powf(-decay);
-                values.push((centre + deviation * normal(&mut rng)) as f32);
+                values.push((centre + deviation * rng.normal()) as f32);
             }
         }
         let data = Matrix::new(blobs * per_blob, cols, values).expect("shape");
