@@ -109,6 +109,13 @@ impl CellState {
     }
 }
 
+/// The side panels whose widths are remembered.
+#[derive(Debug, Clone, Copy)]
+enum PanelKind {
+    Lake,
+    Inspector,
+}
+
 /// Things UI code asks for; applied once per frame, in order.
 #[derive(Debug, Clone)]
 pub enum Command {
@@ -168,6 +175,8 @@ pub enum Command {
 
 /// The notebook window.
 pub struct LakebookApp {
+    /// Settings changed since they were last written (panel widths, window size).
+    settings_changed: bool,
     rt: tokio::runtime::Handle,
     runner: Arc<Runner>,
     notebook: Notebook,
@@ -235,6 +244,7 @@ impl LakebookApp {
             notebook,
             path,
             dirty: false,
+            settings_changed: false,
             last_edit: Instant::now(),
             states: HashMap::new(),
             selected: None,
@@ -871,6 +881,7 @@ impl LakebookApp {
         if self.dirty && self.last_edit.elapsed() >= AUTOSAVE_AFTER {
             self.save();
         }
+        self.remember_window(&ctx);
         if self.dirty || self.busy() {
             ctx.request_repaint_after(Duration::from_millis(200));
         }
@@ -1021,9 +1032,9 @@ impl LakebookApp {
     }
 
     fn browser_ui(&mut self, ui: &mut egui::Ui) {
-        egui::Panel::left("lake")
+        let shown = egui::Panel::left("lake")
             .resizable(true)
-            .default_size(230.0)
+            .default_size(self.settings.lake_width.unwrap_or(230.0))
             .show(ui, |ui| {
                 ui.horizontal(|ui| {
                     ui.heading("Lake");
@@ -1095,15 +1106,51 @@ impl LakebookApp {
                     }
                 });
             });
+        self.remember_width(PanelKind::Lake, shown.response.rect.width());
+    }
+
+    /// Keeps the window's size for the next session, and writes the settings
+    /// once no button is held (not on every frame of a drag).
+    fn remember_window(&mut self, ctx: &egui::Context) {
+        let (size, held) = ctx.input(|i| {
+            (
+                i.viewport().inner_rect.map(|r| r.size()),
+                i.pointer.any_down(),
+            )
+        });
+        if let Some(size) = size {
+            let size = [size.x.round(), size.y.round()];
+            if self.settings.window_size != Some(size) {
+                self.settings.window_size = Some(size);
+                self.settings_changed = true;
+            }
+        }
+        if self.settings_changed && !held {
+            self.settings.save();
+            self.settings_changed = false;
+        }
+    }
+
+    /// Keeps a side panel's width for the next session (written when the
+    /// user lets go of the divider, and on exit).
+    fn remember_width(&mut self, panel: PanelKind, width: f32) {
+        let slot = match panel {
+            PanelKind::Lake => &mut self.settings.lake_width,
+            PanelKind::Inspector => &mut self.settings.inspector_width,
+        };
+        if slot.is_none_or(|w| (w - width).abs() >= 1.0) {
+            *slot = Some(width.round());
+            self.settings_changed = true;
+        }
     }
 
     fn inspector_ui(&mut self, ui: &mut egui::Ui) {
         let Some((dataset, column)) = self.inspect.clone() else {
             return;
         };
-        egui::Panel::right("inspector")
+        let shown = egui::Panel::right("inspector")
             .resizable(true)
-            .default_size(280.0)
+            .default_size(self.settings.inspector_width.unwrap_or(280.0))
             .show(ui, |ui| {
                 ui.horizontal(|ui| {
                     ui.heading("Inspector");
@@ -1132,6 +1179,7 @@ impl LakebookApp {
                     }
                 }
             });
+        self.remember_width(PanelKind::Inspector, shown.response.rect.width());
     }
 
     fn notebook_ui(&mut self, ui: &mut egui::Ui) {
@@ -1556,5 +1604,6 @@ impl eframe::App for LakebookApp {
         if self.dirty {
             self.save();
         }
+        self.settings.save();
     }
 }

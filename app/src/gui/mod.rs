@@ -86,7 +86,7 @@ pub async fn open_session(lake_dir: &Path, path: Option<PathBuf>) -> Result<Sess
 pub fn run_window(rt: &tokio::runtime::Runtime, session: Session) -> Result<()> {
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
-            .with_inner_size([1360.0, 860.0])
+            .with_inner_size(Settings::load().window_size.unwrap_or([1360.0, 860.0]))
             .with_min_inner_size([720.0, 480.0])
             .with_drag_and_drop(true)
             .with_title("Lakebook"),

@@ -20,6 +20,15 @@ pub struct Settings {
     /// Dark theme.
     #[serde(default = "yes")]
     pub dark: bool,
+    /// Width of the lake panel, as the user last left it.
+    #[serde(default)]
+    pub lake_width: Option<f32>,
+    /// Width of the inspector, as the user last left it.
+    #[serde(default)]
+    pub inspector_width: Option<f32>,
+    /// The window's inner size when it was last open.
+    #[serde(default)]
+    pub window_size: Option<[f32; 2]>,
     /// Where these settings live; `None` keeps them in memory only (tests).
     #[serde(skip)]
     pub file: Option<PathBuf>,
@@ -35,6 +44,9 @@ impl Default for Settings {
             last: None,
             recent: Vec::new(),
             dark: true,
+            lake_width: None,
+            inspector_width: None,
+            window_size: None,
             file: None,
         }
     }

@@ -468,10 +468,7 @@ mod tests {
         let mut rng = Rng::new(seed);
         let mut values = Vec::with_capacity(rows * cols);
         for _ in 0..rows {
-            let mut row: Vec<f64> = offset
-                .iter()
-                .map(|&o| o + noise * rng.normal())
-                .collect();
+            let mut row: Vec<f64> = offset.iter().map(|&o| o + noise * rng.normal()).collect();
             for (scale, axis) in axes {
                 let z = scale * rng.normal();
                 for (r, a) in row.iter_mut().zip(axis) {
