@@ -281,9 +281,16 @@ impl LakebookApp {
         self.states.get(id)?.run.as_ref().map(|r| r.output.rows())
     }
 
-    /// Whether any cell is running.
+    /// Rows of a cell's result table as loaded so far (pages fetched).
+    pub fn loaded_rows(&self, id: &str) -> Option<usize> {
+        self.states.get(id)?.tables.first().map(ResultTable::rows)
+    }
+
+    /// Whether any cell is running or fetching rows.
     pub fn busy(&self) -> bool {
-        !self.jobs.is_empty() || !self.run_queue.is_empty()
+        !self.jobs.is_empty()
+            || !self.run_queue.is_empty()
+            || self.states.values().any(|s| s.fetching)
     }
 
     /// Queues a command, as a click would.
@@ -396,10 +403,21 @@ impl LakebookApp {
         if state.fetching {
             return;
         }
+        let Some(loaded) = state.tables.first().map(ResultTable::batch) else {
+            return;
+        };
         state.fetching = true;
         let id = id.to_string();
+        // The rows loaded so far are joined with the new page here, off the
+        // UI thread: at a million rows the copy takes longer than a frame.
         self.rt.spawn(async move {
-            let result = pager.next_page(PAGE_ROWS).await;
+            let result = pager.next_page(PAGE_ROWS).await.and_then(|page| {
+                let mut all = vec![loaded.clone()];
+                all.extend(page.batches);
+                let joined = arrow::compute::concat_batches(&loaded.schema(), &all)
+                    .map_err(|e| e.to_string())?;
+                Ok((joined, page.done))
+            });
             outbox.send(WorkResult::Page { id, result });
         });
     }
@@ -423,14 +441,11 @@ impl LakebookApp {
                 WorkResult::Page { id, result } => {
                     let state = self.state(&id);
                     state.fetching = false;
-                    let added = result.and_then(|page| {
-                        if let Some(table) = state.tables.first_mut() {
-                            table.append(&page.batches)?;
-                        }
-                        Ok(page.done)
-                    });
-                    match added {
-                        Ok(done) => {
+                    match result {
+                        Ok((rows, done)) => {
+                            if let Some(table) = state.tables.first_mut() {
+                                table.replace_rows(rows);
+                            }
                             if done {
                                 state.more = None;
                                 state.all_fetched = true;

@@ -65,23 +65,20 @@ impl ResultTable {
         self.batch.num_rows()
     }
 
-    /// Adds rows at the end (a further page of the result); a sorted view
-    /// is sorted again with them.
-    pub fn append(&mut self, batches: &[RecordBatch]) -> Result<(), String> {
-        if batches.is_empty() {
-            return Ok(());
-        }
-        let mut all = Vec::with_capacity(batches.len() + 1);
-        all.push(self.batch.clone());
-        all.extend_from_slice(batches);
-        self.batch = arrow::compute::concat_batches(&self.batch.schema(), &all)
-            .map_err(|e| e.to_string())?;
+    /// The rows shown (cheap: Arrow arrays are shared).
+    pub fn batch(&self) -> RecordBatch {
+        self.batch.clone()
+    }
+
+    /// Shows `rows` instead: the rows so far with a further page of the
+    /// result after them. A sorted view is sorted again.
+    pub fn replace_rows(&mut self, rows: RecordBatch) {
+        self.batch = rows;
         if let Some((column, descending)) = self.sort {
             // sort_by flips the direction of the column it sorted last.
             self.sort = Some((column, !descending));
             self.sort_by(column);
         }
-        Ok(())
     }
 
     /// Whether the rows drawn last are within a page's reach of the end, so

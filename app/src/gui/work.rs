@@ -25,8 +25,9 @@ pub enum WorkResult {
     Page {
         /// The cell's id.
         id: String,
-        /// The rows, or why they could not be read.
-        result: Result<lakebook_core::notebook::pager::Page, String>,
+        /// Every row loaded so far, the new page included, and whether the
+        /// result has no more; or why the page could not be read.
+        result: Result<(arrow::array::RecordBatch, bool), String>,
     },
     /// The lake's datasets as the catalog now lists them.
     Lake(Result<Vec<(String, DatasetEntry)>, String>),
