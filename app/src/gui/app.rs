@@ -1454,6 +1454,7 @@ impl LakebookApp {
                             "the first {rows} rows (cached): run the cell to scroll further"
                         ));
                     }
+                    table.set_partial(!complete && !state.all_fetched);
                     table.ui(ui, &id);
                     if table.near_end() && state.more.is_some() && !state.fetching {
                         self.commands.push(Command::FetchMore(id.clone()));

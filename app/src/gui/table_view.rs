@@ -32,6 +32,9 @@ pub struct ResultTable {
     batch: RecordBatch,
     /// The last row index drawn in the latest frame.
     last_drawn: std::cell::Cell<usize>,
+    /// More rows of the result exist than are loaded (sorting and charts
+    /// see the loaded ones).
+    partial: bool,
     /// Row order shown (sorted view); `None` = as the query returned them.
     order: Option<UInt32Array>,
     sort: Option<(usize, bool)>,
@@ -52,6 +55,7 @@ impl ResultTable {
         Ok(Self {
             batch,
             last_drawn: std::cell::Cell::new(0),
+            partial: false,
             order: None,
             sort: None,
             chart: ChartKind::Table,
@@ -63,6 +67,11 @@ impl ResultTable {
     /// Number of rows.
     pub fn rows(&self) -> usize {
         self.batch.num_rows()
+    }
+
+    /// Says whether more rows of the result exist than are loaded.
+    pub fn set_partial(&mut self, partial: bool) {
+        self.partial = partial;
     }
 
     /// The rows shown (cheap: Arrow arrays are shared).
@@ -189,7 +198,14 @@ impl ResultTable {
                             .frame(false);
                             if ui
                                 .add(button)
-                                .on_hover_text(format!("{}: click to sort", field.data_type()))
+                                .on_hover_text(if self.partial {
+                                    format!(
+                                        "{}: click to sort the rows loaded so far (ORDER BY sorts them all)",
+                                        field.data_type()
+                                    )
+                                } else {
+                                    format!("{}: click to sort", field.data_type())
+                                })
                                 .clicked()
                             {
                                 clicked_header = Some(i);
