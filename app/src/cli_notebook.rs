@@ -9,7 +9,6 @@ use anyhow::{Result, bail};
 use clap::Args;
 use lakebook_core::Job;
 use lakebook_core::matching::{MatchOutput, text};
-use lakebook_core::notebook::pager::PAGE_ROWS;
 use lakebook_core::notebook::{CellOutput, CellRun, Notebook, Runner, outputs};
 use lakebook_core::render::render_batches;
 
@@ -122,16 +121,7 @@ async fn print_output(out: &mut (dyn Write + Send), run: &CellRun, args: &RunArg
             // (memory stays bounded); csv and json print every row.
             if let Some(more) = &run.more {
                 if args.format == Format::Table && args.max_rows > 0 && first > args.max_rows {
-                    loop {
-                        let page = more
-                            .next_page(PAGE_ROWS)
-                            .await
-                            .map_err(anyhow::Error::msg)?;
-                        total += page.rows();
-                        if page.done {
-                            break;
-                        }
-                    }
+                    total += more.count_rest().await.map_err(anyhow::Error::msg)?;
                 } else {
                     all.extend(more.rest().await.map_err(anyhow::Error::msg)?);
                     total = all.iter().map(|b| b.num_rows()).sum();

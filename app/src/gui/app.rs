@@ -59,8 +59,8 @@ pub struct CellState {
     more: Option<ResultPager>,
     /// A page is being fetched.
     fetching: bool,
-    /// Every page of the result has been fetched.
-    all_fetched: bool,
+    /// The result table holds every row of the result.
+    whole: bool,
 }
 
 impl CellState {
@@ -76,14 +76,20 @@ impl CellState {
             clusters: None,
             more: None,
             fetching: false,
-            all_fetched: false,
+            whole: true,
         }
     }
 
     fn set_run(&mut self, mut run: CellRun) {
         self.more = run.more.take();
         self.fetching = false;
-        self.all_fetched = false;
+        self.whole = !matches!(
+            run.output,
+            CellOutput::Table {
+                complete: false,
+                ..
+            }
+        );
         self.tables = match &run.output {
             CellOutput::Table {
                 schema, batches, ..
@@ -109,11 +115,14 @@ impl CellState {
     }
 }
 
-/// The side panels whose widths are remembered.
-#[derive(Debug, Clone, Copy)]
-enum PanelKind {
-    Lake,
-    Inspector,
+/// Keeps a side panel's width in `slot` for the next session (written when
+/// the user lets go of the divider, and on exit); true when it changed.
+fn remember_width(slot: &mut Option<f32>, width: f32) -> bool {
+    if slot.is_some_and(|w| (w - width).abs() < 1.0) {
+        return false;
+    }
+    *slot = Some(width.round());
+    true
 }
 
 /// Things UI code asks for; applied once per frame, in order.
@@ -448,7 +457,7 @@ impl LakebookApp {
                             }
                             if done {
                                 state.more = None;
-                                state.all_fetched = true;
+                                state.whole = true;
                             }
                         }
                         Err(e) => {
@@ -1121,7 +1130,8 @@ impl LakebookApp {
                     }
                 });
             });
-        self.remember_width(PanelKind::Lake, shown.response.rect.width());
+        self.settings_changed |=
+            remember_width(&mut self.settings.lake_width, shown.response.rect.width());
     }
 
     /// Keeps the window's size for the next session, and writes the settings
@@ -1143,19 +1153,6 @@ impl LakebookApp {
         if self.settings_changed && !held {
             self.settings.save();
             self.settings_changed = false;
-        }
-    }
-
-    /// Keeps a side panel's width for the next session (written when the
-    /// user lets go of the divider, and on exit).
-    fn remember_width(&mut self, panel: PanelKind, width: f32) {
-        let slot = match panel {
-            PanelKind::Lake => &mut self.settings.lake_width,
-            PanelKind::Inspector => &mut self.settings.inspector_width,
-        };
-        if slot.is_none_or(|w| (w - width).abs() >= 1.0) {
-            *slot = Some(width.round());
-            self.settings_changed = true;
         }
     }
 
@@ -1194,7 +1191,10 @@ impl LakebookApp {
                     }
                 }
             });
-        self.remember_width(PanelKind::Inspector, shown.response.rect.width());
+        self.settings_changed |= remember_width(
+            &mut self.settings.inspector_width,
+            shown.response.rect.width(),
+        );
     }
 
     fn notebook_ui(&mut self, ui: &mut egui::Ui) {
@@ -1435,12 +1435,11 @@ impl LakebookApp {
                 ui.add_space(4.0);
                 ui.monospace(text.trim_end());
             }
-            CellOutput::Table { complete, .. } => {
-                let complete = *complete;
+            CellOutput::Table { .. } => {
                 if let Some(table) = state.tables.first_mut() {
                     ui.add_space(4.0);
                     let rows = table.rows();
-                    if complete || state.all_fetched {
+                    if state.whole {
                         ui.weak(format!("{rows} rows"));
                     } else if state.more.is_some() {
                         ui.horizontal(|ui| {
@@ -1454,7 +1453,7 @@ impl LakebookApp {
                             "the first {rows} rows (cached): run the cell to scroll further"
                         ));
                     }
-                    table.set_partial(!complete && !state.all_fetched);
+                    table.set_partial(!state.whole);
                     table.ui(ui, &id);
                     if table.near_end() && state.more.is_some() && !state.fetching {
                         self.commands.push(Command::FetchMore(id.clone()));

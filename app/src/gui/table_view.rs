@@ -84,9 +84,7 @@ impl ResultTable {
     pub fn replace_rows(&mut self, rows: RecordBatch) {
         self.batch = rows;
         if let Some((column, descending)) = self.sort {
-            // sort_by flips the direction of the column it sorted last.
-            self.sort = Some((column, !descending));
-            self.sort_by(column);
+            self.sort_by(column, descending);
         }
     }
 
@@ -103,8 +101,13 @@ impl ResultTable {
         }
     }
 
-    fn sort_by(&mut self, column: usize) {
+    /// Sorts by `column`, ascending first, then the other way on each click.
+    fn toggle_sort(&mut self, column: usize) {
         let descending = matches!(self.sort, Some((c, false)) if c == column);
+        self.sort_by(column, descending);
+    }
+
+    fn sort_by(&mut self, column: usize, descending: bool) {
         let sorted = lexsort_to_indices(
             &[SortColumn {
                 values: self.batch.column(column).clone(),
@@ -155,7 +158,7 @@ impl ResultTable {
 
     fn table_ui(&mut self, ui: &mut egui::Ui, id: &str) {
         if let Some(c) = self.rows_ui(ui, id) {
-            self.sort_by(c);
+            self.toggle_sort(c);
         }
     }
 

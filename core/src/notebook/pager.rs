@@ -100,11 +100,26 @@ impl ResultPager {
     /// Every row left (for front ends that print the whole result).
     pub async fn rest(&self) -> Result<Vec<RecordBatch>, String> {
         let mut batches = Vec::new();
+        self.drain(|page| batches.extend(page.batches)).await?;
+        Ok(batches)
+    }
+
+    /// How many rows are left, read page by page and dropped (memory stays
+    /// bounded).
+    pub async fn count_rest(&self) -> Result<usize, String> {
+        let mut rows = 0;
+        self.drain(|page| rows += page.rows()).await?;
+        Ok(rows)
+    }
+
+    /// Hands every page left to `each`, in order.
+    async fn drain(&self, mut each: impl FnMut(Page)) -> Result<(), String> {
         loop {
             let page = self.next_page(PAGE_ROWS).await?;
-            batches.extend(page.batches);
-            if page.done {
-                return Ok(batches);
+            let done = page.done;
+            each(page);
+            if done {
+                return Ok(());
             }
         }
     }
