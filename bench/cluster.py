@@ -183,18 +183,28 @@ def cached(directory: Path) -> dict | None:
     return value
 
 
-def write_vectors(directory: Path, vectors, labels, meta: dict, np) -> None:
-    """Writes vectors, labels and meta.json atomically (a staging folder)."""
+def write_rows(directory: Path, rows: int, dims: int, fill, labels, meta: dict) -> None:
+    """Writes `directory` atomically (through a staging folder): vectors.f32,
+    whose raw little-endian f32 rows `fill(handle)` writes, labels.txt and
+    meta.json."""
     staging = directory.with_name(directory.name + ".partial")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
-    vectors.astype("<f4", copy=False).tofile(staging / "vectors.f32")
+    with (staging / "vectors.f32").open("wb") as handle:
+        fill(handle)
     (staging / "labels.txt").write_text("".join(f"{int(v)}\n" for v in labels), encoding="utf-8")
-    meta = dict(meta, rows=int(vectors.shape[0]), dims=int(vectors.shape[1]),
+    meta = dict(meta, rows=rows, dims=dims,
                 format="little-endian float32, row-major; labels.txt: one label per line")
     (staging / "meta.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
     shutil.rmtree(directory, ignore_errors=True)
     staging.rename(directory)
+
+
+def write_vectors(directory: Path, vectors, labels, meta: dict) -> None:
+    """Writes a matrix in memory with its labels (see `write_rows`)."""
+    write_rows(directory, int(vectors.shape[0]), int(vectors.shape[1]),
+               lambda handle: handle.write(vectors.astype("<f4", copy=False).tobytes()),
+               labels, meta)
 
 
 def mixture(rows: int, dims: int, clusters: int, spread: float, seed: int, np) -> Vectors:
@@ -209,28 +219,23 @@ def mixture(rows: int, dims: int, clusters: int, spread: float, seed: int, np) -
     if cached(directory) is not None:
         return found
     print(f"generating {name} ...", file=sys.stderr)
-    staging = directory.with_name(directory.name + ".partial")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
     rng = np.random.default_rng(seed)
     centres = rng.normal(0.0, spread, size=(clusters, dims)).astype(np.float32)
     deviations = rng.uniform(0.6, 1.4, size=clusters).astype(np.float32)
     weights = rng.dirichlet(np.full(clusters, 5.0))
     labels = rng.choice(clusters, size=rows, p=weights)
-    # Written in chunks: a million rows of 384 values would otherwise need
-    # several copies in memory at once.
-    with (staging / "vectors.f32").open("wb") as handle:
+    def fill(handle) -> None:
+        # In chunks: a million rows of 384 values would otherwise need
+        # several copies in memory at once.
         for start in range(0, rows, GENERATION_CHUNK_ROWS):
             chunk = labels[start:start + GENERATION_CHUNK_ROWS]
             noise = rng.standard_normal((len(chunk), dims), dtype=np.float32)
             handle.write((centres[chunk] + noise * deviations[chunk, None])
                          .astype("<f4", copy=False).tobytes())
-    (staging / "labels.txt").write_text("".join(f"{v}\n" for v in labels), encoding="utf-8")
-    meta = {"rows": rows, "dims": dims, "clusters": clusters, "spread": spread, "seed": seed,
+
+    meta = {"clusters": clusters, "spread": spread, "seed": seed,
             "cluster_sizes": np.bincount(labels, minlength=clusters).tolist()}
-    (staging / "meta.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
-    shutil.rmtree(directory, ignore_errors=True)
-    staging.rename(directory)
+    write_rows(directory, rows, dims, fill, labels, meta)
     return found
 
 
@@ -243,8 +248,8 @@ def mixture_sample(source: Vectors, size: int, seed: int, np) -> Vectors:
         vectors, labels = source.load(np)
         chosen = np.sort(np.random.default_rng(seed).choice(
             source.rows, size=found.rows, replace=False))
-        write_vectors(directory, vectors[chosen], labels[chosen], {"source": str(source.directory)},
-                      np)
+        write_vectors(directory, vectors[chosen], labels[chosen],
+                      {"source": str(source.directory)})
     return found
 
 
@@ -256,7 +261,7 @@ def digits(np) -> Vectors:
     if cached(directory) is None:
         data = load_digits()
         write_vectors(directory, data.data.astype(np.float32), data.target,
-                      {"source": "sklearn.datasets.load_digits"}, np)
+                      {"source": "sklearn.datasets.load_digits"})
     meta = cached(directory)
     return Vectors("digits", directory, meta["rows"], meta["dims"], 10, description)
 
@@ -318,7 +323,7 @@ def packages(lakebook: Path | None, per_section: int, seed: int, np) -> Vectors 
                 return f"embedding failed: {result}"
             vectors = np.fromfile(out, dtype="<f4").reshape(len(texts), -1)
         write_vectors(directory, vectors, labels,
-                      {"sections": list(SECTIONS), "texts": texts}, np)
+                      {"sections": list(SECTIONS), "texts": texts})
         meta = cached(directory)
     return Vectors("packages", directory, meta["rows"], meta["dims"], len(SECTIONS), description)
 
@@ -513,7 +518,7 @@ def reduced(data: Vectors, components: int, args, np, threadpool_limits) -> Vect
         with threadpool_limits(limits=args.threads):
             points = PCA(n_components=components, random_state=0).fit_transform(vectors)
         write_vectors(directory, points.astype(np.float32), labels,
-                      {"source": str(data.directory), "pca": components}, np)
+                      {"source": str(data.directory), "pca": components})
     return Vectors(data.name, directory, data.rows, components, data.groups,
                    f"{data.description}, PCA to {components}")
 
