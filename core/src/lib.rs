@@ -12,6 +12,7 @@ pub mod job;
 pub mod lake;
 pub mod matching;
 pub mod notebook;
+mod parallel;
 pub mod profile;
 pub mod render;
 pub mod rng;

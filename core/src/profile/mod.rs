@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::job::Job;
 use crate::lake::{Lake, LakeError};
+use crate::parallel::parallel_map;
 use sketch::{HyperLogLog, MinHash, hash_value};
 
 /// Values kept per column for quantiles and top values (a uniform sample).
@@ -285,17 +286,17 @@ impl ColumnState {
 /// The profile of an in-memory table (a file read for evaluation, a query result).
 pub fn profile_batch(name: &str, batch: &arrow::record_batch::RecordBatch) -> DatasetProfile {
     let schema = batch.schema();
-    let columns = schema
+    let fields: Vec<_> = schema
         .fields()
         .iter()
         .zip(batch.columns())
         .filter(|(f, _)| !matches!(f.data_type(), DataType::FixedSizeList(..)))
-        .map(|(f, column)| {
-            let mut state = ColumnState::new(f.name(), f.data_type().clone());
-            state.add(column.as_ref());
-            state.finish()
-        })
         .collect();
+    let columns = parallel_map(fields, |(f, column)| {
+        let mut state = ColumnState::new(f.name(), f.data_type().clone());
+        state.add(column.as_ref());
+        state.finish()
+    });
     DatasetProfile {
         format: PROFILE_FORMAT,
         name: name.to_string(),
@@ -368,9 +369,8 @@ pub async fn profile_dataset(
                 return Err(ProfileError::Cancelled);
             }
             let batch = batch.map_err(read_err)?;
-            for (state, column) in states.iter_mut().zip(batch.columns()) {
-                state.add(column.as_ref());
-            }
+            let work: Vec<_> = states.iter_mut().zip(batch.columns()).collect();
+            parallel_map(work, |(state, column)| state.add(column.as_ref()));
             job.advance(batch.num_rows() as u64);
         }
     }
@@ -379,7 +379,7 @@ pub async fn profile_dataset(
         name: name.to_string(),
         version,
         rows,
-        columns: states.into_iter().map(ColumnState::finish).collect(),
+        columns: parallel_map(states, ColumnState::finish),
     };
     // A profile that cannot be stored is recomputed next time; not an error.
     if let Some(dir) = file.parent()
