@@ -12,12 +12,15 @@ use egui_plot::{Bar, BarChart, Line, Plot, PlotPoints, Points};
 /// Rows from the end of those loaded at which the next page is fetched.
 const NEAR_END_ROWS: usize = 20_000;
 
+/// Most bars a bar chart draws.
+const MAX_BARS: usize = 500;
+
 /// How the result is charted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChartKind {
     /// No chart: the table.
     Table,
-    /// Bars: y per x (first 500 rows).
+    /// Bars: y per x (the first [`MAX_BARS`] rows).
     Bar,
     /// A line through (x, y).
     Line,
@@ -270,6 +273,19 @@ impl ResultTable {
             .numbers(self.x)
             .filter(|v| v.iter().any(|x| x.is_finite()))
             .unwrap_or_else(|| (0..ys.len()).map(|i| i as f64).collect());
+        let mut caveats = Vec::new();
+        if self.partial {
+            caveats.push(format!(
+                "Charting the {} rows loaded so far; the result has more (scroll the table to load them, or aggregate in SQL).",
+                self.rows()
+            ));
+        }
+        if kind == ChartKind::Bar && ys.len() > MAX_BARS {
+            caveats.push(format!("Bars for the first {MAX_BARS} rows."));
+        }
+        if !caveats.is_empty() {
+            ui.label(egui::RichText::new(caveats.join(" ")).weak());
+        }
         let plot = Plot::new((id, "chart")).height(260.0);
         match kind {
             ChartKind::Bar => {
@@ -278,7 +294,7 @@ impl ResultTable {
                 let formatter = ArrayFormatter::try_new(labels.as_ref(), &options).ok();
                 let bars: Vec<Bar> = ys
                     .iter()
-                    .take(500)
+                    .take(MAX_BARS)
                     .enumerate()
                     .map(|(i, y)| {
                         let name = formatter

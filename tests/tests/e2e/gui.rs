@@ -337,6 +337,13 @@ fn a_large_result_fetches_further_pages_as_the_table_scrolls() -> Result<()> {
         shows(h, "rows loaded, more as you scroll")
     })?;
     assert!(!shows(&h, &format!("{ROWS} rows")));
+    // A chart of a partly loaded result says what it covers.
+    h.get_by_label("Bar").click();
+    h.step();
+    assert!(shows(&h, "Charting the 100000 rows loaded so far"));
+    assert!(shows(&h, "Bars for the first 500 rows"));
+    h.get_by_label("Table").click();
+    h.step();
     // Scrolling to the end of what is loaded fetches the next page, until
     // every row is there.
     let started = Instant::now();

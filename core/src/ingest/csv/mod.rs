@@ -447,11 +447,7 @@ fn sniff_delimiter(sample: &[u8], tsv: bool, complete: bool) -> u8 {
     }
     let mut best = (b',', 0.0f64);
     for d in [b',', b'\t', b';', b'|'] {
-        let mut reader = csv::ReaderBuilder::new()
-            .delimiter(d)
-            .has_headers(false)
-            .flexible(true)
-            .from_reader(sample);
+        let mut reader = records::csv_reader(sample, d);
         let mut counts: Vec<usize> = reader
             .byte_records()
             .take(50)

@@ -111,11 +111,7 @@ pub(super) fn each_record(
             record(chunk, bounds, line)
         });
     }
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(chunk);
+    let mut reader = csv_reader(chunk, delimiter);
     let mut fields = ByteRecord::new();
     let mut bounds: Vec<FieldBounds> = Vec::with_capacity(16);
     while reader
@@ -133,6 +129,17 @@ pub(super) fn each_record(
     Ok(())
 }
 
+/// The csv crate reading `text` as Lakebook reads delimited text: every row
+/// is a record (headers are handled by the caller) and rows may be ragged
+/// (their length is checked by the caller, to name the line).
+pub(super) fn csv_reader(text: &[u8], delimiter: u8) -> csv::Reader<&[u8]> {
+    csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text)
+}
+
 /// The first record of a chunk, if it has one.
 pub(super) fn first_record(
     path: &Path,
@@ -140,11 +147,7 @@ pub(super) fn first_record(
     delimiter: u8,
     first_line: u64,
 ) -> Result<Option<ByteRecord>, IngestError> {
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(chunk);
+    let mut reader = csv_reader(chunk, delimiter);
     let mut first = ByteRecord::new();
     let found = reader
         .read_byte_record(&mut first)
@@ -278,11 +281,7 @@ mod tests {
 
     /// The same, as the csv crate reads them.
     fn csv_crate(text: &[u8], delimiter: u8) -> Vec<(Vec<String>, u64)> {
-        let mut reader = csv::ReaderBuilder::new()
-            .delimiter(delimiter)
-            .has_headers(false)
-            .flexible(true)
-            .from_reader(text);
+        let mut reader = csv_reader(text, delimiter);
         reader
             .byte_records()
             .map(|r| {
