@@ -29,6 +29,7 @@ pub use graph_view::bench_graph_frames;
 /// When the program started, for the start-up time `LAKEBOOK_FIRST_FRAME_EXIT=1` reports.
 pub static LAUNCHED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
 pub use settings::{Settings, data_dir};
+pub use table_view::{ChartKind, chart_caveat};
 
 /// The notebook to show and the lake it runs on, resolved the way the window does it.
 pub struct Session {

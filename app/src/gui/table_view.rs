@@ -15,6 +15,21 @@ const NEAR_END_ROWS: usize = 20_000;
 /// Most bars a bar chart draws.
 const MAX_BARS: usize = 500;
 
+/// What a chart of `rows` loaded rows leaves out, if anything: the rows not
+/// loaded yet (`partial`), and for bars those past [`MAX_BARS`].
+pub fn chart_caveat(kind: ChartKind, rows: usize, partial: bool) -> Option<String> {
+    let mut caveats = Vec::new();
+    if partial {
+        caveats.push(format!(
+            "Charting the {rows} rows loaded so far; the result has more (scroll the table to load them, or aggregate in SQL)."
+        ));
+    }
+    if kind == ChartKind::Bar && rows > MAX_BARS {
+        caveats.push(format!("Bars for the first {MAX_BARS} rows."));
+    }
+    (!caveats.is_empty()).then(|| caveats.join(" "))
+}
+
 /// How the result is charted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChartKind {
@@ -273,18 +288,8 @@ impl ResultTable {
             .numbers(self.x)
             .filter(|v| v.iter().any(|x| x.is_finite()))
             .unwrap_or_else(|| (0..ys.len()).map(|i| i as f64).collect());
-        let mut caveats = Vec::new();
-        if self.partial {
-            caveats.push(format!(
-                "Charting the {} rows loaded so far; the result has more (scroll the table to load them, or aggregate in SQL).",
-                self.rows()
-            ));
-        }
-        if kind == ChartKind::Bar && ys.len() > MAX_BARS {
-            caveats.push(format!("Bars for the first {MAX_BARS} rows."));
-        }
-        if !caveats.is_empty() {
-            ui.label(egui::RichText::new(caveats.join(" ")).weak());
+        if let Some(caveat) = chart_caveat(kind, self.rows(), self.partial) {
+            ui.label(egui::RichText::new(caveat).weak());
         }
         let plot = Plot::new((id, "chart")).height(260.0);
         match kind {

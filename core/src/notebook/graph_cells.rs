@@ -222,12 +222,18 @@ impl CellKind for CommunitiesCell {
         if !seeds.is_empty() {
             let seed_nodes = seeds_by_id(&data.graph, &seeds).map_err(CellError::new)?;
             let (shared, job) = (data.clone(), job.clone());
-            let index = tokio::task::spawn_blocking(move || {
-                NeighbourhoodIndex::build(&shared.adjacency, DEFAULT_THRESHOLD, &job)
-            })
-            .await
-            .map_err(|e| CellError::new(format!("indexing the graph failed: {e}")))?
-            .map_err(CellError::new)?;
+            let key = (name.clone(), stored.record.built);
+            let index = ctx
+                .seeded_index
+                .get_or_build(key, || async move {
+                    tokio::task::spawn_blocking(move || {
+                        NeighbourhoodIndex::build(&shared.adjacency, DEFAULT_THRESHOLD, &job)
+                    })
+                    .await
+                    .map_err(|e| CellError::new(format!("indexing the graph failed: {e}")))?
+                    .map_err(CellError::new)
+                })
+                .await?;
             let size = cell.int("size").filter(|s| *s > 0).map(|s| s as usize);
             let community = index
                 .query(

@@ -8,12 +8,14 @@ use std::time::{Duration, Instant};
 
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
+use chrono::{DateTime, Utc};
 use tokio::sync::{Mutex, RwLock};
 
 use super::cells::Registry;
 use super::file::Cell;
 use super::pager::ResultPager;
 use crate::embed::{MiniLm, locate_model};
+use crate::graph::seeded::NeighbourhoodIndex;
 use crate::job::Job;
 use crate::lake::Lake;
 use crate::search::SearchHits;
@@ -103,6 +105,10 @@ pub struct RunContext<'a> {
     pub base_dir: &'a Path,
     /// Dataset versions to read instead of the latest (a pinned re-run).
     pub pins: &'a BTreeMap<String, u64>,
+    /// The neighbourhood index of the graph last searched with seeds, by
+    /// graph name and build time: re-running a Communities cell with other
+    /// seeds skips the index build.
+    pub seeded_index: &'a KeptForSession<(String, DateTime<Utc>), NeighbourhoodIndex>,
     model: &'a Mutex<Option<Arc<MiniLm>>>,
     model_dir: Option<&'a Path>,
 }
@@ -147,6 +153,7 @@ pub struct Runner {
     model: Mutex<Option<Arc<MiniLm>>>,
     model_dir: Option<PathBuf>,
     registry: Registry,
+    seeded_index: KeptForSession<(String, DateTime<Utc>), NeighbourhoodIndex>,
 }
 
 impl std::fmt::Debug for Runner {
@@ -154,6 +161,43 @@ impl std::fmt::Debug for Runner {
         f.debug_struct("Runner")
             .field("lake_dir", &self.lake_dir)
             .finish_non_exhaustive()
+    }
+}
+
+/// One value kept for a session under a key: handed out again while the key
+/// stays the same, built afresh (replacing it) when it changes. One at a
+/// time, because what is kept (a graph index) can take hundreds of MB.
+#[derive(Debug)]
+pub struct KeptForSession<K, V> {
+    slot: Mutex<Option<(K, Arc<V>)>>,
+}
+
+impl<K, V> Default for KeptForSession<K, V> {
+    fn default() -> Self {
+        Self {
+            slot: Mutex::new(None),
+        }
+    }
+}
+
+impl<K: PartialEq, V> KeptForSession<K, V> {
+    /// The value kept under `key`, or the one `build` makes (kept if it succeeds).
+    pub async fn get_or_build<F, Fut>(&self, key: K, build: F) -> Result<Arc<V>, CellError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<V, CellError>>,
+    {
+        let mut slot = self.slot.lock().await;
+        if let Some((kept, value)) = slot.as_ref()
+            && *kept == key
+        {
+            return Ok(value.clone());
+        }
+        // Free the old value before building the new one.
+        *slot = None;
+        let value = Arc::new(build().await?);
+        *slot = Some((key, value.clone()));
+        Ok(value)
     }
 }
 
@@ -177,6 +221,7 @@ impl Runner {
             model: Mutex::new(None),
             model_dir: model_dir.map(Path::to_path_buf),
             registry: Registry::builtin(),
+            seeded_index: KeptForSession::default(),
         })
     }
 
@@ -218,6 +263,7 @@ impl Runner {
             sql_cache: &self.sql_cache,
             base_dir: &self.base_dir,
             pins,
+            seeded_index: &self.seeded_index,
             model: &self.model,
             model_dir: self.model_dir.as_deref(),
         };
@@ -225,5 +271,49 @@ impl Runner {
         let mut run = kind.run(cell, &ctx, job).await?;
         run.elapsed = started.elapsed();
         Ok(run)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[tokio::test]
+    async fn a_kept_value_is_built_once_per_key() -> Result<(), CellError> {
+        let kept: KeptForSession<&str, usize> = KeptForSession::default();
+        let builds = AtomicUsize::new(0);
+        let build = |value: usize| {
+            let builds = &builds;
+            move || async move {
+                builds.fetch_add(1, Ordering::Relaxed);
+                Ok(value)
+            }
+        };
+        let first = kept.get_or_build("a", build(1)).await?;
+        let again = kept.get_or_build("a", build(2)).await?;
+        assert!(Arc::ptr_eq(&first, &again), "the same key reuses the value");
+        assert_eq!(builds.load(Ordering::Relaxed), 1);
+        assert_eq!(
+            *kept.get_or_build("b", build(3)).await?,
+            3,
+            "a new key rebuilds"
+        );
+        assert_eq!(
+            *kept.get_or_build("a", build(4)).await?,
+            4,
+            "only one is kept"
+        );
+        let failed = kept
+            .get_or_build("c", || async { Err(CellError::new("cancelled")) })
+            .await;
+        assert!(failed.is_err());
+        assert_eq!(
+            *kept.get_or_build("c", build(5)).await?,
+            5,
+            "a failure keeps nothing"
+        );
+        assert_eq!(builds.load(Ordering::Relaxed), 4);
+        Ok(())
     }
 }
