@@ -1245,7 +1245,12 @@ impl LakebookApp {
                 });
             })
             .response;
-        if response.interact(egui::Sense::click()).clicked() && !selected {
+        // A click anywhere in the cell selects it. Not by sensing clicks on the
+        // frame: that widget would sit above the cell's own buttons and take
+        // their clicks.
+        let clicked_inside =
+            response.contains_pointer() && ui.input(|i| i.pointer.primary_clicked());
+        if clicked_inside && !selected {
             self.commands.push(Command::Select(id.to_string()));
         }
     }
