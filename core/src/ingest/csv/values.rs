@@ -93,12 +93,17 @@ fn parse_bool(v: &[u8]) -> Option<bool> {
     }
 }
 
-fn parse_int(v: &[u8]) -> Option<i64> {
-    let (negative, digits) = match v {
+/// Whether a number is negative, and its text without the sign.
+fn split_sign(v: &[u8]) -> (bool, &[u8]) {
+    match v {
         [b'-', rest @ ..] => (true, rest),
         [b'+', rest @ ..] => (false, rest),
         _ => (false, v),
-    };
+    }
+}
+
+fn parse_int(v: &[u8]) -> Option<i64> {
+    let (negative, digits) = split_sign(v);
     // Leading zeros ("007", zip codes) mean an identifier, not a number.
     if digits.is_empty() || (digits.len() > 1 && digits[0] == b'0') {
         return None;
@@ -115,16 +120,13 @@ fn parse_int(v: &[u8]) -> Option<i64> {
 }
 
 fn parse_float(v: &[u8]) -> Option<f64> {
-    let digits = v
-        .strip_prefix(b"-")
-        .or_else(|| v.strip_prefix(b"+"))
-        .unwrap_or(v);
+    let (negative, digits) = split_sign(v);
     // Leading zeros ("007.5") mean an identifier, as for integers.
     if digits.len() > 1 && digits[0] == b'0' && digits[1].is_ascii_digit() {
         return None;
     }
     if let Some(x) = parse_short_decimal(digits) {
-        return Some(if v[0] == b'-' { -x } else { x });
+        return Some(if negative { -x } else { x });
     }
     if !v.iter().any(u8::is_ascii_digit) {
         return None;
