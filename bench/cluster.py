@@ -67,14 +67,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from benchlib import command_line, ensure_venv, find_lakebook, fmt, fmt_ratio, fmt_seconds
+
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = Path.home() / ".cache" / "lakebook-bench"
 DATA_ROOT = CACHE / "cluster"
 DEFAULT_VENV = CACHE / "cluster-venv"
 PACKAGES = ("scikit-learn", "numpy", "umap-learn")
-# Set when the script re-runs itself inside the virtual environment.
-IN_VENV_FLAG = "LAKEBOOK_CLUSTER_BENCH_IN_VENV"
-COMMAND_ENV = "LAKEBOOK_CLUSTER_BENCH_COMMAND"
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                     "NUMBA_NUM_THREADS")
 LAKEBOOK_TIMEOUT_S = 3600
@@ -88,34 +87,6 @@ TRUSTWORTHINESS_K = 10
 
 # --------------------------------------------------------------------------
 # Virtual environment and threads
-
-
-def ensure_venv(venv: Path) -> None:
-    """Re-runs this script with the venv's Python, creating the venv first."""
-    python = venv / "bin" / "python"
-    if Path(sys.prefix).resolve() == venv.resolve() or os.environ.get(IN_VENV_FLAG):
-        return
-    if not python.exists():
-        print(f"creating {venv} ({', '.join(PACKAGES)}) ...", file=sys.stderr)
-        venv.parent.mkdir(parents=True, exist_ok=True)
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    missing = subprocess.run(
-        [str(python), "-c", "import sklearn, numpy, umap"], capture_output=True).returncode
-    if missing:
-        subprocess.run([str(python), "-m", "pip", "install", "--quiet", *PACKAGES], check=True)
-    env = dict(os.environ)
-    env[IN_VENV_FLAG] = "1"
-    env.setdefault(COMMAND_ENV, command_line())
-    os.execve(str(python), [str(python), str(Path(__file__).resolve()), *sys.argv[1:]], env)
-
-
-def command_line() -> str:
-    script = Path(sys.argv[0])
-    try:
-        script = script.resolve().relative_to(Path.cwd())
-    except ValueError:
-        pass
-    return shlex.join(["python3", str(script), *sys.argv[1:]])
 
 
 def limit_threads(threads: int) -> None:
@@ -604,22 +575,6 @@ def umap_scale_lines(lakebook: Path, data: Vectors, args) -> list[str]:
 # Report
 
 
-def fmt(value: float | None, digits: int) -> str:
-    return "–" if value is None else f"{value:.{digits}f}"
-
-
-def fmt_seconds(value: float | None) -> str:
-    if value is None:
-        return "–"
-    return f"{value:.3f}" if value >= 0.01 else f"{value:.5f}"
-
-
-def fmt_ratio(value: float | None) -> str:
-    if value is None:
-        return "–"
-    return f"{value:.3f}×" if value >= 0.1 else f"{value:.2g}×"
-
-
 def fmt_big(value: float | None) -> str:
     return "–" if value is None else f"{value:,.0f}"
 
@@ -638,7 +593,7 @@ def header_lines(sklearn, np, lakebook: Path | None, args) -> list[str]:
         umap_version = f", umap-learn {umap.__version__}"
     except ImportError:
         umap_version = ""
-    command = os.environ.get(COMMAND_ENV) or command_line()
+    command = command_line()
     return [
         "# Clustering: Lakebook vs scikit-learn and umap-learn",
         "",
@@ -675,9 +630,9 @@ def kmeans_table(rows: list[Row]) -> list[str]:
             time_ratio = row.seconds / reference.seconds
         clusters = "–" if row.clusters is None else f"{row.clusters:g}"
         lines.append(
-            f"| {row.method} | {clusters} | {fmt_big(row.inertia)} | {fmt_ratio(inertia_ratio)} "
+            f"| {row.method} | {clusters} | {fmt_big(row.inertia)} | {fmt_ratio(inertia_ratio, 3)} "
             f"| {fmt(row.iterations, 1)} | {fmt(row.ari, 4)} | {fmt(row.nmi, 4)} "
-            f"| {fmt_seconds(row.seconds)} | {fmt_ratio(time_ratio)} |")
+            f"| {fmt_seconds(row.seconds)} | {fmt_ratio(time_ratio, 3)} |")
     lines += ["", "Per run (time s / inertia):", ""]
     for row in rows:
         if row.inertias:
@@ -736,21 +691,6 @@ def projection_table(rows: list[tuple[str, Projection]]) -> list[str]:
 # --------------------------------------------------------------------------
 
 
-def find_lakebook(given: str | None) -> Path | None:
-    if given:
-        path = Path(given).expanduser()
-        if not path.exists():
-            sys.exit(f"error: --lakebook {given}: no such file")
-        return path.resolve()
-    target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
-    for candidate in (target / "release" / "lakebook", target / "debug" / "lakebook"):
-        if candidate.exists():
-            print(f"using {candidate} (pass --lakebook to choose)", file=sys.stderr)
-            return candidate
-    print("no Lakebook binary found: scikit-learn only (pass --lakebook)", file=sys.stderr)
-    return None
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n", 1)[0],
@@ -801,9 +741,9 @@ def main() -> None:
 
     limit_threads(args.threads)
     if not args.no_venv:
-        ensure_venv(args.venv.expanduser())
+        ensure_venv(args.venv, list(PACKAGES), __file__)
     np, sklearn, threadpool_limits = import_libraries()
-    lakebook = find_lakebook(args.lakebook)
+    lakebook = find_lakebook(args.lakebook, "scikit-learn only")
 
     report = header_lines(sklearn, np, lakebook, args)
     base = mixture(args.rows, args.dims, args.clusters, args.spread, args.data_seed, np)

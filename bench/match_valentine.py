@@ -59,6 +59,8 @@ import sys
 import time
 from pathlib import Path
 
+from benchlib import ensure_venv
+
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = Path.home() / ".cache" / "lakebook-bench"
 VENV = CACHE / "match-venv"
@@ -101,33 +103,6 @@ DEFAULT_LAKEBOOK = "lakebook:combined"
 SPEED_BASELINE = "valentine:coma_instances"
 F1_MARGIN_TARGET = 0.05
 SPEED_TARGET = 10.0
-
-
-# --------------------------------------------------------------------------- venv
-
-
-def in_venv() -> bool:
-    return Path(sys.prefix).resolve() == VENV.resolve()
-
-
-def ensure_venv() -> None:
-    """Creates/updates the benchmark venv, then re-executes this script in it."""
-    if in_venv():
-        return
-    python = VENV / "bin" / "python"
-    if not python.exists():
-        print(f"creating venv {VENV}", flush=True)
-        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-    marker = VENV / ".lakebook-requirements"
-    wanted = "\n".join(REQUIREMENTS) + "\n"
-    if not marker.exists() or marker.read_text() != wanted:
-        print(f"installing into the venv: {' '.join(REQUIREMENTS)}", flush=True)
-        subprocess.run(
-            [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", *REQUIREMENTS],
-            check=True,
-        )
-        marker.write_text(wanted)
-    os.execv(str(python), [str(python), str(Path(__file__).resolve()), *sys.argv[1:]])
 
 
 def ensure_stopwords() -> dict:
@@ -555,7 +530,7 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
-    ensure_venv()
+    ensure_venv(VENV, REQUIREMENTS, __file__)
     sys.dont_write_bytecode = True  # no __pycache__ in the repository
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     import warnings

@@ -15,6 +15,7 @@ use lakebook_core::graph::export::{NO_COMMUNITY, community_colour};
 use lakebook_core::render::row_summary;
 use lakebook_core::sql::quote_ident;
 
+use super::camera::Camera;
 use super::table_view::ResultTable;
 
 /// Height of the scatter.
@@ -30,14 +31,18 @@ pub struct ClusterAction {
 /// One Clusters cell's view state.
 pub struct ClusterPanel {
     report: Arc<ClusterReport>,
-    centre: Vec2,
-    zoom: f32,
+    camera: Camera,
     fitted: bool,
     hovered: Option<usize>,
     focus: Option<i32>,
     box_start: Option<Pos2>,
     selection: Vec<usize>,
     members: Option<ResultTable>,
+}
+
+/// The world point of a projected row: y grows upwards, as in a plot.
+fn world(p: [f32; 2]) -> Vec2 {
+    Vec2::new(p[0], -p[1])
 }
 
 fn colour_of(cluster: i32, faded: bool) -> Color32 {
@@ -55,8 +60,7 @@ impl ClusterPanel {
     pub fn new(report: &ClusterReport) -> Self {
         Self {
             report: Arc::new(report.clone()),
-            centre: Vec2::ZERO,
-            zoom: 1.0,
+            camera: Camera::default(),
             fitted: false,
             hovered: None,
             focus: None,
@@ -88,26 +92,12 @@ impl ClusterPanel {
     }
 
     fn to_screen(&self, rect: Rect, p: [f32; 2]) -> Pos2 {
-        rect.center() + (Vec2::new(p[0], -p[1]) - self.centre) * self.zoom
+        self.camera.to_screen(rect, world(p))
     }
 
     fn fit(&mut self, rect: Rect) {
-        let points = &self.report.projection;
-        let (mut lo, mut hi) = (Vec2::splat(f32::INFINITY), Vec2::splat(f32::NEG_INFINITY));
-        for p in points
-            .iter()
-            .filter(|p| p[0].is_finite() && p[1].is_finite())
-        {
-            let v = Vec2::new(p[0], -p[1]);
-            lo = lo.min(v);
-            hi = hi.max(v);
-        }
-        if !lo.x.is_finite() {
-            return;
-        }
-        let size = (hi - lo).max(Vec2::splat(1e-6));
-        self.centre = (lo + hi) / 2.0;
-        self.zoom = ((rect.width() - 30.0) / size.x).min((rect.height() - 30.0) / size.y);
+        let points = self.report.projection.iter().map(|p| world(*p));
+        self.camera.fit(rect, points, 15.0);
     }
 
     fn scatter(&mut self, ui: &mut egui::Ui) {
@@ -126,24 +116,13 @@ impl ClusterPanel {
             .map(|p| self.to_screen(rect, *p))
             .collect();
         // Zoom around the pointer, pan by dragging, shift-drag selects a box.
-        if response.hovered() {
-            let (scroll, zoom_delta) = ui.input(|i| (i.smooth_scroll_delta.y, i.zoom_delta()));
-            let factor = zoom_delta * (scroll / 400.0).exp();
-            if (factor - 1.0).abs() > 1e-4
-                && let Some(p) = response.hover_pos()
-            {
-                let before = (p - rect.center()) / self.zoom + self.centre;
-                self.zoom = (self.zoom * factor).clamp(1e-6, 1e6);
-                let after = (p - rect.center()) / self.zoom + self.centre;
-                self.centre += before - after;
-            }
-        }
+        self.camera.zoom_from_input(ui, &response, rect);
         let shift = ui.input(|i| i.modifiers.shift);
         if response.drag_started() && shift {
             self.box_start = response.interact_pointer_pos();
         }
         if response.dragged() && self.box_start.is_none() {
-            self.centre -= response.drag_delta() / self.zoom;
+            self.camera.pan(response.drag_delta());
         }
         if let (Some(start), Some(now)) = (self.box_start, response.interact_pointer_pos()) {
             let area = Rect::from_two_pos(start, now);

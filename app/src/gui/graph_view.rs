@@ -22,6 +22,8 @@ use lakebook_core::graph::seeded::{
 use lakebook_core::graph::store::{GraphRecord, node_rows_sql};
 use lakebook_core::graph::{Adjacency, GraphData, GraphOutput};
 
+use super::camera::Camera;
+
 /// Graphs with more nodes are shown as their communities.
 pub const MAX_DRAWN_NODES: usize = 20_000;
 /// Time the layout may take per frame.
@@ -70,8 +72,7 @@ pub struct GraphPanel {
     /// The whole-graph level to return to from an expanded community.
     overview: Option<Drawn>,
     running: bool,
-    centre: Vec2,
-    zoom: f32,
+    camera: Camera,
     fit_pending: bool,
     /// The user zoomed or panned: the view no longer follows the layout.
     view_touched: bool,
@@ -120,8 +121,7 @@ impl GraphPanel {
             drawn,
             overview: None,
             running: true,
-            centre: Vec2::ZERO,
-            zoom: 1.0,
+            camera: Camera::default(),
             fit_pending: true,
             view_touched: false,
             colour_by_community: output.membership.is_some(),
@@ -322,7 +322,7 @@ impl GraphPanel {
             Level::Nodes(_) => self.drawn.adjacency.degree(local as u32) as f32,
             Level::Communities(list) => list.get(local).map_or(1, |(_, size)| *size) as f32 / 4.0,
         };
-        ((2.0 + 1.2 * weight.sqrt()) * self.zoom.sqrt().clamp(0.5, 3.0)).clamp(1.5, 24.0)
+        ((2.0 + 1.2 * weight.sqrt()) * self.camera.zoom.sqrt().clamp(0.5, 3.0)).clamp(1.5, 24.0)
     }
 
     fn label(&self, local: usize) -> String {
@@ -340,31 +340,23 @@ impl GraphPanel {
     }
 
     fn to_screen(&self, rect: Rect, p: [f32; 2]) -> Pos2 {
-        rect.center() + (Vec2::new(p[0], p[1]) - self.centre) * self.zoom
+        self.camera.to_screen(rect, Vec2::new(p[0], p[1]))
     }
 
     fn to_world(&self, rect: Rect, p: Pos2) -> [f32; 2] {
-        let w = (p - rect.center()) / self.zoom + self.centre;
+        let w = self.camera.to_world(rect, p);
         [w.x, w.y]
     }
 
     fn fit(&mut self, rect: Rect) {
         let positions = self.drawn.layout.positions();
-        let (mut lo, mut hi) = (Vec2::splat(f32::INFINITY), Vec2::splat(f32::NEG_INFINITY));
-        for (i, p) in positions.iter().enumerate() {
-            if self.visible(i) && p[0].is_finite() && p[1].is_finite() {
-                lo = lo.min(Vec2::new(p[0], p[1]));
-                hi = hi.max(Vec2::new(p[0], p[1]));
-            }
-        }
-        if !lo.x.is_finite() {
-            return;
-        }
-        let size = (hi - lo).max(Vec2::splat(1e-3));
-        self.centre = (lo + hi) / 2.0;
-        self.zoom = ((rect.width() - 40.0) / size.x)
-            .min((rect.height() - 40.0) / size.y)
-            .clamp(1e-4, 1e4);
+        let visible: Vec<Vec2> = positions
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| self.visible(*i))
+            .map(|(_, p)| Vec2::new(p[0], p[1]))
+            .collect();
+        self.camera.fit(rect, visible, 20.0);
     }
 
     fn canvas(&mut self, ui: &mut egui::Ui) {
@@ -539,7 +531,7 @@ impl GraphPanel {
                     self.drawn.layout.set_position(i as u32, world);
                 }
                 _ => {
-                    self.centre -= response.drag_delta() / self.zoom;
+                    self.camera.pan(response.drag_delta());
                     self.view_touched = true;
                 }
             }
@@ -558,17 +550,8 @@ impl GraphPanel {
             self.expand(i);
         }
         if response.hovered() {
-            let (scroll, zoom_delta) = ui.input(|i| (i.smooth_scroll_delta.y, i.zoom_delta()));
-            let factor = zoom_delta * (scroll / 400.0).exp();
-            if (factor - 1.0).abs() > 1e-4
-                && let Some(p) = response.hover_pos()
-            {
-                // Zoom around the pointer: the world point under it stays there.
-                let before = self.to_world(rect, p);
-                self.zoom = (self.zoom * factor).clamp(1e-4, 1e4);
+            if self.camera.zoom_from_input(ui, response, rect) {
                 self.view_touched = true;
-                let after = self.to_world(rect, p);
-                self.centre += Vec2::new(before[0] - after[0], before[1] - after[1]);
             }
             ui.input(|i| {
                 if i.key_pressed(egui::Key::Space) {
@@ -705,8 +688,8 @@ impl GraphPanel {
             Some(i) => {
                 self.selected = Some(i);
                 if let Some(p) = self.drawn.layout.positions().get(i) {
-                    self.centre = Vec2::new(p[0], p[1]);
-                    self.zoom = self.zoom.max(1.0);
+                    self.camera.centre = Vec2::new(p[0], p[1]);
+                    self.camera.zoom = self.camera.zoom.max(1.0);
                     self.view_touched = true;
                 }
                 self.message = None;
@@ -810,7 +793,7 @@ impl GraphPanel {
                     } else {
                         [f32::NAN, f32::NAN]
                     },
-                    radius: self.radius(i) / self.zoom.max(1e-6),
+                    radius: self.radius(i) / self.camera.zoom.max(1e-6),
                     colour: c,
                     label: (self.selected == Some(i)
                         || node.is_some_and(|v| self.seeds.contains(&v)))

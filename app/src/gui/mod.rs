@@ -6,6 +6,7 @@
 //! the app applies them in one place.
 
 mod app;
+mod camera;
 mod cells;
 mod cluster_view;
 mod frame_bench;
@@ -23,6 +24,7 @@ use anyhow::{Context, Result};
 use lakebook_core::notebook::{Notebook, Runner};
 
 pub use app::{CellStatus, Command, LakebookApp};
+pub use camera::Camera;
 pub use frame_bench::bench_frames;
 pub use graph_view::bench_graph_frames;
 

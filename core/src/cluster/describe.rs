@@ -12,7 +12,7 @@ use arrow::compute::cast;
 use arrow::datatypes::{DataType, Float64Type};
 use serde::{Deserialize, Serialize};
 
-use super::features::MAX_CATEGORIES;
+use super::features::{MAX_CATEGORIES, identifier_like};
 use super::matrix::{Matrix, squared_distance};
 use crate::sql::quote_ident;
 
@@ -290,7 +290,7 @@ fn column_profiles(batch: &RecordBatch, rows: usize) -> Vec<ColumnProfile> {
                 / present.len() as f64)
                 .sqrt();
             let distinct = present.windows(2).filter(|w| w[0] != w[1]).count() + 1;
-            if sd <= 0.0 || (data_type.is_integer() && distinct as f64 >= 0.95 * rows as f64) {
+            if sd <= 0.0 || (data_type.is_integer() && identifier_like(distinct, rows)) {
                 continue;
             }
             out.push(ColumnProfile::Number {

@@ -9,7 +9,7 @@ use anyhow::{Context, Result, bail};
 use egui::{Key, Modifiers};
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
-use lakebook::gui::{ChartKind, Command, LakebookApp, Settings, chart_caveat};
+use lakebook::gui::{Camera, ChartKind, Command, LakebookApp, Settings, chart_caveat};
 use lakebook_core::notebook::{Notebook, Runner};
 
 use crate::support::{TestLake, demo_assets};
@@ -412,4 +412,25 @@ fn charts_say_what_they_leave_out() {
         chart_caveat(ChartKind::Bar, 106_496, true)
             .is_some_and(|c| c.contains("loaded so far") && c.contains("first 500"))
     );
+}
+
+/// The canvas camera frames points, zooms around the pointer and pans.
+#[test]
+fn camera_zooms_around_the_pointer() {
+    use egui::{Pos2, Rect, Vec2};
+    let rect = Rect::from_min_size(Pos2::ZERO, Vec2::new(400.0, 300.0));
+    let mut camera = Camera::default();
+    assert!(camera.fit(rect, [Vec2::new(-5.0, 0.0), Vec2::new(5.0, 2.0)], 20.0));
+    assert!((camera.zoom - 36.0).abs() < 1e-4, "zoom {}", camera.zoom);
+    assert!((camera.to_screen(rect, Vec2::new(0.0, 1.0)) - rect.center()).length() < 1e-4);
+    let pointer = Pos2::new(310.0, 90.0);
+    let under = camera.to_world(rect, pointer);
+    camera.zoom_at(rect, pointer, 2.5);
+    assert!((camera.zoom - 90.0).abs() < 1e-3);
+    assert!((camera.to_world(rect, pointer) - under).length() < 1e-4);
+    camera.pan(Vec2::new(10.0, 0.0));
+    assert!((camera.to_screen(rect, under) - (pointer + Vec2::new(10.0, 0.0))).length() < 1e-3);
+    let before = camera;
+    assert!(!camera.fit(rect, [Vec2::new(f32::NAN, 0.0)], 20.0));
+    assert_eq!(camera, before);
 }
