@@ -489,6 +489,7 @@ pub async fn run(
             Box::pin(crate::cli_graph::run_graph(&lake_dir, args, out, job)).await?;
         }
         Command::Communities(args) => {
+            let _bar = show_progress.then(|| crate::progress::show(job));
             Box::pin(crate::cli_graph::run_communities(&lake_dir, args, out, job)).await?;
         }
         Command::Generate(command) => crate::cli_graph::run_generate(command, out)?,

@@ -14,7 +14,7 @@ use lakebook_core::graph::communities::{
 };
 use lakebook_core::graph::edge_list::read_edge_list;
 use lakebook_core::graph::export;
-use lakebook_core::graph::leiden::{LeidenOptions, leiden};
+use lakebook_core::graph::leiden::{LeidenOptions, leiden, leiden_with_job};
 use lakebook_core::graph::lfr::{self, LfrParams};
 use lakebook_core::graph::output::laid_out_scene;
 use lakebook_core::graph::seeded::{DEFAULT_THRESHOLD, NeighbourhoodIndex, SeededOptions};
@@ -506,7 +506,14 @@ pub async fn run_communities(
         ..LeidenOptions::default()
     };
     let started = Instant::now();
-    let partition = leiden(&adjacency, &options);
+    // On a blocking thread: the runtime keeps drawing progress and watching Ctrl-C.
+    let leiden_job = job.clone();
+    let (adjacency, partition) = tokio::task::spawn_blocking(move || {
+        let partition = leiden_with_job(&adjacency, &options, &leiden_job);
+        (adjacency, partition)
+    })
+    .await?;
+    let partition = partition.context("cancelled")?;
     let elapsed = started.elapsed();
     let run = CommunityRun::finished(&options, &partition);
     save_node_state(&mut lake, &stored, Some((&partition.membership, run)), None).await?;

@@ -5,6 +5,7 @@ use std::hint::{black_box, select_unpredictable};
 
 use super::adjacency::Adjacency;
 use super::quality::{counts_as_weight, modularity};
+use crate::job::Job;
 use crate::rng::Rng;
 
 /// Randomness θ of the refinement phase, in units of the mean edge weight:
@@ -78,22 +79,36 @@ pub struct Partition {
 /// same seed) and keep the better. Never panics; an empty graph gives an
 /// empty partition.
 pub fn leiden(graph: &Adjacency, options: &LeidenOptions) -> Partition {
+    // A job no one else holds is never cancelled, so there is always a result.
+    leiden_with_job(graph, options, &Job::new()).unwrap_or_else(|| Partition {
+        membership: Vec::new(),
+        count: 0,
+        modularity: 0.0,
+    })
+}
+
+/// [`leiden`] that says on `job` which pass it is in and the modularity
+/// reached, and stops when `job` is cancelled (checked between levels: a
+/// few seconds apart at most on a graph of ten million edges). `None` when
+/// cancelled.
+pub fn leiden_with_job(graph: &Adjacency, options: &LeidenOptions, job: &Job) -> Option<Partition> {
     let base = WorkGraph::from_adjacency(graph);
-    let mut membership = optimise(&base, options);
+    let mut membership = optimise(&base, options, job)?;
     if options.refine {
         // Leiden's communities are connected already; this only makes sure.
         membership = split_disconnected(&base, &membership);
     }
-    finish(graph, membership, options.resolution)
+    Some(finish(graph, membership, options.resolution))
 }
 
-/// The best membership (dense labels) the algorithm finds on `base`.
-fn optimise(base: &WorkGraph<f32>, options: &LeidenOptions) -> Vec<u32> {
+/// The best membership (dense labels) the algorithm finds on `base`, or
+/// `None` if `job` is cancelled first.
+fn optimise(base: &WorkGraph<f32>, options: &LeidenOptions, job: &Job) -> Option<Vec<u32>> {
     let node_count = base.node_count();
     let twice_total: f64 = base.node_weights.iter().sum();
     let singletons: Vec<u32> = (0..node_count as u32).collect();
     if twice_total <= 0.0 || !twice_total.is_finite() {
-        return singletons;
+        return Some(singletons);
     }
     let mean_weight = twice_total / base.targets.len() as f64;
     let mut search = Search {
@@ -102,6 +117,9 @@ fn optimise(base: &WorkGraph<f32>, options: &LeidenOptions) -> Vec<u32> {
         refine: options.refine,
         rng: Rng::new(options.seed),
         scratch: Scratch::new(node_count),
+        job: job.clone(),
+        passes: 0,
+        twice_total,
     };
     let pass_limit = if options.max_passes == 0 {
         PASS_LIMIT
@@ -115,12 +133,12 @@ fn optimise(base: &WorkGraph<f32>, options: &LeidenOptions) -> Vec<u32> {
     };
     let mut best: Option<(Vec<u32>, f64)> = None;
     for _ in 0..runs {
-        let run = search.improve(base, pass_limit);
+        let run = search.improve(base, pass_limit)?;
         if best.as_ref().is_none_or(|(_, quality)| run.1 > *quality) {
             best = Some(run);
         }
     }
-    best.map_or(singletons, |(membership, _)| membership)
+    Some(best.map_or(singletons, |(membership, _)| membership))
 }
 
 /// Numbers communities by decreasing size and scores the result.
@@ -271,18 +289,31 @@ struct Search {
     refine: bool,
     rng: Rng,
     scratch: Scratch,
+    /// Where progress goes and cancellation comes from.
+    job: Job,
+    /// Passes finished so far (over every run), for the progress message.
+    passes: usize,
+    /// 2m: the total edge weight counted from both ends.
+    twice_total: f64,
 }
 
 impl Search {
     /// Runs the multi-level algorithm from singletons, then again from each
     /// result while that raises modularity, at most `pass_limit` times;
-    /// returns the best membership and its modularity times 2m.
-    fn improve(&mut self, base: &WorkGraph<f32>, pass_limit: usize) -> (Vec<u32>, f64) {
+    /// returns the best membership and its modularity times 2m (`None` when
+    /// the job is cancelled).
+    fn improve(&mut self, base: &WorkGraph<f32>, pass_limit: usize) -> Option<(Vec<u32>, f64)> {
         let mut best: Vec<u32> = (0..base.node_count() as u32).collect();
         let mut best_quality = -self.scale * base.node_weights.iter().map(|k| k * k).sum::<f64>();
         let tolerance = IMPROVEMENT_EPSILON * base.node_weights.iter().sum::<f64>();
         for _ in 0..pass_limit {
-            let (candidate, quality) = self.run(base, &best);
+            let (candidate, quality) = self.run(base, &best)?;
+            self.passes += 1;
+            self.job.set_message(format!(
+                "Leiden pass {}: modularity {:.6}",
+                self.passes,
+                quality / self.twice_total
+            ));
             if quality > best_quality + tolerance {
                 best = candidate;
                 best_quality = quality;
@@ -290,21 +321,24 @@ impl Search {
                 break;
             }
         }
-        (best, best_quality)
+        Some((best, best_quality))
     }
 
     /// One run of the multi-level algorithm from `initial` (dense labels on
     /// the nodes of `base`); returns the dense membership it ends with and
-    /// its modularity times 2m.
-    fn run(&mut self, base: &WorkGraph<f32>, initial: &[u32]) -> (Vec<u32>, f64) {
+    /// its modularity times 2m (`None` when the job is cancelled).
+    fn run(&mut self, base: &WorkGraph<f32>, initial: &[u32]) -> Option<(Vec<u32>, f64)> {
         let mut membership = initial.to_vec();
         // The node of the current level that holds each input node.
         let mut level_of: Vec<u32> = (0..base.node_count() as u32).collect();
         let mut level = match self.descend(base, &mut membership, &mut level_of) {
             Level::Deeper(next) => next,
-            Level::Settled(quality) => return (membership, quality),
+            Level::Settled(quality) => return Some((membership, quality)),
         };
         loop {
+            if self.job.is_cancelled() {
+                return None;
+            }
             match self.descend(&level, &mut membership, &mut level_of) {
                 Level::Deeper(next) => level = next,
                 Level::Settled(quality) => {
@@ -312,7 +346,7 @@ impl Search {
                         .iter()
                         .map(|node| membership[*node as usize])
                         .collect();
-                    return (result, quality);
+                    return Some((result, quality));
                 }
             }
         }
@@ -815,6 +849,22 @@ mod tests {
     }
 
     #[test]
+    fn reports_its_passes_and_stops_when_cancelled() {
+        let (graph, _) = planted(30, 20, 6, 0.6, 3);
+        let job = Job::new();
+        let partition = leiden_with_job(&graph, &LeidenOptions::default(), &job);
+        assert_eq!(
+            partition.map(|p| p.count),
+            Some(leiden(&graph, &LeidenOptions::default()).count)
+        );
+        let message = job.snapshot().message;
+        assert!(message.starts_with("Leiden pass "), "{message}");
+        assert!(message.contains("modularity 0."), "{message}");
+        job.cancel();
+        assert!(leiden_with_job(&graph, &LeidenOptions::default(), &job).is_none());
+    }
+
+    #[test]
     fn recovers_a_ring_of_cliques_with_and_without_refinement() {
         let (graph, truth) = ring_of_cliques(12, 6);
         for refine in [true, false] {
@@ -893,10 +943,8 @@ mod tests {
                 };
                 // The refinement alone keeps communities connected, before
                 // the final safety split.
-                assert!(communities_are_connected(
-                    &graph,
-                    &optimise(&base, &options)
-                ));
+                let membership = optimise(&base, &options, &Job::new()).unwrap_or_default();
+                assert!(communities_are_connected(&graph, &membership));
                 let partition = leiden(&graph, &options);
                 assert!(communities_are_connected(&graph, &partition.membership));
             }

@@ -12,7 +12,7 @@ use super::file::Cell;
 use super::run::{CellError, CellOutput, CellRun, RunContext};
 use crate::cluster::{ClusterRequest, KChoice, cluster_dataset};
 use crate::graph::communities::seeds_by_id;
-use crate::graph::leiden::{LeidenOptions, leiden};
+use crate::graph::leiden::{LeidenOptions, leiden_with_job};
 use crate::graph::output::SeededView;
 use crate::graph::seeded::{DEFAULT_THRESHOLD, NeighbourhoodIndex, SeededOptions};
 use crate::graph::sources::{DEFAULT_MAX_GROUP, NodeTable};
@@ -205,11 +205,13 @@ impl CellKind for CommunitiesCell {
             .as_ref()
             .is_none_or(|run| run.resolution != options.resolution || run.seed != options.seed);
         if stale || stored.communities.is_none() {
-            let shared = data.clone();
-            let partition =
-                tokio::task::spawn_blocking(move || leiden(&shared.adjacency, &options))
-                    .await
-                    .map_err(|e| CellError::new(format!("community detection failed: {e}")))?;
+            let (shared, leiden_job) = (data.clone(), job.clone());
+            let partition = tokio::task::spawn_blocking(move || {
+                leiden_with_job(&shared.adjacency, &options, &leiden_job)
+            })
+            .await
+            .map_err(|e| CellError::new(format!("community detection failed: {e}")))?
+            .ok_or_else(|| CellError::new("cancelled"))?;
             let run = CommunityRun::finished(&options, &partition);
             stored.record =
                 save_node_state(&mut lake, &stored, Some((&partition.membership, run)), None)
