@@ -310,19 +310,21 @@ def lakebook_row(lakebook: Path | None, dataset: Dataset, loaded: LoadedGraph, r
         row.note = f"not available: {err}"
         return row
     first = results[0]
-    row.times = [t for t in (number(r.get("seconds")) for r in results) if t is not None]
-    row.seconds = statistics.median(row.times) if row.times else None
+    def values_of(key: str) -> list[float]:
+        return [v for v in (number(r.get(key)) for r in results) if v is not None]
+
     def mean_of(key: str) -> float | None:
-        values = [number(r.get(key)) for r in results]
-        values = [v for v in values if v is not None]
+        values = values_of(key)
         return statistics.mean(values) if values else None
 
+    row.times = values_of("seconds")
+    row.seconds = statistics.median(row.times) if row.times else None
     communities = mean_of("communities")
     row.communities = None if communities is None else round(communities)
+    row.modularities = values_of("modularity")
+    row.nmis = values_of("nmi")
     row.modularity = mean_of("modularity")
     row.nmi = mean_of("nmi")
-    row.modularities = [v for v in (number(r.get("modularity")) for r in results) if v is not None]
-    row.nmis = [v for v in (number(r.get("nmi")) for r in results) if v is not None]
     row.ari = mean_of("ari")
     notes = []
     nodes, edges = number(first.get("nodes")), number(first.get("edges"))

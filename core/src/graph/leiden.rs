@@ -305,7 +305,7 @@ impl Search {
     fn improve(&mut self, base: &WorkGraph<f32>, pass_limit: usize) -> Option<(Vec<u32>, f64)> {
         let mut best: Vec<u32> = (0..base.node_count() as u32).collect();
         let mut best_quality = -self.scale * base.node_weights.iter().map(|k| k * k).sum::<f64>();
-        let tolerance = IMPROVEMENT_EPSILON * base.node_weights.iter().sum::<f64>();
+        let tolerance = IMPROVEMENT_EPSILON * self.twice_total;
         for _ in 0..pass_limit {
             let (candidate, quality) = self.run(base, &best)?;
             self.passes += 1;
