@@ -155,7 +155,8 @@ pub enum Command {
     /// Tables of the lake that can be joined or unioned with this one (LSH over
     /// column sketches; datasets are profiled once per version).
     Related(crate::cli_match::RelatedArgs),
-    /// Score matching against a ground truth with the Valentine benchmark's metrics.
+    /// Score Lakebook against known answers: schema matching (the Valentine
+    /// benchmark's metrics) and communities (NMI, ARI, seeded recall), as JSON.
     #[command(subcommand)]
     Eval(crate::cli_match::EvalCommand),
     /// Make table pairs with known correspondences from real base tables

@@ -79,14 +79,14 @@ pub enum EvalCommand {
         #[arg(long)]
         model: Option<PathBuf>,
     },
-    /// Evaluate every pair folder under DIR (source.csv, target.csv,
-    /// truth.json, as `fabricate` writes them) in one process; JSON out.
     /// Whole-graph communities (Leiden) of a text edge list against known
     /// groups: nodes, edges, communities, modularity, NMI, ARI, seconds (JSON).
     Communities(crate::cli_graph::EvalCommunitiesArgs),
     /// Seeded communities (MinHash LSH) of a text edge list against known
     /// groups: recall as members are added, F1 of the automatic cut, query times (JSON).
     Seeded(crate::cli_graph::EvalSeededArgs),
+    /// Evaluate every pair folder under DIR (source.csv, target.csv,
+    /// truth.json, as `fabricate` writes them) in one process; JSON out.
     MatchSuite {
         /// Folder of pair folders.
         dir: PathBuf,

@@ -145,6 +145,8 @@ pub struct PartitionEvaluation {
     pub ari: f64,
     /// Seconds the algorithm ran (not counting reading files).
     pub seconds: f64,
+    /// Passes of the whole algorithm it took.
+    pub passes: usize,
 }
 
 /// Runs Leiden on `adjacency` and compares it with `truth` (one group per node).
@@ -165,6 +167,7 @@ pub fn evaluate_partition(
         nmi: nmi(&partition.membership, truth),
         ari: ari(&partition.membership, truth),
         seconds,
+        passes: partition.passes,
     };
     (partition, evaluation)
 }

@@ -68,6 +68,12 @@ pub struct Partition {
     pub count: usize,
     /// Modularity of `membership` at the requested resolution.
     pub modularity: f64,
+    /// Passes of the whole algorithm the kept result took (its last pass
+    /// is the one that found nothing better when `stable`).
+    pub passes: usize,
+    /// Whether it stopped because a pass no longer raised modularity,
+    /// rather than at `max_passes`.
+    pub stable: bool,
 }
 
 /// Finds communities of `graph` maximising modularity with the Leiden
@@ -84,6 +90,8 @@ pub fn leiden(graph: &Adjacency, options: &LeidenOptions) -> Partition {
         membership: Vec::new(),
         count: 0,
         modularity: 0.0,
+        passes: 0,
+        stable: true,
     })
 }
 
@@ -93,20 +101,41 @@ pub fn leiden(graph: &Adjacency, options: &LeidenOptions) -> Partition {
 /// cancelled.
 pub fn leiden_with_job(graph: &Adjacency, options: &LeidenOptions, job: &Job) -> Option<Partition> {
     let base = WorkGraph::from_adjacency(graph);
-    let mut membership = optimise(&base, options, job)?;
+    let mut found = optimise(&base, options, job)?;
     if options.refine {
         // Leiden's communities are connected already; this only makes sure.
-        membership = split_disconnected(&base, &membership);
+        found.membership = split_disconnected(&base, &found.membership);
     }
-    Some(finish(graph, membership, options.resolution))
+    let (membership, count) = number_by_size(found.membership);
+    Some(Partition {
+        modularity: modularity(graph, &membership, options.resolution),
+        membership,
+        count,
+        passes: found.passes,
+        stable: found.stable,
+    })
 }
 
-/// The best membership (dense labels) the algorithm finds on `base`, or
-/// `None` if `job` is cancelled first.
-fn optimise(base: &WorkGraph<f32>, options: &LeidenOptions, job: &Job) -> Option<Vec<u32>> {
+/// What [`optimise`] found: a membership (dense labels) and how it stopped.
+struct Optimised {
+    membership: Vec<u32>,
+    /// Modularity times 2m.
+    quality: f64,
+    passes: usize,
+    stable: bool,
+}
+
+/// The best membership the algorithm finds on `base`, or `None` if `job` is
+/// cancelled first.
+fn optimise(base: &WorkGraph<f32>, options: &LeidenOptions, job: &Job) -> Option<Optimised> {
     let node_count = base.node_count();
     let twice_total: f64 = base.node_weights.iter().sum();
-    let singletons: Vec<u32> = (0..node_count as u32).collect();
+    let singletons = Optimised {
+        membership: (0..node_count as u32).collect(),
+        quality: 0.0,
+        passes: 0,
+        stable: true,
+    };
     if twice_total <= 0.0 || !twice_total.is_finite() {
         return Some(singletons);
     }
@@ -131,25 +160,14 @@ fn optimise(base: &WorkGraph<f32>, options: &LeidenOptions, job: &Job) -> Option
     } else {
         1
     };
-    let mut best: Option<(Vec<u32>, f64)> = None;
+    let mut best: Option<Optimised> = None;
     for _ in 0..runs {
         let run = search.improve(base, pass_limit)?;
-        if best.as_ref().is_none_or(|(_, quality)| run.1 > *quality) {
+        if best.as_ref().is_none_or(|kept| run.quality > kept.quality) {
             best = Some(run);
         }
     }
-    Some(best.map_or(singletons, |(membership, _)| membership))
-}
-
-/// Numbers communities by decreasing size and scores the result.
-fn finish(graph: &Adjacency, membership: Vec<u32>, resolution: f64) -> Partition {
-    let (membership, count) = number_by_size(membership);
-    let modularity = modularity(graph, &membership, resolution);
-    Partition {
-        membership,
-        count,
-        modularity,
-    }
+    Some(best.unwrap_or(singletons))
 }
 
 /// Edge weights a level graph stores: `f32` as given for the input graph,
@@ -300,28 +318,33 @@ struct Search {
 impl Search {
     /// Runs the multi-level algorithm from singletons, then again from each
     /// result while that raises modularity, at most `pass_limit` times;
-    /// returns the best membership and its modularity times 2m (`None` when
-    /// the job is cancelled).
-    fn improve(&mut self, base: &WorkGraph<f32>, pass_limit: usize) -> Option<(Vec<u32>, f64)> {
-        let mut best: Vec<u32> = (0..base.node_count() as u32).collect();
-        let mut best_quality = -self.scale * base.node_weights.iter().map(|k| k * k).sum::<f64>();
+    /// returns the best membership (`None` when the job is cancelled).
+    fn improve(&mut self, base: &WorkGraph<f32>, pass_limit: usize) -> Option<Optimised> {
+        let mut best = Optimised {
+            membership: (0..base.node_count() as u32).collect(),
+            quality: -self.scale * base.node_weights.iter().map(|k| k * k).sum::<f64>(),
+            passes: 0,
+            stable: false,
+        };
         let tolerance = IMPROVEMENT_EPSILON * self.twice_total;
-        for _ in 0..pass_limit {
-            let (candidate, quality) = self.run(base, &best)?;
+        while best.passes < pass_limit {
+            let (candidate, quality) = self.run(base, &best.membership)?;
             self.passes += 1;
+            best.passes += 1;
             self.job.set_message(format!(
                 "Leiden pass {}: modularity {:.6}",
                 self.passes,
                 quality / self.twice_total
             ));
-            if quality > best_quality + tolerance {
-                best = candidate;
-                best_quality = quality;
+            if quality > best.quality + tolerance {
+                best.membership = candidate;
+                best.quality = quality;
             } else {
+                best.stable = true;
                 break;
             }
         }
-        Some((best, best_quality))
+        Some(best)
     }
 
     /// One run of the multi-level algorithm from `initial` (dense labels on
@@ -943,7 +966,9 @@ mod tests {
                 };
                 // The refinement alone keeps communities connected, before
                 // the final safety split.
-                let membership = optimise(&base, &options, &Job::new()).unwrap_or_default();
+                let membership = optimise(&base, &options, &Job::new())
+                    .map(|found| found.membership)
+                    .unwrap_or_default();
                 assert!(communities_are_connected(&graph, &membership));
                 let partition = leiden(&graph, &options);
                 assert!(communities_are_connected(&graph, &partition.membership));
@@ -1022,6 +1047,21 @@ mod tests {
             (partition.modularity - modularity(&graph, &partition.membership, 1.0)).abs() < 1e-12
         );
         assert!(partition.modularity > 0.3);
+        assert_eq!(partition.passes, 1);
+
+        // Left to itself it goes on until a pass finds nothing better, and
+        // that last pass is counted.
+        let stable = leiden(&graph, &LeidenOptions::default());
+        assert!(stable.stable && stable.passes >= 2);
+        assert!(stable.modularity >= partition.modularity - 1e-12);
+        let limited = leiden(
+            &graph,
+            &LeidenOptions {
+                max_passes: stable.passes + 1,
+                ..LeidenOptions::default()
+            },
+        );
+        assert_eq!(limited, stable);
     }
 
     #[test]

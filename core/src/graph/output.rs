@@ -104,10 +104,8 @@ impl GraphOutput {
             text.push_str(&format!("  note: {note}\n"));
         }
         if let Some(run) = &r.communities {
-            text.push_str(&format!(
-                "{} communities, modularity {:.4} (resolution {}, seed {})\n",
-                run.count, run.modularity, run.resolution, run.seed
-            ));
+            text.push_str(&run.describe());
+            text.push('\n');
             for s in self.summaries.iter().take(8) {
                 text.push_str(&format!("  {s}\n"));
             }

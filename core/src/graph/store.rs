@@ -37,6 +37,20 @@ pub struct CommunityRun {
     pub modularity: f64,
     /// When it ran.
     pub computed: DateTime<Utc>,
+    /// Most passes it was allowed (0: until stable).
+    #[serde(default)]
+    pub pass_limit: usize,
+    /// Passes it took (0 in records from before this was kept).
+    #[serde(default)]
+    pub passes: usize,
+    /// Whether it ended because a pass no longer raised modularity.
+    #[serde(default = "stable_by_default")]
+    pub stable: bool,
+}
+
+/// Runs recorded before `stable` was kept always went on until stable.
+fn stable_by_default() -> bool {
+    true
 }
 
 impl CommunityRun {
@@ -51,7 +65,36 @@ impl CommunityRun {
             count: partition.count,
             modularity: partition.modularity,
             computed: Utc::now(),
+            pass_limit: options.max_passes,
+            passes: partition.passes,
+            stable: partition.stable,
         }
+    }
+
+    /// Whether this run answers a request with `options` (same resolution,
+    /// seed and pass limit).
+    pub fn matches(&self, options: &super::leiden::LeidenOptions) -> bool {
+        self.resolution == options.resolution
+            && self.seed == options.seed
+            && self.pass_limit == options.max_passes
+    }
+
+    /// One line for people: "12 communities, modularity 0.4172 (resolution
+    /// 1, seed 42, 3 passes until stable)".
+    pub fn describe(&self) -> String {
+        let passes = match (self.passes, self.stable) {
+            (0, _) => String::new(),
+            (1, true) => ", 1 pass until stable".to_string(),
+            (n, true) => format!(", {n} passes until stable"),
+            (n, false) => format!(
+                ", stopped at the limit of {n} pass{}: more may raise modularity",
+                if n == 1 { "" } else { "es" }
+            ),
+        };
+        format!(
+            "{} communities, modularity {:.4} (resolution {}, seed {}{passes})",
+            self.count, self.modularity, self.resolution, self.seed
+        )
     }
 }
 

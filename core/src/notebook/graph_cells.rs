@@ -173,6 +173,7 @@ impl CellKind for CommunitiesCell {
             ("graph", "".into()),
             ("seeds", toml::Value::Array(Vec::new())),
             ("resolution", 1.0.into()),
+            ("passes", 0.into()),
         ])
     }
     async fn run(
@@ -197,13 +198,14 @@ impl CellKind for CommunitiesCell {
         let options = LeidenOptions {
             resolution,
             seed: cell.int("seed").map_or(42, |s| s as u64),
+            max_passes: cell.int("passes").map_or(0, |p| p.max(0) as usize),
             ..LeidenOptions::default()
         };
         let stale = stored
             .record
             .communities
             .as_ref()
-            .is_none_or(|run| run.resolution != options.resolution || run.seed != options.seed);
+            .is_none_or(|run| !run.matches(&options));
         if stale || stored.communities.is_none() {
             let (shared, leiden_job) = (data.clone(), job.clone());
             let partition = tokio::task::spawn_blocking(move || {

@@ -183,6 +183,18 @@ async fn communities_recover_cliques_whole_and_around_seeds() -> Result<()> {
             .await?,
         4
     );
+    // By default Leiden goes on until a pass finds nothing better; a pass
+    // limit says when it stopped at the limit, and the graph keeps that.
+    let out = t.run(&["communities", "people"]).await?;
+    assert!(out.contains("passes until stable"), "{out}");
+    let out = t.run(&["communities", "people", "--passes", "1"]).await?;
+    assert!(out.contains("4 communities"), "{out}");
+    assert!(
+        out.contains("stopped at the limit of 1 pass: more may raise modularity"),
+        "{out}"
+    );
+    let info = t.run(&["graph", "people"]).await?;
+    assert!(info.contains("stopped at the limit of 1 pass"), "{info}");
     // Around two seeds of clique 2: clique 2 exactly, seeds first.
     let out = t
         .run(&[
@@ -283,6 +295,7 @@ id = "c"
 kind = "communities"
 graph = "people"
 seeds = ["p1_0"]
+passes = 1
 "#,
             t.lake().display()
         ),
@@ -292,6 +305,7 @@ seeds = ["p1_0"]
     assert!(out.contains("graph people: 20 nodes, 44 edges"), "{out}");
     assert!(out.contains("4 communities"), "{out}");
     assert!(out.contains("community around p1_0: 5 members"), "{out}");
+    assert!(out.contains("stopped at the limit of 1 pass"), "{out}");
     // The outputs are cached beside the notebook and read back without running.
     let dir = outputs::outputs_dir(&notebook);
     let cached = outputs::load(&dir, "c")?.expect("cached").expect("ran");

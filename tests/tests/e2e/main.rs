@@ -3,6 +3,7 @@
 //! One test binary for the whole workspace's end-to-end suite; each concern is a module.
 
 mod bad_input;
+mod cli_help;
 mod cluster;
 mod demo_sql;
 mod embed;

@@ -282,6 +282,47 @@ impl CellEditor for CommunitiesEditor {
                 cell.set("resolution", resolution);
                 changed = true;
             }
+            ui.label("passes");
+            let mut passes = cell.int("passes").unwrap_or(0).max(0);
+            if ui
+                .add(
+                    egui::DragValue::new(&mut passes)
+                        .range(0..=1000)
+                        .custom_formatter(|n, _| {
+                            if n < 0.5 {
+                                "until stable".to_string()
+                            } else {
+                                format!("{n:.0}")
+                            }
+                        })
+                        .custom_parser(|text| {
+                            let text = text.trim();
+                            if text.is_empty() || text.starts_with("until") {
+                                Some(0.0)
+                            } else {
+                                text.parse::<f64>().ok()
+                            }
+                        }),
+                )
+                .on_hover_text(
+                    "Most passes of Leiden over the whole graph. Until stable gives the best \
+                     modularity; on large graphs a few passes give nearly as good, much sooner",
+                )
+                .changed()
+            {
+                cell.set("passes", passes);
+                changed = true;
+            }
+            ui.label("seed");
+            let mut seed = cell.int("seed").unwrap_or(42).max(0);
+            if ui
+                .add(egui::DragValue::new(&mut seed).range(0..=i64::from(u32::MAX)))
+                .on_hover_text("Random seed: the same seed gives the same communities")
+                .changed()
+            {
+                cell.set("seed", seed);
+                changed = true;
+            }
         });
         EditorResponse {
             changed,
