@@ -283,15 +283,15 @@ fn stream(seed: u64, phase: u64, unit: usize) -> Rng {
 
 /// The `k` nearest other rows of every row, nearest first (ties by index).
 #[derive(Debug, Clone, PartialEq)]
-pub(super) struct Neighbours {
+pub(crate) struct Neighbours {
     /// Neighbours per row.
-    pub(super) k: usize,
+    pub(crate) k: usize,
     /// Row `i`'s neighbours at `indices[i * k..(i + 1) * k]`; `u32::MAX` in
     /// a place not filled yet.
-    pub(super) indices: Vec<u32>,
+    pub(crate) indices: Vec<u32>,
     /// Their distances: squared during the search, Euclidean in the result
     /// of [`nearest_neighbours`].
-    pub(super) distances: Vec<f32>,
+    pub(crate) distances: Vec<f32>,
     /// Whether each entry came in after NN-descent last sampled it.
     fresh: Vec<bool>,
 }
@@ -368,8 +368,10 @@ fn before(a: (f32, u32), b: (f32, u32)) -> bool {
 }
 
 /// The `k` nearest neighbours of every row (1 ≤ `k` < rows), Euclidean:
-/// exact up to [`EXACT_ROWS`] rows, by NN-descent above.
-pub(super) fn nearest_neighbours(
+/// exact up to [`EXACT_ROWS`] rows, by NN-descent above. Nearest-neighbour
+/// graphs of the lake use it too (on unit vectors, Euclidean order is
+/// cosine order).
+pub(crate) fn nearest_neighbours(
     data: &Matrix,
     k: usize,
     seed: u64,

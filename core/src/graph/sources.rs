@@ -14,6 +14,8 @@ use serde::{Deserialize, Serialize};
 
 use super::GraphError;
 use super::model::{BuildReport, EdgeMerge, GraphBuilder, LakeGraph};
+use crate::cluster::matrix::Matrix;
+use crate::cluster::umap::nearest_neighbours;
 use crate::job::Job;
 use crate::lake::Lake;
 use crate::matching::related::{RelatedIndex, lake_sketches};
@@ -22,8 +24,12 @@ use crate::sql::{SqlEngine, quote_ident};
 /// Members a co-occurrence group may have before it is skipped: a group of
 /// n members adds n(n-1)/2 edges.
 pub const DEFAULT_MAX_GROUP: usize = 200;
-/// Rows a nearest-neighbour graph is built over at most (exact search).
-pub const MAX_KNN_ROWS: usize = 20_000;
+/// Rows a nearest-neighbour graph is built over at most (the vectors are
+/// held in memory: 200,000 × 384 values is about 300 MB).
+pub const MAX_KNN_ROWS: usize = 200_000;
+/// Seed of the approximate neighbour search, so rebuilding a graph gives the
+/// same graph.
+const KNN_SEED: u64 = 7;
 
 /// How a graph is built; stored with it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -357,7 +363,8 @@ async fn co_occurrence(
     })
 }
 
-/// Each embedded row linked to its `k` nearest rows (cosine, exact).
+/// Each embedded row linked to its `k` nearest rows (cosine; exact up to
+/// 4,096 rows, NN-descent above).
 async fn knn(
     lake: &Lake,
     dataset: &str,
@@ -373,7 +380,7 @@ async fn knn(
         return Err(GraphError::TooLarge {
             what: format!("{dataset} has {} rows", entry.rows),
             limit: format!(
-                "nearest-neighbour graphs are built over at most {MAX_KNN_ROWS} rows; build one from a SQL sample"
+                "nearest-neighbour graphs are built over at most {MAX_KNN_ROWS} rows; ingest and embed a sample of it to graph that"
             ),
         });
     }
@@ -394,11 +401,12 @@ async fn knn(
     let engine = SqlEngine::new(lake);
     let result = engine.query(&sql).await.map_err(GraphError::from_sql)?;
     let (labels, vectors, dim) = vectors_of(&result.batches, embedding.dim)?;
-    let rows = labels.len();
-    job.set_total(rows as u64, "rows");
-    let k = k.clamp(1, rows.saturating_sub(1).max(1));
+    job.set_message(format!(
+        "finding the {k} nearest neighbours of {} rows",
+        labels.len()
+    ));
     let job_ref = job.clone();
-    let neighbours = tokio::task::spawn_blocking(move || nearest(&vectors, dim, k, &job_ref))
+    let neighbours = tokio::task::spawn_blocking(move || nearest(vectors, dim, k, &job_ref))
         .await
         .map_err(|e| GraphError::Sql {
             message: format!("nearest-neighbour search failed: {e}"),
@@ -468,60 +476,41 @@ fn vectors_of(
     Ok((labels, flat, dim))
 }
 
-/// The `k` most similar other rows of each row (dot products of unit vectors), on every core.
+/// Each row's `k` most similar other rows, most similar first, with their
+/// cosine similarity (`vectors` are unit length, `dim` values a row): every
+/// pair measured up to 4,096 rows, NN-descent above (the search the cluster
+/// scatter's UMAP uses). `Cancelled` when `job` is cancelled.
 fn nearest(
-    vectors: &[f32],
+    vectors: Vec<f32>,
     dim: usize,
     k: usize,
     job: &Job,
 ) -> Result<Vec<Vec<(u32, f32)>>, GraphError> {
     let rows = vectors.len() / dim.max(1);
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |t| t.get())
-        .clamp(1, 8);
-    let per = rows.div_ceil(threads).max(1);
-    let mut out: Vec<Vec<(u32, f32)>> = vec![Vec::new(); rows];
-    let cancelled = std::thread::scope(|scope| {
-        let handles: Vec<_> = out
-            .chunks_mut(per)
-            .enumerate()
-            .map(|(chunk, slots)| {
-                scope.spawn(move || {
-                    for (i, slot) in slots.iter_mut().enumerate() {
-                        let row = chunk * per + i;
-                        if row.is_multiple_of(256) && job.is_cancelled() {
-                            return false;
-                        }
-                        let query = &vectors[row * dim..][..dim];
-                        let mut best: Vec<(u32, f32)> = Vec::with_capacity(k + 1);
-                        for other in 0..rows {
-                            if other == row {
-                                continue;
-                            }
-                            let v = &vectors[other * dim..][..dim];
-                            let s: f32 = query.iter().zip(v).map(|(a, b)| a * b).sum();
-                            if best.len() < k || s > best[best.len() - 1].1 {
-                                let at = best.partition_point(|e| e.1 >= s);
-                                best.insert(at, (other as u32, s));
-                                best.truncate(k);
-                            }
-                        }
-                        *slot = best;
-                        job.advance(1);
-                    }
-                    true
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or(false))
-            .any(|ok| !ok)
-    });
-    if cancelled {
-        return Err(GraphError::Cancelled);
+    if rows < 2 {
+        return Ok(vec![Vec::new(); rows]);
     }
-    Ok(out)
+    let k = k.clamp(1, rows - 1);
+    let data = Matrix::new(rows, dim, vectors).ok_or_else(|| GraphError::Sql {
+        message: format!("the embeddings are not {dim} values a row"),
+    })?;
+    let found = nearest_neighbours(&data, k, KNN_SEED, &|| job.is_cancelled())
+        .map_err(|_| GraphError::Cancelled)?;
+    let lists = found
+        .indices
+        .chunks(k)
+        .zip(found.distances.chunks(k))
+        .map(|(indices, distances)| {
+            indices
+                .iter()
+                .zip(distances)
+                .filter(|(other, _)| **other != u32::MAX)
+                // |a − b|² = 2 − 2 cos for unit vectors.
+                .map(|(other, distance)| (*other, 1.0 - distance * distance / 2.0))
+                .collect()
+        })
+        .collect();
+    Ok(lists)
 }
 
 /// Datasets and their columns; columns linked to the columns of related
@@ -579,4 +568,76 @@ async fn lake_graph(lake: &Lake, job: &Job) -> Result<BuiltGraph, GraphError> {
         report,
         read,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::Rng;
+
+    /// `rows` unit vectors of `dim` values around `groups` random centres.
+    fn clustered(rows: usize, dim: usize, groups: usize, seed: u64) -> Vec<f32> {
+        let mut rng = Rng::new(seed);
+        let centres: Vec<f64> = (0..groups * dim).map(|_| rng.normal()).collect();
+        let mut out = Vec::with_capacity(rows * dim);
+        for row in 0..rows {
+            let centre = &centres[(row % groups) * dim..][..dim];
+            let v: Vec<f64> = centre.iter().map(|c| c + 0.6 * rng.normal()).collect();
+            let norm = v.iter().map(|x| x * x).sum::<f64>().sqrt();
+            out.extend(v.iter().map(|x| (x / norm) as f32));
+        }
+        out
+    }
+
+    fn dot(a: &[f32], b: &[f32]) -> f32 {
+        a.iter().zip(b).map(|(x, y)| x * y).sum()
+    }
+
+    #[test]
+    fn nearest_rows_above_the_exact_limit_are_found_by_descent() {
+        let (rows, dim, k) = (6_000, 64, 10);
+        let vectors = clustered(rows, dim, 40, 3);
+        let found = nearest(vectors.clone(), dim, k, &Job::new()).expect("not cancelled");
+        assert_eq!(found.len(), rows);
+        let mut hits = 0;
+        let sample: Vec<usize> = (0..rows).step_by(20).collect();
+        for &row in &sample {
+            let list = &found[row];
+            assert_eq!(list.len(), k);
+            assert!(list.iter().all(|(other, _)| *other as usize != row));
+            assert!(
+                list.windows(2).all(|w| w[0].1 >= w[1].1),
+                "most similar first"
+            );
+            let query = &vectors[row * dim..][..dim];
+            for (other, similarity) in list {
+                let exact = dot(query, &vectors[*other as usize * dim..][..dim]);
+                assert!((exact - similarity).abs() < 1e-4, "{exact} vs {similarity}");
+            }
+            // The true k nearest, by measuring every row.
+            let mut all: Vec<(f32, usize)> = (0..rows)
+                .filter(|other| *other != row)
+                .map(|other| (dot(query, &vectors[other * dim..][..dim]), other))
+                .collect();
+            all.sort_by(|a, b| b.0.total_cmp(&a.0));
+            let truth: Vec<u32> = all[..k].iter().map(|(_, o)| *o as u32).collect();
+            hits += list.iter().filter(|(o, _)| truth.contains(o)).count();
+        }
+        let recall = hits as f64 / (sample.len() * k) as f64;
+        assert!(recall > 0.95, "recall {recall}");
+    }
+
+    #[test]
+    fn tiny_inputs_and_cancel_are_handled() {
+        let one = nearest(vec![1.0, 0.0], 2, 5, &Job::new()).expect("ran");
+        assert_eq!(one, vec![Vec::new()]);
+        // k is cut to the other rows there are.
+        let three = nearest(vec![1.0, 0.0, 0.0, 1.0, 0.6, 0.8], 2, 5, &Job::new()).expect("ran");
+        assert_eq!(three[0].len(), 2);
+        assert_eq!(three[0][0].0, 2, "(0.6, 0.8) is nearer (1, 0) than (0, 1)");
+        let job = Job::new();
+        job.cancel();
+        let cancelled = nearest(clustered(5_000, 8, 5, 1), 8, 5, &job);
+        assert!(matches!(cancelled, Err(GraphError::Cancelled)));
+    }
 }

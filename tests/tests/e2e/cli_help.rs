@@ -12,7 +12,10 @@ fn undocumented(command: &clap::Command, path: &str, missing: &mut Vec<String>) 
         if id == "help" || id == "version" {
             continue;
         }
-        if arg.get_help().is_none_or(|h| h.to_string().trim().is_empty()) {
+        if arg
+            .get_help()
+            .is_none_or(|h| h.to_string().trim().is_empty())
+        {
             missing.push(format!("{path} --{id}"));
         }
     }
@@ -21,7 +24,10 @@ fn undocumented(command: &clap::Command, path: &str, missing: &mut Vec<String>) 
         if sub.get_name() == "help" {
             continue;
         }
-        if sub.get_about().is_none_or(|a| a.to_string().trim().is_empty()) {
+        if sub
+            .get_about()
+            .is_none_or(|a| a.to_string().trim().is_empty())
+        {
             missing.push(sub_path.clone());
         }
         undocumented(sub, &sub_path, missing);
@@ -42,9 +48,7 @@ fn each_eval_command_describes_itself_alone() {
     // A doc comment once slid onto the wrong variant and `eval communities`
     // described the match suite.
     let command = Cli::command();
-    let eval = command
-        .find_subcommand("eval")
-        .expect("an eval command");
+    let eval = command.find_subcommand("eval").expect("an eval command");
     let about = |name: &str| {
         eval.find_subcommand(name)
             .and_then(|c| c.get_about())
