@@ -12,6 +12,14 @@ impl Rng {
         Rng(seed)
     }
 
+    /// The generator of one unit of work of one phase of a seeded
+    /// computation: the same whatever thread runs the unit, and unrelated to
+    /// the other units' and phases'.
+    pub fn stream(seed: u64, phase: u64, unit: usize) -> Self {
+        let mix = |state: u64| Rng::new(state).next_u64();
+        Rng::new(mix(mix(mix(seed) ^ phase) ^ unit as u64))
+    }
+
     /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);

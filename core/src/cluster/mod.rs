@@ -9,6 +9,7 @@ pub mod features;
 pub mod hdbscan;
 pub mod kmeans;
 pub mod matrix;
+pub mod neighbours;
 pub mod pca;
 pub mod umap;
 

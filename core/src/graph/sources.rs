@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use super::GraphError;
 use super::model::{BuildReport, EdgeMerge, GraphBuilder, LakeGraph};
 use crate::cluster::matrix::Matrix;
-use crate::cluster::umap::nearest_neighbours;
+use crate::cluster::neighbours::nearest_neighbours;
 use crate::job::Job;
 use crate::lake::Lake;
 use crate::matching::related::{RelatedIndex, lake_sketches};
@@ -27,6 +27,8 @@ pub const DEFAULT_MAX_GROUP: usize = 200;
 /// Rows a nearest-neighbour graph is built over at most (the vectors are
 /// held in memory: 200,000 × 384 values is about 300 MB).
 pub const MAX_KNN_ROWS: usize = 200_000;
+/// Most neighbours a row links to in a nearest-neighbour graph.
+pub const MAX_KNN_K: usize = 100;
 /// Seed of the approximate neighbour search, so rebuilding a graph gives the
 /// same graph.
 const KNN_SEED: u64 = 7;
@@ -376,6 +378,12 @@ async fn knn(
     let Some(embedding) = entry.embedding.clone() else {
         return Err(GraphError::NotEmbedded(dataset.to_string()));
     };
+    if k > MAX_KNN_K {
+        return Err(GraphError::TooLarge {
+            what: format!("{k} neighbours a row"),
+            limit: format!("nearest-neighbour graphs link each row to at most {MAX_KNN_K}"),
+        });
+    }
     if entry.rows as usize > MAX_KNN_ROWS {
         return Err(GraphError::TooLarge {
             what: format!("{dataset} has {} rows", entry.rows),
