@@ -438,7 +438,7 @@ fn describe(record: &GraphRecord, format: Format, out: &mut (dyn Write + Send)) 
         writeln!(out, "  note: {note}")?;
     }
     if let Some(run) = &record.communities {
-        writeln!(out, "communities: {}", run.describe())?;
+        writeln!(out, "{}", run.describe())?;
     }
     Ok(())
 }

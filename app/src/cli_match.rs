@@ -80,7 +80,8 @@ pub enum EvalCommand {
         model: Option<PathBuf>,
     },
     /// Whole-graph communities (Leiden) of a text edge list against known
-    /// groups: nodes, edges, communities, modularity, NMI, ARI, seconds (JSON).
+    /// groups: nodes, edges, communities, modularity, NMI, ARI, seconds,
+    /// passes and whether they ended stable (JSON).
     Communities(crate::cli_graph::EvalCommunitiesArgs),
     /// Seeded communities (MinHash LSH) of a text edge list against known
     /// groups: recall as members are added, F1 of the automatic cut, query times (JSON).

@@ -141,7 +141,8 @@ fn before(a: (f32, u32), b: (f32, u32)) -> bool {
     a.0 < b.0 || (a.0 == b.0 && a.1 < b.1)
 }
 
-/// The `k` nearest neighbours of every row (1 ≤ `k` < rows), Euclidean:
+/// The `k` nearest neighbours of every row (1 ≤ `k` < rows; every value
+/// finite, which callers make sure of), Euclidean:
 /// exact up to [`EXACT_ROWS`] rows (not interrupted), by NN-descent above
 /// (`cancelled` is asked between waves of joins).
 pub(crate) fn nearest_neighbours(

@@ -147,6 +147,9 @@ pub struct PartitionEvaluation {
     pub seconds: f64,
     /// Passes of the whole algorithm it took.
     pub passes: usize,
+    /// Whether it stopped because a pass no longer raised modularity
+    /// (rather than at the pass limit).
+    pub stable: bool,
 }
 
 /// Runs Leiden on `adjacency` and compares it with `truth` (one group per node).
@@ -168,6 +171,7 @@ pub fn evaluate_partition(
         ari: ari(&partition.membership, truth),
         seconds,
         passes: partition.passes,
+        stable: partition.stable,
     };
     (partition, evaluation)
 }

@@ -28,7 +28,7 @@ pub const DEFAULT_MAX_GROUP: usize = 200;
 /// held in memory: 200,000 × 384 values is about 300 MB).
 pub const MAX_KNN_ROWS: usize = 200_000;
 /// Most neighbours a row links to in a nearest-neighbour graph.
-pub const MAX_KNN_K: usize = 100;
+pub const MAX_KNN_K: usize = 50;
 /// Seed of the approximate neighbour search, so rebuilding a graph gives the
 /// same graph.
 const KNN_SEED: u64 = 7;
@@ -381,14 +381,17 @@ async fn knn(
     if k > MAX_KNN_K {
         return Err(GraphError::TooLarge {
             what: format!("{k} neighbours a row"),
-            limit: format!("nearest-neighbour graphs link each row to at most {MAX_KNN_K}"),
+            limit: format!(
+                "nearest-neighbour graphs link each row to at most {MAX_KNN_K} neighbours"
+            ),
         });
     }
     if entry.rows as usize > MAX_KNN_ROWS {
         return Err(GraphError::TooLarge {
             what: format!("{dataset} has {} rows", entry.rows),
             limit: format!(
-                "nearest-neighbour graphs are built over at most {MAX_KNN_ROWS} rows; ingest and embed a sample of it to graph that"
+                "nearest-neighbour graphs are built over at most {} rows; to graph a sample, ingest and embed it as a dataset of its own",
+                grouped(MAX_KNN_ROWS)
             ),
         });
     }
@@ -409,10 +412,9 @@ async fn knn(
     let engine = SqlEngine::new(lake);
     let result = engine.query(&sql).await.map_err(GraphError::from_sql)?;
     let (labels, vectors, dim) = vectors_of(&result.batches, embedding.dim)?;
-    job.set_message(format!(
-        "finding the {k} nearest neighbours of {} rows",
-        labels.len()
-    ));
+    job.set_message(format!("neighbours of {} rows", labels.len()));
+    // The query result is not needed while the neighbours are searched.
+    drop(result);
     let job_ref = job.clone();
     let neighbours = tokio::task::spawn_blocking(move || nearest(vectors, dim, k, &job_ref))
         .await
@@ -437,6 +439,19 @@ async fn knn(
         report,
         read: engine.versions_read(),
     })
+}
+
+/// `n` with its digits in groups of three: 200,000.
+fn grouped(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
 }
 
 /// A label on one line and short enough for the view.
@@ -477,17 +492,25 @@ fn vectors_of(
             });
             let start = (list.value_offset(row)) as usize;
             let v = &values.values()[start..start + dim];
-            let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
-            flat.extend(v.iter().map(|x| x / norm));
+            // A vector with a value that is not a number is no vector:
+            // zeros, which find no neighbours.
+            let finite = v.iter().all(|x| x.is_finite());
+            let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+            if finite && norm > 0.0 && norm.is_finite() {
+                flat.extend(v.iter().map(|x| x / norm));
+            } else {
+                flat.extend(std::iter::repeat_n(0.0, dim));
+            }
         }
     }
     Ok((labels, flat, dim))
 }
 
 /// Each row's `k` most similar other rows, most similar first, with their
-/// cosine similarity (`vectors` are unit length, `dim` values a row): every
-/// pair measured up to 4,096 rows, NN-descent above (the search the cluster
-/// scatter's UMAP uses). `Cancelled` when `job` is cancelled.
+/// cosine similarity (`vectors`: `dim` values a row, unit length or all
+/// zero): every pair measured up to 4,096 rows, NN-descent above. Rows of
+/// zeros (no usable vector) have no neighbours and are no one's neighbour.
+/// `Cancelled` when `job` is cancelled.
 fn nearest(
     vectors: Vec<f32>,
     dim: usize,
@@ -495,29 +518,35 @@ fn nearest(
     job: &Job,
 ) -> Result<Vec<Vec<(u32, f32)>>, GraphError> {
     let rows = vectors.len() / dim.max(1);
-    if rows < 2 {
-        return Ok(vec![Vec::new(); rows]);
+    let usable: Vec<u32> = (0..rows)
+        .filter(|row| vectors[row * dim..][..dim].iter().any(|x| *x != 0.0))
+        .map(|row| row as u32)
+        .collect();
+    let mut lists = vec![Vec::new(); rows];
+    if usable.len() < 2 {
+        return Ok(lists);
     }
-    let k = k.clamp(1, rows - 1);
-    let data = Matrix::new(rows, dim, vectors).ok_or_else(|| GraphError::Sql {
+    let k = k.clamp(1, usable.len() - 1);
+    let row_of = |at: u32| &vectors[usable[at as usize] as usize * dim..][..dim];
+    let compact: Vec<f32> = (0..usable.len() as u32)
+        .flat_map(|at| row_of(at).iter().copied())
+        .collect();
+    let data = Matrix::new(usable.len(), dim, compact).ok_or_else(|| GraphError::Sql {
         message: format!("the embeddings are not {dim} values a row"),
     })?;
     let found = nearest_neighbours(&data, k, KNN_SEED, &|| job.is_cancelled())
         .map_err(|_| GraphError::Cancelled)?;
-    let lists = found
-        .indices
-        .chunks(k)
-        .zip(found.distances.chunks(k))
-        .map(|(indices, distances)| {
-            indices
-                .iter()
-                .zip(distances)
-                .filter(|(other, _)| **other != u32::MAX)
-                // |a − b|² = 2 − 2 cos for unit vectors.
-                .map(|(other, distance)| (*other, 1.0 - distance * distance / 2.0))
-                .collect()
-        })
-        .collect();
+    for (at, indices) in found.indices.chunks(k).enumerate() {
+        let query = row_of(at as u32);
+        lists[usable[at] as usize] = indices
+            .iter()
+            .filter(|other| **other != u32::MAX)
+            .map(|other| {
+                let similarity = query.iter().zip(row_of(*other)).map(|(a, b)| a * b).sum();
+                (usable[*other as usize], similarity)
+            })
+            .collect();
+    }
     Ok(lists)
 }
 
@@ -580,6 +609,11 @@ async fn lake_graph(lake: &Lake, job: &Job) -> Result<BuiltGraph, GraphError> {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
+    use arrow::array::{ArrayRef, FixedSizeListArray, Float32Array, StringArray};
+    use arrow::datatypes::Field;
+
     use super::*;
     use crate::rng::Rng;
 
@@ -647,5 +681,45 @@ mod tests {
         job.cancel();
         let cancelled = nearest(clustered(5_000, 8, 5, 1), 8, 5, &job);
         assert!(matches!(cancelled, Err(GraphError::Cancelled)));
+        assert_eq!(grouped(200_000), "200,000");
+        assert_eq!(grouped(1_234_567), "1,234,567");
+        assert_eq!(grouped(999), "999");
+    }
+
+    #[test]
+    fn rows_without_a_usable_vector_stay_out_of_the_search() {
+        // Row 1 holds a value that is not a number, row 3 only zeros: both
+        // come out of reading as zeros, and then have no neighbours.
+        let (dim, rows) = (3, 6);
+        let mut values: Vec<f32> = clustered(rows, dim, 2, 5);
+        values[dim] = f32::NAN;
+        values[3 * dim..4 * dim].fill(0.0);
+        let batch = RecordBatch::try_from_iter([
+            (
+                "label",
+                Arc::new(StringArray::from(vec!["a"; rows])) as ArrayRef,
+            ),
+            (
+                "v",
+                Arc::new(FixedSizeListArray::new(
+                    Arc::new(Field::new_list_field(DataType::Float32, true)),
+                    dim as i32,
+                    Arc::new(Float32Array::from(values)),
+                    None,
+                )) as ArrayRef,
+            ),
+        ])
+        .expect("a batch");
+        let (_, vectors, _) = vectors_of(&[batch], dim).expect("read");
+        assert!(vectors[dim..2 * dim].iter().all(|x| *x == 0.0));
+        let found = nearest(vectors, dim, 10, &Job::new()).expect("ran");
+        assert!(found[1].is_empty() && found[3].is_empty());
+        for (row, list) in found.iter().enumerate().filter(|(r, _)| *r != 1 && *r != 3) {
+            assert_eq!(list.len(), 3, "row {row}: the other usable rows");
+            assert!(
+                list.iter()
+                    .all(|(other, s)| *other != 1 && *other != 3 && s.is_finite())
+            );
+        }
     }
 }

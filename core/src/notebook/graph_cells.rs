@@ -197,7 +197,7 @@ impl CellKind for CommunitiesCell {
             .unwrap_or(1.0);
         let options = LeidenOptions {
             resolution,
-            seed: cell.int("seed").map_or(42, |s| s as u64),
+            seed: cell.int("seed").map_or(42, i64::unsigned_abs),
             max_passes: cell.int("passes").map_or(0, |p| p.max(0) as usize),
             ..LeidenOptions::default()
         };

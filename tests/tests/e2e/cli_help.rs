@@ -4,8 +4,7 @@
 use clap::CommandFactory;
 use lakebook::cli::Cli;
 
-/// Commands (by path) whose about is missing or borrowed, and options
-/// without help.
+/// Commands (by path) without an about, and options without help.
 fn undocumented(command: &clap::Command, path: &str, missing: &mut Vec<String>) {
     for arg in command.get_arguments() {
         let id = arg.get_id().as_str();

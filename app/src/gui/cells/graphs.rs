@@ -1,6 +1,7 @@
 //! Graph cells (where the graph comes from) and Communities cells (which
 //! graph, seeds, resolution).
 
+use lakebook_core::graph::sources::MAX_KNN_K;
 use lakebook_core::notebook::Cell;
 use lakebook_core::notebook::graph_cells::seed_list;
 
@@ -178,7 +179,7 @@ impl CellEditor for GraphEditor {
                 let mut k = cell.int("k").unwrap_or(10);
                 ui.label("neighbours");
                 if ui
-                    .add(egui::DragValue::new(&mut k).range(1..=100))
+                    .add(egui::DragValue::new(&mut k).range(1..=MAX_KNN_K as i64))
                     .changed()
                 {
                     cell.set("k", k);
@@ -287,7 +288,7 @@ impl CellEditor for CommunitiesEditor {
             if ui
                 .add(
                     egui::DragValue::new(&mut passes)
-                        .range(0..=1000)
+                        .range(0..=i64::MAX)
                         .custom_formatter(|n, _| {
                             if n < 0.5 {
                                 "until stable".to_string()
@@ -313,10 +314,10 @@ impl CellEditor for CommunitiesEditor {
                 cell.set("passes", passes);
                 changed = true;
             }
-            ui.label("seed");
-            let mut seed = cell.int("seed").unwrap_or(42).max(0);
+            ui.label("random seed");
+            let mut seed = cell.int("seed").unwrap_or(42);
             if ui
-                .add(egui::DragValue::new(&mut seed).range(0..=i64::from(u32::MAX)))
+                .add(egui::DragValue::new(&mut seed).range(0..=i64::MAX))
                 .on_hover_text("Random seed: the same seed gives the same communities")
                 .changed()
             {
