@@ -1016,21 +1016,15 @@ impl LakebookApp {
                 ui.horizontal(|ui| {
                     ui.add(egui::Spinner::new());
                     ui.label(&entry.title);
-                    let fraction = if p.total > 0 {
-                        p.done as f32 / p.total as f32
-                    } else {
-                        0.0
-                    };
-                    let text = if p.total > 0 {
-                        format!("{} / {} {}", p.done, p.total, p.unit)
-                    } else {
-                        p.message.clone()
-                    };
-                    ui.add(
-                        egui::ProgressBar::new(fraction)
-                            .text(text)
-                            .desired_width(260.0),
-                    );
+                    // A bar only where the amount of work is known; what the
+                    // job says it is doing goes after Cancel, in full.
+                    if p.total > 0 {
+                        ui.add(
+                            egui::ProgressBar::new(p.done as f32 / p.total as f32)
+                                .text(format!("{} / {} {}", p.done, p.total, p.unit))
+                                .desired_width(260.0),
+                        );
+                    }
                     ui.label(format!("{:.1} s", entry.started.elapsed().as_secs_f32()));
                     if ui
                         .button("Cancel")
@@ -1038,6 +1032,9 @@ impl LakebookApp {
                         .clicked()
                     {
                         entry.job.cancel();
+                    }
+                    if !p.message.is_empty() {
+                        ui.label(&p.message);
                     }
                 });
             }

@@ -144,17 +144,20 @@ fn before(a: (f32, u32), b: (f32, u32)) -> bool {
 /// The `k` nearest neighbours of every row (1 ≤ `k` < rows; every value
 /// finite, which callers make sure of), Euclidean:
 /// exact up to [`EXACT_ROWS`] rows (not interrupted), by NN-descent above
-/// (`cancelled` is asked between waves of joins).
+/// (`cancelled` is asked between waves of joins; `round_done` is told
+/// after each round which round it was and the share of list entries it
+/// improved: the search stops once that falls under 0.1%).
 pub(crate) fn nearest_neighbours(
     data: &Matrix,
     k: usize,
     seed: u64,
     cancelled: &dyn Fn() -> bool,
+    round_done: &dyn Fn(usize, f64),
 ) -> Result<Neighbours, Cancelled> {
     let mut found = if data.rows() <= EXACT_ROWS {
         exact_neighbours(data, k)
     } else {
-        descent_neighbours(data, k, seed, cancelled)?
+        descent_neighbours(data, k, seed, cancelled, round_done)?
     };
     found.distances.iter_mut().for_each(|d| *d = d.sqrt());
     Ok(found)
@@ -182,6 +185,7 @@ fn descent_neighbours(
     k: usize,
     seed: u64,
     cancelled: &dyn Fn() -> bool,
+    round_done: &dyn Fn(usize, f64),
 ) -> Result<Neighbours, Cancelled> {
     let n = data.rows();
     let mut lists = Neighbours::empty(n, k);
@@ -226,13 +230,15 @@ fn descent_neighbours(
         }
     });
     let mut rng = Rng::stream(seed, STREAM_DESCENT, 0);
-    for _ in 0..DESCENT_ROUNDS {
+    for round in 1..=DESCENT_ROUNDS {
         let (new, old) = sample_candidates(&mut lists, &mut rng);
         let units = n.div_ceil(UNIT_ROWS);
         let improved = join_in_waves(&mut lists, units, cancelled, |current, unit| {
             local_join(data, current, &new, &old, unit)
         })?;
-        if (improved as f64) < DESCENT_CONVERGED * (n * k) as f64 {
+        let share = improved as f64 / (n * k) as f64;
+        round_done(round, share);
+        if share < DESCENT_CONVERGED {
             break;
         }
     }
@@ -454,7 +460,8 @@ mod tests {
     fn nn_descent_recall_and_determinism() {
         let data = blobs(25, 200, 20, 7);
         let exact = exact_neighbours(&data, 15);
-        let approximate = descent_neighbours(&data, 15, 3, &never).expect("not cancelled");
+        let approximate =
+            descent_neighbours(&data, 15, 3, &never, &|_, _| {}).expect("not cancelled");
         let mut found = 0;
         for i in 0..data.rows() {
             let truth = &exact.indices[i * 15..(i + 1) * 15];
@@ -465,7 +472,7 @@ mod tests {
         }
         let recall = found as f64 / (data.rows() * 15) as f64;
         assert!(recall >= 0.9, "recall {recall}");
-        let again = descent_neighbours(&data, 15, 3, &never).expect("not cancelled");
+        let again = descent_neighbours(&data, 15, 3, &never, &|_, _| {}).expect("not cancelled");
         assert_eq!(again, approximate);
     }
 
@@ -473,12 +480,13 @@ mod tests {
     fn cancelling_stops_the_descent() {
         let data = blobs(5, 1_000, 4, 1);
         assert_eq!(
-            nearest_neighbours(&data, 5, 1, &|| true),
+            nearest_neighbours(&data, 5, 1, &|| true, &|_, _| {}),
             Err(Cancelled),
             "above the exact limit the search asks between waves"
         );
         let small = blobs(2, 10, 3, 1);
-        let exact = nearest_neighbours(&small, 3, 1, &|| true).expect("exact searches finish");
+        let exact =
+            nearest_neighbours(&small, 3, 1, &|| true, &|_, _| {}).expect("exact searches finish");
         assert!(exact.indices.iter().all(|i| *i != u32::MAX));
     }
 }

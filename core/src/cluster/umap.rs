@@ -177,7 +177,7 @@ pub fn umap(
     } else {
         LARGE_DATA_EPOCHS
     });
-    let neighbours = nearest_neighbours(&data, k, options.seed, cancelled)?;
+    let neighbours = nearest_neighbours(&data, k, options.seed, cancelled, &|_, _| {})?;
     let graph = fuzzy_graph(&neighbours, epochs);
     let mut layout = initial_layout(&data, &graph, options.seed);
     let (a, b) = curve_parameters(options.min_dist);

@@ -534,8 +534,20 @@ fn nearest(
     let data = Matrix::new(usable.len(), dim, compact).ok_or_else(|| GraphError::Sql {
         message: format!("the embeddings are not {dim} values a row"),
     })?;
-    let found = nearest_neighbours(&data, k, KNN_SEED, &|| job.is_cancelled())
-        .map_err(|_| GraphError::Cancelled)?;
+    let rows_searched = usable.len();
+    let found = nearest_neighbours(
+        &data,
+        k,
+        KNN_SEED,
+        &|| job.is_cancelled(),
+        &|round, improved| {
+            job.set_message(format!(
+                "neighbours of {rows_searched} rows: round {round} improved {:.1}% (done under 0.1%)",
+                improved * 100.0
+            ));
+        },
+    )
+    .map_err(|_| GraphError::Cancelled)?;
     for (at, indices) in found.indices.chunks(k).enumerate() {
         let query = row_of(at as u32);
         lists[usable[at] as usize] = indices
@@ -639,8 +651,14 @@ mod tests {
     fn nearest_rows_above_the_exact_limit_are_found_by_descent() {
         let (rows, dim, k) = (6_000, 64, 10);
         let vectors = clustered(rows, dim, 40, 3);
-        let found = nearest(vectors.clone(), dim, k, &Job::new()).expect("not cancelled");
+        let job = Job::new();
+        let found = nearest(vectors.clone(), dim, k, &job).expect("not cancelled");
         assert_eq!(found.len(), rows);
+        let message = job.snapshot().message;
+        assert!(
+            message.starts_with("neighbours of 6000 rows: round ") && message.contains("improved"),
+            "the rounds are reported: {message}"
+        );
         let mut hits = 0;
         let sample: Vec<usize> = (0..rows).step_by(20).collect();
         for &row in &sample {
