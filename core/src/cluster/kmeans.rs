@@ -1571,7 +1571,7 @@ pub(super) fn sample_indices(rows: usize, count: usize, seed: u64) -> Vec<usize>
 // one of the two levels and run 3–5× slower.
 
 /// `a · b`.
-pub(super) fn dot(a: &[f32], b: &[f32]) -> f32 {
+pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
     let whole = a.len().min(b.len()) / 32 * 32;
     let tail: f32 = a[whole..].iter().zip(&b[whole..]).map(|(x, y)| x * y).sum();
     dot_whole_chunks(a, b) + tail

@@ -19,11 +19,11 @@ use crate::rng::Rng;
 
 /// Rows up to which neighbours are found by measuring every pair.
 const EXACT_ROWS: usize = 4096;
-/// Rows per unit of parallel work in exact searches.
-const EXACT_UNIT_ROWS: usize = 256;
-/// Rows per unit of parallel work elsewhere (fixed, so that results do not
-/// depend on the number of threads).
-const UNIT_ROWS: usize = 1024;
+/// Rows per unit of parallel work in exact searches (UMAP's too).
+pub(super) const EXACT_UNIT_ROWS: usize = 256;
+/// Rows per unit of parallel work elsewhere, here and in UMAP (fixed, so
+/// that results do not depend on the number of threads).
+pub(super) const UNIT_ROWS: usize = 1024;
 /// Random-projection trees whose leaves start NN-descent.
 const PROJECTION_TREES: usize = 8;
 /// Most rows in a tree leaf (at least k + 1).

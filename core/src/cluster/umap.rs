@@ -39,14 +39,9 @@ use std::fmt;
 
 use super::kmeans::parallel_map;
 use super::matrix::Matrix;
-use super::neighbours::{Cancelled, Neighbours, nearest_neighbours};
+use super::neighbours::{Cancelled, EXACT_UNIT_ROWS, Neighbours, UNIT_ROWS, nearest_neighbours};
 use crate::rng::Rng;
 
-/// Rows per unit of parallel work in exact searches.
-const EXACT_UNIT_ROWS: usize = 256;
-/// Rows per unit of parallel work elsewhere (fixed, so that results do not
-/// depend on the number of threads).
-const UNIT_ROWS: usize = 1024;
 /// Most bisection steps for a row's `σ`.
 const SIGMA_STEPS: usize = 64;
 /// Bisection stops when the membership sum is this close to `log₂ k`.

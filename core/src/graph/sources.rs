@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::GraphError;
 use super::model::{BuildReport, EdgeMerge, GraphBuilder, LakeGraph};
+use crate::cluster::kmeans::dot;
 use crate::cluster::matrix::Matrix;
 use crate::cluster::neighbours::nearest_neighbours;
 use crate::job::Job;
@@ -527,11 +528,15 @@ fn nearest(
         return Ok(lists);
     }
     let k = k.clamp(1, usable.len() - 1);
-    let row_of = |at: u32| &vectors[usable[at as usize] as usize * dim..][..dim];
-    let compact: Vec<f32> = (0..usable.len() as u32)
-        .flat_map(|at| row_of(at).iter().copied())
-        .collect();
-    let data = Matrix::new(usable.len(), dim, compact).ok_or_else(|| GraphError::Sql {
+    // The usable rows moved to the front, in place: no second copy of the
+    // vectors (300 MB at the row limit).
+    let mut vectors = vectors;
+    for (at, row) in usable.iter().enumerate() {
+        let row = *row as usize;
+        vectors.copy_within(row * dim..(row + 1) * dim, at * dim);
+    }
+    vectors.truncate(usable.len() * dim);
+    let data = Matrix::new(usable.len(), dim, vectors).ok_or_else(|| GraphError::Sql {
         message: format!("the embeddings are not {dim} values a row"),
     })?;
     let rows_searched = usable.len();
@@ -549,12 +554,11 @@ fn nearest(
     )
     .map_err(|_| GraphError::Cancelled)?;
     for (at, indices) in found.indices.chunks(k).enumerate() {
-        let query = row_of(at as u32);
         lists[usable[at] as usize] = indices
             .iter()
             .filter(|other| **other != u32::MAX)
             .map(|other| {
-                let similarity = query.iter().zip(row_of(*other)).map(|(a, b)| a * b).sum();
+                let similarity = dot(data.row(at), data.row(*other as usize));
                 (usable[*other as usize], similarity)
             })
             .collect();
@@ -641,10 +645,6 @@ mod tests {
             out.extend(v.iter().map(|x| (x / norm) as f32));
         }
         out
-    }
-
-    fn dot(a: &[f32], b: &[f32]) -> f32 {
-        a.iter().zip(b).map(|(x, y)| x * y).sum()
     }
 
     #[test]
