@@ -9,7 +9,7 @@ use arrow::array::{ArrayRef, BooleanArray, RecordBatch, StringArray, UInt64Array
 use arrow::datatypes::{DataType, Field, Schema};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use lakebook_core::ingest::{self, CsvOptions, IngestOptions, OnError, PassageOptions, WriteMode};
-use lakebook_core::render::{OutputFormat, render_batches};
+use lakebook_core::render::{OutputFormat, StreamingWriter, render_batches};
 use lakebook_core::sql::SqlEngine;
 use lakebook_core::{Job, Lake};
 
@@ -87,6 +87,15 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+    /// Remove a dataset: it leaves the catalog and its folder moves to the
+    /// lake's trash (.lakebook/trash), from where `restore` brings it back
+    /// until `gc` empties the trash.
+    Rm(crate::cli_lake::RmArgs),
+    /// Bring a removed dataset back from the trash.
+    Restore(crate::cli_lake::RestoreArgs),
+    /// Reclaim space: empty the trash, and delete folders and data files that
+    /// killed or failed writers left behind (never anything a version uses).
+    Gc(crate::cli_lake::GcArgs),
     /// Run a SQL query; every dataset is a table under its name.
     ///
     /// Quote odd names: SELECT * FROM "my table". Read an older version with
@@ -293,6 +302,9 @@ pub async fn run(
                 )?;
             }
         }
+        Command::Rm(args) => crate::cli_lake::rm(&lake_dir, &args, out).await?,
+        Command::Restore(args) => crate::cli_lake::restore(&lake_dir, &args, out).await?,
+        Command::Gc(args) => crate::cli_lake::gc(&lake_dir, &args, out).await?,
         Command::Ls { format } => {
             let lake = Lake::open(&lake_dir).await?;
             let entries = &lake.catalog().datasets;
@@ -398,11 +410,17 @@ pub async fn run(
             max_rows,
         } => {
             let lake = Lake::open(&lake_dir).await?;
-            let engine = if repeat > 1 {
-                SqlEngine::with_cache(&lake, sql_cache_bytes())
-            } else {
-                SqlEngine::new(&lake)
-            };
+            if repeat == 1 {
+                let started = std::time::Instant::now();
+                let engine = SqlEngine::new(&lake);
+                let rows = print_query(&engine, &query, format, max_rows, out).await?;
+                if timing {
+                    let ms = started.elapsed().as_secs_f64() * 1e3;
+                    eprintln!("{rows} rows in {ms:.3} ms");
+                }
+                return Ok(());
+            }
+            let engine = SqlEngine::with_cache(&lake, sql_cache_bytes());
             let mut result = None;
             for _ in 0..repeat {
                 let started = std::time::Instant::now();
@@ -639,6 +657,9 @@ fn print_ingest_report(
     for f in &report.failed_tables {
         writeln!(out, "skipped file: {}", f.reason)?;
     }
+    for name in &report.already_ingested {
+        writeln!(out, "{name}: already holds this file; left as it is")?;
+    }
     if !report.ignored.is_empty() {
         writeln!(
             out,
@@ -647,6 +668,49 @@ fn print_ingest_report(
         )?;
     }
     Ok(())
+}
+
+/// Runs a query and prints it as its rows arrive: CSV and JSON stream in the
+/// memory of one batch; a table keeps the rows it shows (`max_rows`, 0 for
+/// all) and counts the rest. Returns the rows of the result.
+async fn print_query(
+    engine: &SqlEngine,
+    query: &str,
+    format: Format,
+    max_rows: usize,
+    out: &mut (dyn Write + Send),
+) -> Result<usize> {
+    use futures::StreamExt;
+    let mut stream = engine.stream(query).await?;
+    let schema = stream.schema();
+    if let Some(mut writer) = StreamingWriter::new(&mut *out, format.into()) {
+        while let Some(batch) = stream.next().await {
+            writer.write(&batch?)?;
+        }
+        return Ok(writer.finish(&schema)?);
+    }
+    let (mut kept, mut kept_rows, mut total) = (Vec::new(), 0, 0);
+    while let Some(batch) = stream.next().await {
+        let batch = batch?;
+        total += batch.num_rows();
+        let room = if max_rows == 0 {
+            batch.num_rows()
+        } else {
+            max_rows.saturating_sub(kept_rows).min(batch.num_rows())
+        };
+        if room > 0 {
+            kept.push(batch.slice(0, room));
+            kept_rows += room;
+        }
+    }
+    write_text(out, &render_batches(&schema, &kept, format.into())?)?;
+    if kept_rows < total {
+        writeln!(
+            out,
+            "({total} rows; showing the first {max_rows}: use --max-rows 0, or --format csv|json, for all)"
+        )?;
+    }
+    Ok(total)
 }
 
 /// Writes text ending in exactly one newline.

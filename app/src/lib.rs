@@ -5,6 +5,7 @@ mod bench_related;
 pub mod cli;
 mod cli_cluster;
 mod cli_graph;
+mod cli_lake;
 mod cli_match;
 mod cli_notebook;
 pub mod cli_search;

@@ -73,8 +73,81 @@ pub fn render_batches(
     }
 }
 
+/// Writes a result as CSV or JSON batch by batch as it arrives, so a result
+/// of any size streams out in the memory of one batch.
+pub struct StreamingWriter<W: std::io::Write> {
+    format: StreamFormat<W>,
+    rows: usize,
+}
+
+impl<W: std::io::Write> std::fmt::Debug for StreamingWriter<W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamingWriter")
+            .field("rows", &self.rows)
+            .finish_non_exhaustive()
+    }
+}
+
+enum StreamFormat<W: std::io::Write> {
+    Csv(arrow::csv::Writer<W>),
+    Json(arrow::json::ArrayWriter<W>),
+}
+
+impl<W: std::io::Write> StreamingWriter<W> {
+    /// A writer of `format` (CSV or JSON; a table needs every row's width
+    /// first and is rendered with [`render_batches`]).
+    pub fn new(out: W, format: OutputFormat) -> Option<Self> {
+        let format = match format {
+            OutputFormat::Table => return None,
+            OutputFormat::Csv => StreamFormat::Csv(
+                arrow::csv::WriterBuilder::new()
+                    .with_header(true)
+                    .build(out),
+            ),
+            OutputFormat::Json => StreamFormat::Json(arrow::json::ArrayWriter::new(out)),
+        };
+        Some(Self { format, rows: 0 })
+    }
+
+    /// Writes one batch.
+    pub fn write(&mut self, batch: &RecordBatch) -> Result<(), ArrowError> {
+        if batch.num_rows() == 0 {
+            return Ok(());
+        }
+        self.rows += batch.num_rows();
+        match &mut self.format {
+            StreamFormat::Csv(w) => w.write(batch),
+            StreamFormat::Json(w) => w.write(batch),
+        }
+    }
+
+    /// Ends the output and returns the rows written; an empty result is
+    /// still a CSV header or `[]`.
+    pub fn finish(self, schema: &SchemaRef) -> Result<usize, ArrowError> {
+        let rows = self.rows;
+        let io = |e: std::io::Error| ArrowError::ExternalError(Box::new(e));
+        match self.format {
+            StreamFormat::Csv(mut w) => {
+                if rows == 0 {
+                    w.write(&RecordBatch::new_empty(schema.clone()))?;
+                }
+            }
+            StreamFormat::Json(mut w) => {
+                // `finish` writes `[]` for an empty result itself.
+                w.finish()?;
+                w.into_inner().write_all(b"\n").map_err(io)?;
+            }
+        }
+        Ok(rows)
+    }
+}
+
 /// Lists longer than this are shown by their first values in tables.
 const LIST_SHOWN: usize = 3;
+
+/// Text longer than this many characters is cut in tables (laying out a
+/// table costs the square of its widest value).
+const TEXT_SHOWN: usize = 400;
 
 /// Whether a column holds lists (shown shortened in tables).
 fn is_list(data_type: &DataType) -> bool {
@@ -91,7 +164,7 @@ fn shortened_schema(schema: &SchemaRef) -> SchemaRef {
         .iter()
         .map(|f| {
             // Every column nullable: the table only shows what is there.
-            let data_type = if is_list(f.data_type()) {
+            let data_type = if is_list(f.data_type()) || f.data_type() == &DataType::LargeUtf8 {
                 DataType::Utf8
             } else {
                 f.data_type().clone()
@@ -111,6 +184,9 @@ fn shorten_lists(schema: &SchemaRef, batch: &RecordBatch) -> Result<RecordBatch,
         .columns()
         .iter()
         .map(|column| -> Result<ArrayRef, ArrowError> {
+            if matches!(column.data_type(), DataType::Utf8 | DataType::LargeUtf8) {
+                return shorten_text(column);
+            }
             if !is_list(column.data_type()) {
                 return Ok(column.clone());
             }
@@ -139,6 +215,31 @@ fn shorten_lists(schema: &SchemaRef, batch: &RecordBatch) -> Result<RecordBatch,
         })
         .collect::<Result<Vec<_>, _>>()?;
     RecordBatch::try_new(schema.clone(), columns)
+}
+
+/// A text column with values over [`TEXT_SHOWN`] characters cut, saying
+/// how long they were; the column as it was when none is that long.
+fn shorten_text(column: &ArrayRef) -> Result<ArrayRef, ArrowError> {
+    let as_utf8 = arrow::compute::cast(column, &DataType::Utf8)?;
+    let strings = as_utf8.as_string::<i32>();
+    let long = |v: &str| v.len() > TEXT_SHOWN && v.chars().nth(TEXT_SHOWN).is_some();
+    if !strings.iter().flatten().any(long) {
+        return Ok(as_utf8);
+    }
+    let cut: StringArray = strings
+        .iter()
+        .map(|v| {
+            v.map(|v| {
+                if long(v) {
+                    let shown: String = v.chars().take(TEXT_SHOWN).collect();
+                    format!("{shown}… ({} characters)", v.chars().count())
+                } else {
+                    v.to_string()
+                }
+            })
+        })
+        .collect();
+    Ok(Arc::new(cut))
 }
 
 /// One row as (column, value) pairs for a tooltip or a one-line summary:
@@ -207,6 +308,52 @@ mod tests {
             render_batches(&schema, &[], OutputFormat::Csv)?,
             "id,name\n"
         );
+        Ok(())
+    }
+
+    #[test]
+    fn tables_cut_long_text_and_csv_and_json_stream_it_whole() -> Result<(), ArrowError> {
+        let long = "x".repeat(1_000_000);
+        let batch = RecordBatch::try_from_iter(vec![(
+            "t",
+            Arc::new(StringArray::from(vec![long.as_str(), "short"])) as ArrayRef,
+        )])?;
+        let started = std::time::Instant::now();
+        let table = render_batches(
+            &batch.schema(),
+            std::slice::from_ref(&batch),
+            OutputFormat::Table,
+        )?;
+        assert!(
+            started.elapsed().as_secs() < 5,
+            "a 1 MB value renders at once"
+        );
+        let expected_cell = format!("{}… (1000000 characters)", "x".repeat(TEXT_SHOWN));
+        assert!(
+            table.lines().any(|l| l == format!("| {expected_cell} |")),
+            "{}",
+            &table[..200]
+        );
+        let mut out: Vec<u8> = Vec::new();
+        let mut w = StreamingWriter::new(&mut out, OutputFormat::Json)
+            .ok_or_else(|| ArrowError::ComputeError("json streams".into()))?;
+        w.write(&batch)?;
+        w.write(&batch.slice(1, 1))?;
+        assert_eq!(w.finish(&batch.schema())?, 3);
+        let rows: Vec<serde_json::Value> =
+            serde_json::from_slice(&out).map_err(|e| ArrowError::ExternalError(Box::new(e)))?;
+        assert_eq!(rows.len(), 3);
+        assert_eq!(rows[0]["t"].as_str().map(str::len), Some(1_000_000));
+        let mut empty: Vec<u8> = Vec::new();
+        let w = StreamingWriter::new(&mut empty, OutputFormat::Json)
+            .ok_or_else(|| ArrowError::ComputeError("json streams".into()))?;
+        w.finish(&batch.schema())?;
+        assert_eq!(empty, b"[]\n");
+        let mut csv: Vec<u8> = Vec::new();
+        let w = StreamingWriter::new(&mut csv, OutputFormat::Csv)
+            .ok_or_else(|| ArrowError::ComputeError("csv streams".into()))?;
+        w.finish(&batch.schema())?;
+        assert_eq!(csv, b"t\n");
         Ok(())
     }
 

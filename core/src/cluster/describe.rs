@@ -335,6 +335,16 @@ fn column_profiles(batch: &RecordBatch, rows: usize) -> Vec<ColumnProfile> {
     out
 }
 
+/// A number as an exact SQL literal: what a predicate says is what it
+/// selects (a rounded bound such as `0.00` or a saturated integer would not).
+fn sql_number(v: f64) -> String {
+    if v == 0.0 || (v.abs() >= 1e-4 && v.abs() < 1e15) {
+        v.to_string()
+    } else {
+        format!("{v:e}")
+    }
+}
+
 /// The `q` quantile of sorted values.
 fn quantile(sorted: &[f64], q: f64) -> f64 {
     if sorted.is_empty() {
@@ -345,9 +355,14 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
     sorted[lo] + (sorted[hi] - sorted[lo]) * (at - lo as f64)
 }
 
-/// A number as a person writes it: integers plain, others with up to 2 decimals.
+/// A number as a person writes it: integers plain, others with up to 2
+/// decimals, very large or very small ones in scientific notation.
 fn number_text(v: f64, integer: bool) -> String {
-    if integer || v.fract().abs() < 1e-9 {
+    if !v.is_finite() {
+        v.to_string()
+    } else if v.abs() >= 1e15 || (v != 0.0 && v.abs() < 1e-3) {
+        format!("{v:.3e}")
+    } else if integer || v.fract().abs() < 1e-9 {
         format!("{}", v.round() as i64)
     } else if v.abs() >= 100.0 {
         format!("{v:.0}")
@@ -419,6 +434,9 @@ impl ColumnProfile {
                     return None;
                 }
                 let (lo, hi) = (quantile(&mine, 0.25), quantile(&mine, 0.75));
+                if !lo.is_finite() || !hi.is_finite() {
+                    return None;
+                }
                 let (lo_text, hi_text) = (number_text(lo, *integer), number_text(hi, *integer));
                 let text = if lo_text == hi_text {
                     format!("{name} {lo_text}")
@@ -431,8 +449,8 @@ impl ColumnProfile {
                     predicate: format!(
                         "{} BETWEEN {} AND {}",
                         quote_ident(name),
-                        number_text(lo, *integer),
-                        number_text(hi, *integer)
+                        sql_number(lo),
+                        sql_number(hi)
                     ),
                     score: (shift.abs() * 0.5).min(1.0),
                     share: None,
@@ -554,5 +572,60 @@ mod tests {
         let dims = structure(&described);
         assert!(dims.iter().any(|d| d.name == "age"));
         assert!(dims.iter().any(|d| d.name == "topic"));
+    }
+
+    #[tokio::test]
+    async fn slice_predicates_select_their_rows_at_any_scale() {
+        use arrow::array::Float64Array;
+        let rows = 200;
+        // Cluster 0: tiny and huge values; cluster 1: ordinary ones.
+        let tiny: Vec<f64> = (0..rows)
+            .map(|i| {
+                if i < 100 {
+                    0.001 + i as f64 * 1e-5
+                } else {
+                    0.5 + i as f64 * 1e-3
+                }
+            })
+            .collect();
+        let huge: Vec<f64> = (0..rows)
+            .map(|i| {
+                if i < 100 {
+                    1e20 + i as f64 * 1e17
+                } else {
+                    1e10 + i as f64
+                }
+            })
+            .collect();
+        let batch = RecordBatch::try_from_iter(vec![
+            ("odd\nname", Arc::new(Float64Array::from(tiny)) as ArrayRef),
+            ("huge", Arc::new(Float64Array::from(huge))),
+        ])
+        .expect("batch");
+        let labels: Vec<i32> = (0..rows).map(|i| i32::from(i >= 100)).collect();
+        let matrix = Matrix::new(rows, 1, (0..rows).map(|i| i as f32).collect()).expect("matrix");
+        let described = describe(&batch, &labels, &matrix, &[]);
+        let ctx = datafusion::prelude::SessionContext::new();
+        ctx.register_batch("t", batch).expect("register");
+        for sub in &described {
+            for attribute in &sub.attributes {
+                let sql = format!("SELECT count(*) FROM t WHERE {}", attribute.predicate);
+                let counted = ctx
+                    .sql(&sql)
+                    .await
+                    .expect("plans")
+                    .collect()
+                    .await
+                    .expect("runs");
+                let n = counted[0]
+                    .column(0)
+                    .as_any()
+                    .downcast_ref::<Int64Array>()
+                    .map_or(0, |a| a.value(0));
+                // The middle half of the cluster's values, and none of the other's.
+                assert_eq!(n, 50, "{} selects {n} rows", attribute.predicate);
+            }
+        }
+        assert!(described.iter().map(|d| d.attributes.len()).sum::<usize>() >= 2);
     }
 }

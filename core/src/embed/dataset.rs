@@ -205,6 +205,10 @@ pub async fn embed_dataset(
     let column_schema = Arc::new(Schema::new(vec![Field::from(&field)]));
     let mut replacements: Vec<DataReplacementGroup> = Vec::new();
     let mut checkpoints: Vec<FragmentCheckpoint> = Vec::new();
+    // The vector files are written long before the commit: while they are
+    // nobody's but this writer's, clean-ups (gc, a failed append) keep off.
+    let dataset_dir = lake.entry(name)?.dir.clone();
+    let _staging = crate::lake::StagingLock::join(lake.dir(), &dataset_dir).await?;
     for fragment in &todo {
         let checkpoint = FragmentCheckpoint::open(checkpoint_dir(&checkpoint_root, fragment))?;
         embed_fragment(

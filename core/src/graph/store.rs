@@ -221,13 +221,20 @@ fn write_record(lake: &Lake, record: &GraphRecord) -> Result<(), GraphError> {
     };
     std::fs::create_dir_all(&dir).map_err(io(&dir))?;
     let path = record_path(lake, &record.name);
-    let tmp = path.with_extension("json.tmp");
     let text = serde_json::to_string_pretty(record).map_err(|e| GraphError::Damaged {
         name: record.name.clone(),
         reason: e.to_string(),
     })?;
-    std::fs::write(&tmp, text).map_err(io(&tmp))?;
-    std::fs::rename(&tmp, &path).map_err(io(&path))
+    // A temp file of its own (two writers of one graph never share one),
+    // synced, then renamed over the record.
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".graph.")
+        .tempfile_in(&dir)
+        .map_err(io(&dir))?;
+    std::io::Write::write_all(&mut tmp, text.as_bytes()).map_err(io(&path))?;
+    tmp.as_file().sync_all().map_err(io(&path))?;
+    tmp.persist(&path).map_err(|e| io(&path)(e.error))?;
+    Ok(())
 }
 
 fn nodes_schema() -> SchemaRef {
@@ -264,20 +271,62 @@ pub async fn save_graph(
     let nodes_dataset = format!("{name}_nodes");
     let edges_dataset = format!("{name}_edges");
     let previous = read_record(lake, name).ok();
-    for dataset in [&nodes_dataset, &edges_dataset] {
-        if lake.entry(dataset).is_ok() && previous.is_none() {
+    // A build killed between its two datasets leaves its claim behind: the
+    // datasets it lists (by folder) are the graph's, and a rebuild
+    // overwrites them; any other dataset of those names is the user's.
+    let claim_path = graphs_dir(lake).join(format!("{name}.building"));
+    let mut claim: BTreeMap<String, String> = std::fs::read_to_string(&claim_path)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default();
+    for (dataset, schema) in [
+        (&nodes_dataset, nodes_schema()),
+        (&edges_dataset, edges_schema()),
+    ] {
+        let Ok(entry) = lake.entry(dataset) else {
+            continue;
+        };
+        // Claimed by folder, or claimed before its commit (a kill came
+        // between the commit and the claim's update) and shaped as a graph's.
+        let ours = match claim.get(dataset.as_str()) {
+            Some(dir) if dir == &entry.dir => true,
+            Some(dir) if dir.is_empty() => entry
+                .schema
+                .iter()
+                .map(|c| c.name.as_str())
+                .eq(schema.fields().iter().map(|f| f.name().as_str())),
+            _ => false,
+        };
+        if previous.is_none() && !ours {
             return Err(GraphError::NameTaken(dataset.clone()));
         }
     }
+    let io = |path: &PathBuf| {
+        let path = path.display().to_string();
+        move |source| GraphError::Io { path, source }
+    };
+    std::fs::create_dir_all(graphs_dir(lake)).map_err(io(&graphs_dir(lake)))?;
+    for dataset in [&edges_dataset, &nodes_dataset] {
+        claim.entry(dataset.clone()).or_default();
+    }
+    let text = serde_json::to_string(&claim).unwrap_or_default();
+    std::fs::write(&claim_path, text).map_err(io(&claim_path))?;
     let graph = &built.graph;
-    lake.write_table(&edges_dataset, edges_schema(), edges_batches(graph)?)
-        .await?;
-    lake.write_table(
-        &nodes_dataset,
-        nodes_schema(),
-        nodes_batches(graph, None, None)?,
-    )
-    .await?;
+    let parts = [
+        (&edges_dataset, edges_schema(), edges_batches(graph)?),
+        (
+            &nodes_dataset,
+            nodes_schema(),
+            nodes_batches(graph, None, None)?,
+        ),
+    ];
+    for (dataset, schema, batches) in parts {
+        lake.write_table(dataset, schema, batches).await?;
+        let dir = lake.entry(dataset)?.dir.clone();
+        claim.insert(dataset.clone(), dir);
+        let text = serde_json::to_string(&claim).unwrap_or_default();
+        std::fs::write(&claim_path, text).map_err(io(&claim_path))?;
+    }
     let record = GraphRecord {
         name: name.to_string(),
         recipe: recipe.clone(),
@@ -292,6 +341,7 @@ pub async fn save_graph(
         extra: previous.map(|p| p.extra).unwrap_or_default(),
     };
     write_record(lake, &record)?;
+    let _ = std::fs::remove_file(&claim_path);
     Ok(record)
 }
 

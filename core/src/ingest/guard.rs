@@ -207,17 +207,21 @@ impl Guarded {
         for field in target.fields() {
             let column = match batch.column_by_name(field.name()) {
                 Some(c) if c.data_type() == field.data_type() => c.clone(),
-                Some(c) => cast_with_options(c, field.data_type(), &options).map_err(|e| {
-                    IngestError::Format {
-                        path: self.label.clone(),
-                        reason: format!(
-                            "column '{}' is {} here but {} in the dataset: {e}",
-                            field.name(),
-                            c.data_type(),
-                            field.data_type()
-                        ),
-                    }
-                })?,
+                Some(c) => {
+                    let cast = cast_with_options(c, field.data_type(), &options).map_err(|e| {
+                        IngestError::Format {
+                            path: self.label.clone(),
+                            reason: format!(
+                                "column '{}' is {} here but {} in the dataset: {e}",
+                                field.name(),
+                                c.data_type(),
+                                field.data_type()
+                            ),
+                        }
+                    })?;
+                    self.refuse_loss(c, &cast, field.name())?;
+                    cast
+                }
                 None if field.is_nullable() => new_null_array(field.data_type(), batch.num_rows()),
                 None => {
                     return Err(IngestError::Format {
@@ -234,6 +238,47 @@ impl Guarded {
         RecordBatch::try_new(target.clone(), columns).map_err(|e| IngestError::Format {
             path: self.label.clone(),
             reason: e.to_string(),
+        })
+    }
+}
+
+impl Guarded {
+    /// Refuses a cast that changed a value (`7.9` into an integer column
+    /// becomes `7`; a timestamp into a date column loses its time): casting
+    /// back must give every value again. Text is exempt (parsing "1.50" as a
+    /// number is not a loss, and what does not parse already failed), and so
+    /// is a change of float precision.
+    fn refuse_loss(&self, from: &ArrayRef, to: &ArrayRef, column: &str) -> Result<(), IngestError> {
+        use arrow::datatypes::DataType;
+        let exempt = matches!(
+            from.data_type(),
+            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Null
+        ) || (from.data_type().is_floating() && to.data_type().is_floating());
+        if exempt {
+            return Ok(());
+        }
+        let Ok(back) = arrow::compute::cast(to, from.data_type()) else {
+            return Ok(());
+        };
+        let Ok(changed) = arrow::compute::kernels::cmp::distinct(from, &back) else {
+            return Ok(());
+        };
+        let Some(row) = changed.iter().position(|d| d == Some(true)) else {
+            return Ok(());
+        };
+        let shown = |a: &ArrayRef| {
+            arrow::util::display::array_value_to_string(a, row).unwrap_or_else(|_| "?".into())
+        };
+        let before = self.stats.rows.load(Ordering::Relaxed);
+        Err(IngestError::Parse {
+            path: self.label.clone(),
+            location: format!("data row {}, column '{column}'", before + row as u64 + 1),
+            reason: format!(
+                "{} would become {} in the dataset's {} column, losing data; append it to a dataset with a wider column type (--mode overwrite replaces the schema)",
+                shown(from),
+                shown(to),
+                to.data_type()
+            ),
         })
     }
 }

@@ -155,6 +155,18 @@ pub enum IngestError {
     /// The user cancelled; nothing was written.
     #[error("ingest cancelled; the lake is unchanged")]
     Cancelled,
+    /// The user cancelled while datasets were being committed: those listed
+    /// were committed whole, nothing of the others was written.
+    #[error(
+        "ingest cancelled after committing {} of {} datasets ({}); nothing of the others was written. Run the same command again to ingest the rest: datasets already holding their file are skipped",
+        .committed.len(), .committed.len() + .not_written.len(), .committed.join(", ")
+    )]
+    CancelledPartway {
+        /// Datasets committed before the cancel, whole.
+        committed: Vec<String>,
+        /// Datasets not written.
+        not_written: Vec<String>,
+    },
     /// Lance refused the data.
     #[error("writing dataset '{name}': {reason}")]
     Write {
@@ -200,6 +212,9 @@ pub struct IngestReport {
     pub ignored: Vec<String>,
     /// Table files skipped whole under `--on-error skip`.
     pub failed_tables: Vec<FailedSource>,
+    /// Datasets left as they were because they already hold exactly the
+    /// file (a re-run of an ingest that was cancelled or killed partway).
+    pub already_ingested: Vec<String>,
 }
 
 /// One planned dataset write.
@@ -245,7 +260,8 @@ pub async fn ingest(
 ) -> Result<IngestReport, IngestError> {
     let mut report = IngestReport::default();
     let found = detect::collect(paths, &mut report.ignored)?;
-    let (tables, docs) = plan(lake, &found, options)?;
+    let (tables, docs, already) = plan(lake, &found, options)?;
+    report.already_ingested = already;
 
     let total_bytes: u64 = found
         .iter()
@@ -266,14 +282,51 @@ pub async fn ingest(
     .await;
     if let Err(e) = result {
         for s in staged {
-            s.discard();
+            s.discard().await;
         }
         return Err(e);
     }
-    for s in staged {
-        let outcome = s.commit(lake).await?;
-        report.datasets.push(outcome);
+    // Each dataset commits whole, one after another; a cancel between two
+    // commits stops there and says exactly which datasets are in.
+    let mut session = match lake.begin_commits().await {
+        Ok(session) => session,
+        Err(e) => {
+            for s in staged {
+                s.discard().await;
+            }
+            return Err(e.into());
+        }
+    };
+    let mut staged = staged.into_iter();
+    while let Some(s) = staged.next() {
+        if job.is_cancelled() {
+            let mut not_written = vec![s.name().to_string()];
+            not_written.extend(staged.as_slice().iter().map(|r| r.name().to_string()));
+            s.discard().await;
+            for rest in staged {
+                rest.discard().await;
+            }
+            session.finish()?;
+            if report.datasets.is_empty() {
+                return Err(IngestError::Cancelled);
+            }
+            return Err(IngestError::CancelledPartway {
+                committed: report.datasets.iter().map(|d| d.name.clone()).collect(),
+                not_written,
+            });
+        }
+        match s.commit(&mut session).await {
+            Ok(outcome) => report.datasets.push(outcome),
+            Err(e) => {
+                for rest in staged {
+                    rest.discard().await;
+                }
+                session.finish()?;
+                return Err(e);
+            }
+        }
     }
+    session.finish()?;
     Ok(report)
 }
 
@@ -346,7 +399,7 @@ async fn stage_all(
             let reader = open_table(table, options, job, &stats, target.existing_schema())?;
             let sources = vec![source_label(&table.path, table.sheet.as_deref())];
             target
-                .stage(reader, stats.clone(), sources, Default::default())
+                .stage(lake, reader, stats.clone(), sources, Default::default())
                 .await
         }
         .await;
@@ -388,7 +441,7 @@ async fn stage_all(
             stats.clone(),
             target.existing_schema(),
         )?;
-        staged.push(target.stage(reader, stats, sources, failed).await?);
+        staged.push(target.stage(lake, reader, stats, sources, failed).await?);
     }
     Ok(())
 }
@@ -446,8 +499,9 @@ fn open_table(
     guard::Guarded::new(inner, &table.path, job.clone(), stats.clone(), conform_to)
 }
 
-/// The tables to write (one dataset each) and the documents (one dataset together).
-type Plan = (Vec<PlannedTable>, Option<PlannedDocs>);
+/// The tables to write (one dataset each), the documents (one dataset
+/// together), and the datasets that already hold their files.
+type Plan = (Vec<PlannedTable>, Option<PlannedDocs>, Vec<String>);
 
 /// Decides the dataset of every table source and checks names before anything is written.
 fn plan(
@@ -478,15 +532,29 @@ fn plan(
             "--name names one dataset: give it one table file (a workbook's sheets become NAME_SHEET), or documents only".into(),
         ));
     }
+    if let Some(name) = &options.name
+        && !lake.catalog().datasets.contains_key(name)
+    {
+        crate::lake::check_dataset_name(name).map_err(LakeError::from)?;
+    }
     let mut planned: Vec<PlannedTable> = Vec::new();
     for (path, format, sheet, single) in tables {
+        // A file's own name is made usable; a chosen --name was checked above.
         let stem = options.name.clone().unwrap_or_else(|| {
-            path.file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_else(|| "table".into())
+            let stem = path
+                .file_stem()
+                .map(|s| crate::lake::usable_name(&s.to_string_lossy()))
+                .unwrap_or_default();
+            if stem.is_empty() {
+                "table".into()
+            } else {
+                stem
+            }
         });
         let base = match (&sheet, single) {
-            (Some(s), false) if !s.eq_ignore_ascii_case(&stem) => format!("{stem}_{s}"),
+            (Some(s), false) if !s.eq_ignore_ascii_case(&stem) => {
+                crate::lake::usable_name(&format!("{stem}_{s}"))
+            }
             _ => stem,
         };
         let mut name = base.clone();
@@ -512,7 +580,42 @@ fn plan(
             .unwrap_or_else(|| DOCUMENTS_DATASET.to_string()),
         files: docs,
     });
+    let mut already = Vec::new();
+    let mut docs = docs;
     if options.mode == WriteMode::Create {
+        // A dataset that holds exactly this file, unchanged since, is what an
+        // earlier run of this ingest committed before it was cancelled or
+        // killed: skip it. A file changed since is still a name clash.
+        let holds = |name: &str, sources: Vec<String>, files: &[&Path]| {
+            lake.catalog().datasets.get(name).is_some_and(|e| {
+                let unchanged = files.iter().all(|f| {
+                    std::fs::metadata(f)
+                        .and_then(|m| m.modified())
+                        .is_ok_and(|t| chrono::DateTime::<chrono::Utc>::from(t) <= e.updated)
+                });
+                e.sources == sources && unchanged
+            })
+        };
+        planned.retain(|p| {
+            let label = source_label(&p.path, p.sheet.as_deref());
+            let done = holds(&p.dataset, vec![label], &[p.path.as_path()]);
+            if done {
+                already.push(p.dataset.clone());
+            }
+            !done
+        });
+        if let Some(d) = &docs {
+            let labels = d
+                .files
+                .iter()
+                .map(|(p, _)| p.display().to_string())
+                .collect();
+            let paths: Vec<&Path> = d.files.iter().map(|(p, _)| p.as_path()).collect();
+            if holds(&d.dataset, labels, &paths) {
+                already.push(d.dataset.clone());
+                docs = None;
+            }
+        }
         let names = planned
             .iter()
             .map(|p| &p.dataset)
@@ -523,5 +626,5 @@ fn plan(
             }
         }
     }
-    Ok((planned, docs))
+    Ok((planned, docs, already))
 }

@@ -9,12 +9,14 @@ use arrow::array::RecordBatchReader;
 use arrow::datatypes::SchemaRef;
 use lance::Dataset;
 use lance::dataset::transaction::Transaction;
-use lance::dataset::{CommitBuilder, InsertBuilder, WriteMode as LanceMode, WriteParams};
+use lance::dataset::{InsertBuilder, WriteMode as LanceMode, WriteParams};
 use lance_file::writer::FileWriterOptions;
 
 use super::guard::Guarded;
 use super::{DatasetReport, IngestError, SourceStats, WriteMode};
-use crate::lake::{DatasetKind, DatasetUpdate, FailedSource, Lake};
+use crate::lake::{
+    CommitSession, DatasetKind, FailedSource, Lake, LakeError, PendingCommit, StagingLock,
+};
 
 /// Column data Lance buffers before encoding it into pages. Lance encodes full
 /// buffers on its CPU pool while the source is still being read, but what is
@@ -28,9 +30,9 @@ pub(crate) struct Target {
     name: String,
     kind: DatasetKind,
     mode: WriteMode,
-    dir: String,
-    path: PathBuf,
-    existing: Option<Arc<Dataset>>,
+    /// The lake folder.
+    lake_dir: PathBuf,
+    existing: Option<Existing>,
     /// Columns Lakebook computes (the embedding vector): appended rows leave
     /// them out, so they read as null until `embed` fills them.
     derived: Vec<String>,
@@ -51,26 +53,32 @@ impl Target {
             .and_then(|e| e.embedding.as_ref())
             .map(|e| vec![e.column.clone()])
             .unwrap_or_default();
-        let (dir, existing) = match lake.catalog().datasets.get(name) {
+        let existing = match lake.catalog().datasets.get(name) {
             Some(entry) => {
                 if mode == WriteMode::Create {
                     return Err(IngestError::Exists {
                         name: name.to_string(),
                     });
                 }
-                (
-                    entry.dir.clone(),
-                    Some(lake.open_dataset(name, None).await?),
-                )
+                let dataset = lake.open_dataset(name, None).await?;
+                let staging = StagingLock::join(lake.dir(), &entry.dir).await?;
+                Some(Existing {
+                    dir: entry.dir.clone(),
+                    dataset,
+                    staging,
+                })
             }
-            None => (lake.new_dataset_dir(name), None),
+            None => {
+                // Names are checked when a dataset is made; older ones keep working.
+                crate::lake::check_dataset_name(name).map_err(LakeError::from)?;
+                None
+            }
         };
         Ok(Self {
             name: name.to_string(),
             kind,
             mode,
-            path: lake.dir().join(&dir),
-            dir,
+            lake_dir: lake.dir().to_path_buf(),
             existing,
             derived,
         })
@@ -79,8 +87,8 @@ impl Target {
     /// When appending, the schema new rows must be cast to.
     pub(crate) fn existing_schema(&self) -> Option<SchemaRef> {
         match (&self.existing, self.mode) {
-            (Some(ds), WriteMode::Append) => {
-                let full = arrow::datatypes::Schema::from(ds.schema());
+            (Some(existing), WriteMode::Append) => {
+                let full = arrow::datatypes::Schema::from(existing.dataset.schema());
                 let kept: Vec<_> = full
                     .fields()
                     .iter()
@@ -93,15 +101,30 @@ impl Target {
         }
     }
 
-    /// Writes the reader's rows as data files, uncommitted.
+    /// Writes the reader's rows as data files, uncommitted. A new dataset
+    /// gets its folder reserved here, so only this write ever owns it.
     pub(crate) async fn stage(
         self,
+        lake: &Lake,
         reader: Guarded,
         stats: Arc<SourceStats>,
         sources: Vec<String>,
         failed: Arc<Mutex<Vec<FailedSource>>>,
     ) -> Result<Staged, IngestError> {
-        let files_before = data_files(&self.path);
+        let (dir, files_before, reservation) = match &self.existing {
+            Some(existing) => (
+                existing.dir.clone(),
+                data_files(&self.lake_dir.join(&existing.dir)),
+                None,
+            ),
+            None => {
+                let dir = lake.reserve_dataset_dir(&self.name)?;
+                // `gc` leaves a folder alone while someone stages into it.
+                let held = StagingLock::join(lake.dir(), &dir).await?;
+                (dir, None, Some(held))
+            }
+        };
+        let path = self.lake_dir.join(&dir);
         let slot = reader.error_slot();
         let params = WriteParams {
             mode: match (&self.existing, self.mode) {
@@ -117,9 +140,9 @@ impl Target {
             }),
             ..Default::default()
         };
-        let uri = self.path.to_string_lossy().into_owned();
+        let uri = path.to_string_lossy().into_owned();
         let builder = match &self.existing {
-            Some(ds) => InsertBuilder::new(ds.clone()),
+            Some(existing) => InsertBuilder::new(existing.dataset.clone()),
             None => InsertBuilder::new(uri.as_str()),
         };
         let source: Box<dyn RecordBatchReader + Send> = Box::new(reader);
@@ -129,7 +152,10 @@ impl Target {
             .await;
         let staged = Staged {
             target: self,
+            dir,
+            path,
             files_before,
+            _reservation: reservation,
             transaction: None,
             stats,
             sources,
@@ -142,7 +168,7 @@ impl Target {
                     && staged.stats.rows.load(Ordering::Relaxed) == 0
                 {
                     let failed = staged.failed.clone();
-                    staged.discard();
+                    staged.discard().await;
                     return Err(IngestError::NoDocuments { failed });
                 }
                 Ok(Staged {
@@ -151,12 +177,12 @@ impl Target {
                 })
             }
             (_, Some(e)) => {
-                staged.discard();
+                staged.discard().await;
                 Err(e)
             }
             (Err(e), None) => {
                 let name = staged.target.name.clone();
-                staged.discard();
+                staged.discard().await;
                 Err(IngestError::Write {
                     name,
                     reason: e.to_string(),
@@ -166,10 +192,24 @@ impl Target {
     }
 }
 
+/// An existing dataset being written to, and this writer's shared hold on
+/// its staging lock.
+struct Existing {
+    dir: String,
+    dataset: Arc<Dataset>,
+    staging: StagingLock,
+}
+
 /// A dataset's data written but not yet visible.
 pub(crate) struct Staged {
     target: Target,
+    /// The dataset's folder, relative to the lake.
+    dir: String,
+    path: PathBuf,
+    /// Data files before this write, for an existing dataset.
     files_before: Option<HashSet<PathBuf>>,
+    /// This writer's hold on a new dataset's folder until it commits.
+    _reservation: Option<StagingLock>,
     transaction: Option<Transaction>,
     stats: Arc<SourceStats>,
     sources: Vec<String>,
@@ -177,42 +217,62 @@ pub(crate) struct Staged {
 }
 
 impl Staged {
-    /// Commits the new version and records it in the catalog.
-    pub(crate) async fn commit(mut self, lake: &mut Lake) -> Result<DatasetReport, IngestError> {
+    /// The dataset this write goes to.
+    pub(crate) fn name(&self) -> &str {
+        &self.target.name
+    }
+
+    /// Commits the new version and records it in the catalog, as one step
+    /// among concurrent writers ([`Lake::commit_staged`]); a name another
+    /// writer created meanwhile, or a dataset removed meanwhile, discards
+    /// this write instead.
+    pub(crate) async fn commit(
+        mut self,
+        session: &mut CommitSession<'_>,
+    ) -> Result<DatasetReport, IngestError> {
         let Some(tx) = self.transaction.take() else {
             return Err(IngestError::Write {
                 name: self.target.name.clone(),
                 reason: "nothing was staged".into(),
             });
         };
-        let uri = self.target.path.to_string_lossy().into_owned();
-        let builder = match &self.target.existing {
-            Some(ds) => CommitBuilder::new(ds.clone()),
-            None => CommitBuilder::new(uri.as_str()),
-        };
-        let ds = match builder.execute(tx).await {
+        let committed = session
+            .commit(PendingCommit {
+                name: &self.target.name,
+                kind: self.target.kind,
+                dir: &self.dir,
+                existing: self.target.existing.as_ref().map(|e| e.dataset.clone()),
+                transaction: tx.clone(),
+                sources: &self.sources,
+                failed: &self.failed,
+                replace_sources: self.target.mode == WriteMode::Overwrite,
+            })
+            .await;
+        let ds = match committed {
             Ok(ds) => ds,
             Err(e) => {
                 let name = self.target.name.clone();
-                self.discard();
-                return Err(IngestError::Write {
-                    name,
-                    reason: e.to_string(),
+                let create = self.target.mode == WriteMode::Create;
+                self.transaction = Some(tx);
+                self.discard().await;
+                return Err(match e {
+                    LakeError::Conflict {
+                        what: "was created",
+                        ..
+                    } if create => IngestError::Exists { name },
+                    LakeError::Lance { source, .. } => IngestError::Write {
+                        name,
+                        reason: source.to_string(),
+                    },
+                    other => other.into(),
                 });
             }
         };
-        lake.record_dataset(DatasetUpdate {
-            name: &self.target.name,
-            kind: self.target.kind,
-            dir: &self.target.dir,
-            dataset: &ds,
-            sources: &self.sources,
-            failed: &self.failed,
-            replace_sources: self.target.mode == WriteMode::Overwrite,
-            embedding: None,
-        })
-        .await?;
-        let entry = lake.entry(&self.target.name)?;
+        let recorded_rows = session
+            .catalog()
+            .datasets
+            .get(&self.target.name)
+            .map_or(0, |e| e.rows);
         let warnings = self
             .stats
             .warnings
@@ -222,9 +282,12 @@ impl Staged {
         Ok(DatasetReport {
             name: self.target.name.clone(),
             kind: self.target.kind,
-            version: entry.version,
+            version: ds.version().version,
             rows_added: self.stats.rows.load(Ordering::Relaxed),
-            rows_total: entry.rows,
+            rows_total: ds
+                .count_rows(None)
+                .await
+                .map_or(recorded_rows, |n| n as u64),
             rows_skipped: self.stats.skipped.load(Ordering::Relaxed),
             sources: self.sources.clone(),
             failed: self.failed.clone(),
@@ -232,25 +295,63 @@ impl Staged {
         })
     }
 
-    /// Removes the data files this write added; the dataset is as it was.
-    pub(crate) fn discard(self) {
-        match &self.files_before {
-            None => {
-                let _ = std::fs::remove_dir_all(&self.target.path);
+    /// Removes what this write added and nothing else; the dataset is as it was.
+    ///
+    /// A new dataset's folder was reserved by this write, so it goes whole.
+    /// In an existing dataset the files the staged transaction lists go; when
+    /// the write failed before it had a transaction, new files that no
+    /// version references go, but only when no other Lakebook writer is
+    /// staging into the dataset (they could be its files). Otherwise they
+    /// stay, unreferenced and invisible, for `lakebook gc`. (A foreign
+    /// client staging into the same dataset at that very moment is not
+    /// seen; Lakebook's own writers all are.)
+    pub(crate) async fn discard(self) {
+        let Some(existing) = self.target.existing else {
+            let _ = std::fs::remove_dir_all(&self.path);
+            return;
+        };
+        if let Some(tx) = &self.transaction {
+            for file in transaction_files(tx) {
+                let _ = std::fs::remove_file(self.path.join("data").join(file));
             }
-            Some(before) => {
-                if let Some(after) = data_files(&self.target.path) {
-                    for f in after.difference(before) {
-                        let _ = std::fs::remove_file(f);
-                    }
-                }
+            return;
+        }
+        let Some(_alone) = existing.staging.leave_if_alone() else {
+            return;
+        };
+        let (Some(before), Some(after)) = (&self.files_before, data_files(&self.path)) else {
+            return;
+        };
+        let Ok(referenced) =
+            crate::lake::gc::referenced_by_any_version(&self.path.to_string_lossy()).await
+        else {
+            return;
+        };
+        for f in after.difference(before) {
+            let name = f.file_name().map(|n| n.to_string_lossy().into_owned());
+            if name.is_some_and(|n| !referenced.contains(&n)) {
+                let _ = std::fs::remove_file(f);
             }
         }
     }
 }
 
-/// The data files of an existing dataset folder; `None` when the folder does not exist.
-fn data_files(dataset_dir: &Path) -> Option<HashSet<PathBuf>> {
+/// Data files (relative to the dataset's `data/`) a transaction adds.
+fn transaction_files(tx: &Transaction) -> Vec<String> {
+    use lance::dataset::transaction::Operation;
+    let fragments = match &tx.operation {
+        Operation::Append { fragments } | Operation::Overwrite { fragments, .. } => fragments,
+        _ => return Vec::new(),
+    };
+    fragments
+        .iter()
+        .flat_map(|f| f.files.iter().map(|d| d.path.clone()))
+        .filter(|p| !p.contains('/') && !p.contains(".."))
+        .collect()
+}
+
+/// The data files of a dataset folder; `None` when the folder does not exist.
+pub(crate) fn data_files(dataset_dir: &Path) -> Option<HashSet<PathBuf>> {
     if !dataset_dir.exists() {
         return None;
     }

@@ -4,7 +4,13 @@
 //! clients (pylance, lancedb) can read them, and datasets they write there are
 //! adopted into the catalog when the lake is opened.
 
+mod adopt;
 pub mod catalog;
+mod commit;
+pub mod gc;
+pub mod lock;
+pub mod names;
+mod trash;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -15,6 +21,10 @@ use lance::dataset::builder::DatasetBuilder;
 use lance::session::Session;
 
 pub use catalog::{Catalog, ColumnEntry, DatasetEntry, DatasetKind, EmbeddingEntry, FailedSource};
+pub use commit::{CommitSession, PendingCommit};
+pub use lock::{LakeLock, SoleStager, StagingLock};
+pub use names::{BadName, check_dataset_name, usable_name};
+pub use trash::trashed_datasets;
 
 /// Errors from opening or reading a lake.
 #[derive(Debug, thiserror::Error)]
@@ -62,6 +72,45 @@ pub enum LakeError {
         /// Its latest version.
         latest: u64,
     },
+    /// A name the lake does not accept.
+    #[error(transparent)]
+    BadName(#[from] BadName),
+    /// A catalog entry whose folder is not a plain dataset folder of the lake.
+    #[error(
+        "the catalog entry of dataset '{name}' names the folder '{dir}': {reason}; the entry is ignored until lake.json is repaired"
+    )]
+    OutsideLake {
+        /// The dataset.
+        name: String,
+        /// The folder the entry names.
+        dir: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// Another writer changed the dataset while this one was writing.
+    #[error(
+        "dataset '{name}' {what} by another writer while this one was writing; nothing of this write was committed, run it again"
+    )]
+    Conflict {
+        /// The dataset.
+        name: String,
+        /// What the other writer did (`was created`, `was removed`).
+        what: &'static str,
+    },
+    /// A writer is adding to the dataset right now.
+    #[error("a writer is adding to dataset '{name}' right now; try again when it has finished")]
+    Busy {
+        /// The dataset.
+        name: String,
+    },
+    /// The name is in use.
+    #[error(
+        "a dataset named '{name}' already exists; remove it first (`lakebook rm {name}`) or choose another name"
+    )]
+    NameTaken {
+        /// The dataset.
+        name: String,
+    },
     /// Lance failed on a dataset.
     #[error("dataset '{name}': {source}")]
     Lance {
@@ -105,13 +154,13 @@ impl Lake {
         if dir.join(catalog::CATALOG_FILE).exists() {
             return Self::open(dir).await;
         }
-        let lake = Self {
+        let mut lake = Self {
             dir: dir.to_path_buf(),
             catalog: Catalog::default(),
             session: Arc::new(Session::default()),
         };
-        lake.catalog.save(dir)?;
-        let mut lake = lake;
+        // Under the lock: another writer may have made the catalog meanwhile.
+        lake.update_catalog(|_| Ok(())).await?;
         lake.adopt_unknown_datasets().await?;
         Ok(lake)
     }
@@ -192,9 +241,16 @@ impl Lake {
         }
     }
 
-    /// Location of a dataset, as a Lance URI.
+    /// Location of a dataset, as a Lance URI. The catalog's folder must be a
+    /// plain `*.lance` folder of the lake, so a crafted `lake.json` cannot
+    /// make Lakebook read or write anywhere else.
     pub fn dataset_uri(&self, name: &str) -> Result<String, LakeError> {
         let entry = self.entry(name)?;
+        names::check_dataset_dir(&entry.dir).map_err(|reason| LakeError::OutsideLake {
+            name: name.to_string(),
+            dir: entry.dir.clone(),
+            reason,
+        })?;
         Ok(self.dir.join(&entry.dir).to_string_lossy().into_owned())
     }
 
@@ -256,83 +312,95 @@ impl Lake {
         Ok(out)
     }
 
-    /// A folder name for a new dataset: the name made file-system safe, unique in the lake.
-    pub fn new_dataset_dir(&self, name: &str) -> String {
-        let mut slug: String = name
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
-        if slug.trim_matches('_').is_empty() {
-            slug = "dataset".to_string();
-        }
-        let taken = |d: &str| {
-            self.catalog.datasets.values().any(|e| e.dir == d) || self.dir.join(d).exists()
-        };
-        let mut dir = format!("{slug}.lance");
-        let mut n = 2;
-        while taken(&dir) {
-            dir = format!("{slug}-{n}.lance");
+    /// Reserves the folder of a new dataset: the name made file-system safe,
+    /// created here and now with create-exclusive semantics, so no other
+    /// writer (in this process or another) can be handed the same folder.
+    /// The caller owns it: it removes it if its write fails, and only then.
+    pub fn reserve_dataset_dir(&self, name: &str) -> Result<String, LakeError> {
+        check_dataset_name(name)?;
+        let slug = names::dataset_dir_slug(name);
+        let mut n = 1;
+        loop {
+            let dir = if n == 1 {
+                format!("{slug}.lance")
+            } else {
+                format!("{slug}-{n}.lance")
+            };
             n += 1;
+            if self.catalog.datasets.values().any(|e| e.dir == dir) {
+                continue;
+            }
+            let path = self.dir.join(&dir);
+            match std::fs::create_dir(&path) {
+                Ok(()) => {
+                    // An intent a dead writer left for an earlier folder of this name is stale.
+                    self.clear_intent(&dir);
+                    return Ok(dir);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(source) => return Err(LakeError::Io { path, source }),
+            }
         }
-        dir
     }
 
-    /// Records a dataset's new state in the catalog and writes the catalog atomically.
-    ///
-    /// `dir` is the dataset folder relative to the lake; `ds` the dataset as just committed.
-    pub async fn record_dataset(&mut self, update: DatasetUpdate<'_>) -> Result<(), LakeError> {
-        let (schema, rows, version, committed) = describe(update.name, update.dataset).await?;
+    /// Waits for the lake lock (see [`lock`]); the catalog is then re-read
+    /// with [`Lake::reload_catalog`] before it is changed.
+    pub async fn lock(&self) -> Result<LakeLock, LakeError> {
+        LakeLock::acquire(&self.dir).await
+    }
+
+    /// Re-reads `lake.json` (an empty catalog when there is none yet).
+    pub fn reload_catalog(&mut self, _held: &LakeLock) -> Result<(), LakeError> {
+        self.catalog = if self.dir.join(catalog::CATALOG_FILE).exists() {
+            Catalog::load(&self.dir)?
+        } else {
+            Catalog::default()
+        };
+        Ok(())
+    }
+
+    /// Changes the catalog as one step among concurrent writers: under the
+    /// lake lock it re-reads `lake.json`, applies `change` and writes the
+    /// result atomically. Nothing is written when `change` fails.
+    pub async fn update_catalog<T>(
+        &mut self,
+        change: impl FnOnce(&mut Catalog) -> Result<T, LakeError>,
+    ) -> Result<T, LakeError> {
+        let held = self.lock().await?;
+        self.update_catalog_locked(&held, change)
+    }
+
+    /// [`Lake::update_catalog`] for a caller that already holds the lock.
+    pub fn update_catalog_locked<T>(
+        &mut self,
+        held: &LakeLock,
+        change: impl FnOnce(&mut Catalog) -> Result<T, LakeError>,
+    ) -> Result<T, LakeError> {
+        self.reload_catalog(held)?;
         let mut catalog = self.catalog.clone();
-        let now = Utc::now();
-        let entry = catalog
-            .datasets
-            .entry(update.name.to_string())
-            .or_insert_with(|| DatasetEntry {
-                kind: update.kind,
-                dir: update.dir.to_string(),
-                sources: Vec::new(),
-                failed: Vec::new(),
-                schema: Vec::new(),
-                rows: 0,
-                version: 0,
-                created: committed.min(now),
-                updated: now,
-                embedding: None,
-                extra: serde_json::Map::new(),
-            });
-        if update.replace_sources {
-            entry.sources.clear();
-            entry.failed.clear();
-            // The new rows have a new schema, without the old vectors.
-            entry.embedding = None;
-        }
-        match update.embedding {
-            Some(embedding) => entry.embedding = Some(embedding),
-            None => {
-                if let Some(e) = entry.embedding.as_mut() {
-                    e.rows_pending += rows.saturating_sub(entry.rows);
-                }
-            }
-        }
-        for s in update.sources {
-            if !entry.sources.contains(s) {
-                entry.sources.push(s.clone());
-            }
-        }
-        entry.failed.extend(update.failed.iter().cloned());
-        entry.schema = schema;
-        entry.rows = rows;
-        entry.version = version;
-        entry.updated = committed;
+        let out = change(&mut catalog)?;
         catalog.save(&self.dir)?;
         self.catalog = catalog;
-        Ok(())
+        Ok(out)
+    }
+
+    /// Records a dataset's new state in the catalog (under the lake lock).
+    pub async fn record_dataset(&mut self, update: DatasetUpdate<'_>) -> Result<(), LakeError> {
+        let held = self.lock().await?;
+        self.record_dataset_locked(&held, update).await
+    }
+
+    /// Records a dataset's new state in the catalog, for a caller that holds
+    /// the lake lock. Versions only move forward: a writer that committed an
+    /// older version than the one recorded adds its sources but leaves the
+    /// recorded schema, rows and version alone.
+    pub async fn record_dataset_locked(
+        &mut self,
+        held: &LakeLock,
+        update: DatasetUpdate<'_>,
+    ) -> Result<(), LakeError> {
+        let described = describe(update.name, update.dataset).await?;
+        self.update_catalog_locked(held, |catalog| apply_update(catalog, &update, described))
     }
 
     /// Writes `batches` as the whole content of table `name`: a new dataset,
@@ -344,12 +412,22 @@ impl Lake {
         schema: arrow::datatypes::SchemaRef,
         batches: Vec<arrow::array::RecordBatch>,
     ) -> Result<(), LakeError> {
-        use lance::dataset::{WriteMode, WriteParams};
-        let existing = self.entry(name).ok().map(|e| e.dir.clone());
-        let dir = existing
-            .clone()
-            .unwrap_or_else(|| self.new_dataset_dir(name));
-        let uri = self.dir.join(&dir).to_string_lossy().into_owned();
+        use lance::dataset::{InsertBuilder, WriteMode, WriteParams};
+        let existing = match self.entry(name) {
+            Ok(_) => Some(self.open_dataset(name, None).await?),
+            Err(_) => {
+                check_dataset_name(name)?;
+                None
+            }
+        };
+        let dir = match &existing {
+            Some(_) => self.entry(name)?.dir.clone(),
+            None => self.reserve_dataset_dir(name)?,
+        };
+        let reserved = existing.is_none();
+        let _staging = StagingLock::join(&self.dir, &dir).await?;
+        let path = self.dir.join(&dir);
+        let uri = path.to_string_lossy().into_owned();
         let params = WriteParams {
             mode: if existing.is_some() {
                 WriteMode::Overwrite
@@ -358,24 +436,42 @@ impl Lake {
             },
             ..Default::default()
         };
-        let reader = arrow::array::RecordBatchIterator::new(batches.into_iter().map(Ok), schema);
-        let dataset = Dataset::write(reader, uri.as_str(), Some(params))
+        let reader: Box<dyn arrow::array::RecordBatchReader + Send> = Box::new(
+            arrow::array::RecordBatchIterator::new(batches.into_iter().map(Ok), schema),
+        );
+        let builder = match &existing {
+            Some(ds) => InsertBuilder::new(ds.clone()),
+            None => InsertBuilder::new(uri.as_str()),
+        };
+        let staged = builder
+            .with_params(&params)
+            .execute_uncommitted_stream(reader)
             .await
             .map_err(|e| LakeError::Lance {
                 name: name.to_string(),
                 source: Box::new(e),
-            })?;
-        self.record_dataset(DatasetUpdate {
-            name,
-            kind: DatasetKind::Table,
-            dir: &dir,
-            dataset: &dataset,
-            sources: &[],
-            failed: &[],
-            replace_sources: true,
-            embedding: None,
-        })
-        .await
+            });
+        let committed = match staged {
+            Ok(transaction) => self
+                .commit_staged(PendingCommit {
+                    name,
+                    kind: DatasetKind::Table,
+                    dir: &dir,
+                    existing,
+                    transaction,
+                    sources: &[],
+                    failed: &[],
+                    replace_sources: true,
+                })
+                .await
+                .map(|_| ()),
+            Err(e) => Err(e),
+        };
+        if committed.is_err() && reserved {
+            // The folder was reserved by this call and never committed: nobody else has it.
+            let _ = std::fs::remove_dir_all(&path);
+        }
+        committed
     }
 
     /// Records a new version of an existing dataset that Lakebook itself
@@ -387,75 +483,30 @@ impl Lake {
         dataset: &Dataset,
         embedding: Option<EmbeddingEntry>,
     ) -> Result<(), LakeError> {
-        let entry = self.entry(name)?.clone();
-        self.record_dataset(DatasetUpdate {
-            name,
-            kind: entry.kind,
-            dir: &entry.dir,
-            dataset,
-            sources: &[],
-            failed: &[],
-            replace_sources: false,
-            embedding,
-        })
-        .await
-    }
-
-    async fn adopt_unknown_datasets(&mut self) -> Result<(), LakeError> {
-        let known: Vec<String> = self
-            .catalog
-            .datasets
-            .values()
-            .map(|e| e.dir.clone())
-            .collect();
-        let mut adopted = false;
-        for dir in lance_dirs(&self.dir)? {
-            if known.contains(&dir) {
-                continue;
-            }
-            let uri = self.dir.join(&dir).to_string_lossy().into_owned();
-            // A folder Lance cannot open (e.g. an interrupted write with no manifest) is not a dataset.
-            let Ok(ds) = Dataset::open(&uri).await else {
-                continue;
-            };
-            let stem = dir.trim_end_matches(".lance").to_string();
-            let mut name = stem.clone();
-            let mut n = 2;
-            while self.catalog.datasets.contains_key(&name) {
-                name = format!("{stem}-{n}");
-                n += 1;
-            }
-            let (schema, rows, version, committed) = describe(&name, &ds).await?;
-            let kind = if ["doc_id", "passage", "text"]
-                .iter()
-                .all(|c| schema.iter().any(|s| s.name == *c))
-            {
-                DatasetKind::Documents
-            } else {
-                DatasetKind::Table
-            };
-            self.catalog.datasets.insert(
+        let dir = self.entry(name)?.dir.clone();
+        let held = self.lock().await?;
+        self.reload_catalog(&held)?;
+        let Some(entry) = self.catalog.datasets.get(name).filter(|e| e.dir == dir) else {
+            return Err(LakeError::Conflict {
+                name: name.to_string(),
+                what: "was removed or replaced",
+            });
+        };
+        let kind = entry.kind;
+        self.record_dataset_locked(
+            &held,
+            DatasetUpdate {
                 name,
-                DatasetEntry {
-                    kind,
-                    dir,
-                    sources: Vec::new(),
-                    failed: Vec::new(),
-                    schema,
-                    rows,
-                    version,
-                    created: committed,
-                    updated: committed,
-                    embedding: None,
-                    extra: serde_json::Map::new(),
-                },
-            );
-            adopted = true;
-        }
-        if adopted {
-            self.catalog.save(&self.dir)?;
-        }
-        Ok(())
+                kind,
+                dir: &dir,
+                dataset,
+                sources: &[],
+                failed: &[],
+                replace_sources: false,
+                embedding,
+            },
+        )
+        .await
     }
 }
 
@@ -480,11 +531,76 @@ pub struct DatasetUpdate<'a> {
     pub embedding: Option<EmbeddingEntry>,
 }
 
+/// Schema, row count, version and commit time of a dataset, as [`describe`] finds them.
+type Described = (Vec<ColumnEntry>, u64, u64, DateTime<Utc>);
+
+/// Writes a dataset's new state into a catalog (see [`Lake::record_dataset_locked`]).
+fn apply_update(
+    catalog: &mut Catalog,
+    update: &DatasetUpdate<'_>,
+    (schema, rows, version, committed): Described,
+) -> Result<(), LakeError> {
+    // A reader that opened the lake between this writer's Lance commit and
+    // this record may have adopted the folder under its stem.
+    catalog
+        .datasets
+        .retain(|other, e| other == update.name || e.dir != update.dir || !e.sources.is_empty());
+    let now = Utc::now();
+    let entry = catalog
+        .datasets
+        .entry(update.name.to_string())
+        .or_insert_with(|| DatasetEntry {
+            kind: update.kind,
+            dir: update.dir.to_string(),
+            sources: Vec::new(),
+            failed: Vec::new(),
+            schema: Vec::new(),
+            rows: 0,
+            version: 0,
+            created: committed.min(now),
+            updated: now,
+            embedding: None,
+            extra: serde_json::Map::new(),
+        });
+    if entry.dir != update.dir {
+        return Err(LakeError::Conflict {
+            name: update.name.to_string(),
+            what: "was created",
+        });
+    }
+    let newest = version >= entry.version;
+    if update.replace_sources && newest {
+        entry.sources.clear();
+        entry.failed.clear();
+        // The new rows have a new schema, without the old vectors.
+        entry.embedding = None;
+    }
+    match &update.embedding {
+        Some(embedding) => entry.embedding = Some(embedding.clone()),
+        None if newest => {
+            if let Some(e) = entry.embedding.as_mut() {
+                e.rows_pending += rows.saturating_sub(entry.rows);
+            }
+        }
+        None => {}
+    }
+    for s in update.sources {
+        if !entry.sources.contains(s) {
+            entry.sources.push(s.clone());
+        }
+    }
+    entry.failed.extend(update.failed.iter().cloned());
+    if newest {
+        entry.schema = schema;
+        entry.rows = rows;
+        entry.version = version;
+        entry.updated = committed;
+    }
+    Ok(())
+}
+
 /// Schema, row count, version and commit time of a dataset as Lance sees it.
-async fn describe(
-    name: &str,
-    ds: &Dataset,
-) -> Result<(Vec<ColumnEntry>, u64, u64, DateTime<Utc>), LakeError> {
+async fn describe(name: &str, ds: &Dataset) -> Result<Described, LakeError> {
     let lance_err = |e: lance::Error| LakeError::Lance {
         name: name.to_string(),
         source: Box::new(e),

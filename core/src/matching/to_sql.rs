@@ -21,7 +21,13 @@ pub fn join_sql(report: &MatchReport, accepted: &[(String, String)]) -> Option<S
     let others: Vec<String> = accepted
         .iter()
         .filter(|p| *p != on)
-        .map(|(s, t)| format!("  -- also corresponding: s.{} ~ t.{}", quote(s), quote(t)))
+        .map(|(s, t)| {
+            format!(
+                "  -- also corresponding: s.{} ~ t.{}",
+                one_line(&quote(s)),
+                one_line(&quote(t))
+            )
+        })
         .collect();
     let mut sql = format!(
         "SELECT s.*, t.*\nFROM {} AS s\nJOIN {} AS t ON s.{} = t.{}",
@@ -58,4 +64,19 @@ pub fn union_sql(report: &MatchReport, accepted: &[(String, String)]) -> Option<
         report.target.replace('\'', "''"),
         quote(&report.target)
     ))
+}
+
+/// Text safe inside a `--` comment: a line break (or any control character)
+/// in a column name would end the comment and turn the rest into SQL, so
+/// they are shown escaped (`\n`).
+fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().collect()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }

@@ -157,7 +157,14 @@ impl Notebook {
             reason: e.to_string().trim().to_string(),
         })?;
         let mut seen = std::collections::HashSet::new();
-        for cell in &notebook.cells {
+        for (n, cell) in notebook.cells.iter().enumerate() {
+            // Ids name the cached output files: one that could be a path never passes.
+            if let Err(reason) = crate::lake::names::check_cell_id(&cell.id) {
+                return Err(NotebookError::Parse {
+                    path: path.to_path_buf(),
+                    reason: format!("cell {}: {reason}", n + 1),
+                });
+            }
             if !seen.insert(cell.id.as_str()) {
                 return Err(NotebookError::Parse {
                     path: path.to_path_buf(),

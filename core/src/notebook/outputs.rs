@@ -88,6 +88,14 @@ fn read_arrow(path: &Path) -> Result<(SchemaRef, Vec<RecordBatch>), NotebookErro
     Ok((schema, batches))
 }
 
+/// Refuses a cell id that could reach outside the outputs folder.
+fn check_id(dir: &Path, id: &str) -> Result<(), NotebookError> {
+    crate::lake::names::check_cell_id(id).map_err(|reason| NotebookError::Io {
+        path: dir.to_path_buf(),
+        reason,
+    })
+}
+
 /// Removes every cached file of a cell.
 fn clear(dir: &Path, id: &str) -> Result<(), NotebookError> {
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -95,7 +103,13 @@ fn clear(dir: &Path, id: &str) -> Result<(), NotebookError> {
     };
     for e in entries.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
-        if name == format!("{id}.json") || name.starts_with(&format!("{id}-")) {
+        // `ID.json` and `ID-N.arrow` only: another cell's id may start with `ID-`.
+        let page = name
+            .strip_prefix(id)
+            .and_then(|rest| rest.strip_prefix('-'))
+            .and_then(|rest| rest.strip_suffix(".arrow"))
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+        if name == format!("{id}.json") || page {
             std::fs::remove_file(e.path()).map_err(|err| io_err(&e.path(), err))?;
         }
     }
@@ -104,6 +118,7 @@ fn clear(dir: &Path, id: &str) -> Result<(), NotebookError> {
 
 /// Saves a cell's run (or its error) as its cached output.
 pub fn save(dir: &Path, id: &str, result: Result<&CellRun, &str>) -> Result<(), NotebookError> {
+    check_id(dir, id)?;
     std::fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
     clear(dir, id)?;
     let mut meta = Meta {
@@ -187,6 +202,7 @@ pub fn save(dir: &Path, id: &str, result: Result<&CellRun, &str>) -> Result<(), 
 /// The cached output of a cell: `None` if it never ran (or the cache is gone),
 /// `Some(Err(message))` if its last run failed.
 pub fn load(dir: &Path, id: &str) -> Result<Option<Result<CellRun, String>>, NotebookError> {
+    check_id(dir, id)?;
     let path = dir.join(format!("{id}.json"));
     let Ok(text) = std::fs::read_to_string(&path) else {
         return Ok(None);

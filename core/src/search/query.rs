@@ -293,6 +293,55 @@ fn lance_error(name: &str) -> impl Fn(lance::Error) -> SearchError + '_ {
     }
 }
 
+/// A SQL predicate as Lance's filter parser reads it. In SQL `"name"` is a
+/// column; Lance's parser takes it for a string and quotes columns with
+/// backticks, so a filter that works in a SQL cell would silently match
+/// nothing. Double-quoted names become backtick-quoted; string literals and
+/// everything else pass through as written.
+pub fn lance_filter(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' => {
+                out.push(c);
+                // A string literal, with '' for a quote inside it.
+                while let Some(s) = chars.next() {
+                    out.push(s);
+                    if s == '\'' {
+                        if chars.peek() == Some(&'\'') {
+                            out.push('\'');
+                            chars.next();
+                        } else {
+                            break;
+                        }
+                    }
+                }
+            }
+            '"' => {
+                let mut name = String::new();
+                while let Some(s) = chars.next() {
+                    if s == '"' {
+                        if chars.peek() == Some(&'"') {
+                            name.push('"');
+                            chars.next();
+                        } else {
+                            break;
+                        }
+                    } else {
+                        name.push(s);
+                    }
+                }
+                out.push('`');
+                out.push_str(&name.replace('`', "``"));
+                out.push('`');
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
 /// A scan of the projected columns with row ids, `--where` applied before ranking.
 fn ranked_scan(
     ds: &Arc<Dataset>,
@@ -305,7 +354,7 @@ fn ranked_scan(
     scan.with_row_id();
     scan.prefilter(true);
     if let Some(filter) = &request.filter {
-        scan.filter(filter)
+        scan.filter(&lance_filter(filter))
             .map_err(|e| bad_filter(name, request, e))?;
     }
     Ok(scan)
@@ -433,6 +482,20 @@ fn assemble(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sql_quoted_names_become_lance_columns_and_strings_stay_strings() {
+        assert_eq!(
+            lance_filter(r#""region" = 'north' AND "Sepal.Length" > 2"#),
+            "`region` = 'north' AND `Sepal.Length` > 2"
+        );
+        assert_eq!(
+            lance_filter(r#"title = 'say "hi"' OR "it""s" = 'don''t'"#),
+            r#"title = 'say "hi"' OR `it"s` = 'don''t'"#
+        );
+        assert_eq!(lance_filter("`a` = 1"), "`a` = 1");
+        assert_eq!(lance_filter(r#""odd`name" IS NULL"#), "`odd``name` IS NULL");
+    }
     use arrow::array::UInt64Array;
 
     fn ranked(ids: &[u64]) -> RecordBatch {

@@ -13,7 +13,8 @@ use async_trait::async_trait;
 use datafusion::catalog::{SchemaProvider, TableProvider};
 use datafusion::error::DataFusionError;
 use datafusion::execution::SendableRecordBatchStream;
-use datafusion::prelude::{SessionConfig, SessionContext};
+use datafusion::logical_expr::{DdlStatement, LogicalPlan};
+use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
 use lance::datafusion::LanceTableProvider;
 
 use crate::lake::{Lake, LakeError};
@@ -50,6 +51,44 @@ impl QueryResult {
     /// Number of rows in all batches.
     pub fn num_rows(&self) -> usize {
         self.batches.iter().map(RecordBatch::num_rows).sum()
+    }
+}
+
+/// Refuses a plan that reads or writes files outside the lake or changes
+/// datasets behind the catalog's back: `COPY ... TO`, `CREATE EXTERNAL
+/// TABLE` and `INSERT`/`UPDATE`/`DELETE`, also inside `EXPLAIN ANALYZE`.
+/// Notebooks are shared, so their SQL must not touch the machine. Views and
+/// in-memory tables of the session stay allowed.
+pub fn check_plan(plan: &LogicalPlan) -> Result<(), String> {
+    let mut refused: Option<String> = None;
+    let _ = plan.apply_with_subqueries(|node| {
+        refused = match node {
+            LogicalPlan::Copy(_) => Some(
+                "COPY ... TO writes files, and SQL in Lakebook never writes outside the lake; \
+                 export a result from its cell (or `lakebook sql ... --format csv > FILE`)"
+                    .to_string(),
+            ),
+            LogicalPlan::Ddl(DdlStatement::CreateExternalTable(t)) => Some(format!(
+                "CREATE EXTERNAL TABLE reads files, and SQL in Lakebook reads only the lake; \
+                 ingest the file instead: `lakebook ingest {}`",
+                t.location
+            )),
+            LogicalPlan::Dml(dml) => Some(format!(
+                "{} changes a dataset outside Lakebook's versioned writes; \
+                 use `lakebook ingest --mode append` or `--mode overwrite` instead",
+                dml.op
+            )),
+            _ => None,
+        };
+        Ok(if refused.is_some() {
+            datafusion::common::tree_node::TreeNodeRecursion::Stop
+        } else {
+            datafusion::common::tree_node::TreeNodeRecursion::Continue
+        })
+    });
+    match refused {
+        Some(reason) => Err(reason),
+        None => Ok(()),
     }
 }
 
@@ -260,13 +299,31 @@ impl SqlEngine {
         &self.ctx
     }
 
+    /// Plans a query, refusing what reaches outside the lake (see [`check_plan`]).
+    pub async fn plan(&self, sql: &str) -> Result<DataFrame, SqlError> {
+        let err = |message: String| SqlError {
+            query: sql.to_string(),
+            message,
+        };
+        let state = self.ctx.state();
+        let plan = state
+            .create_logical_plan(sql)
+            .await
+            .map_err(|e| err(e.to_string()))?;
+        check_plan(&plan).map_err(err)?;
+        self.ctx
+            .execute_logical_plan(plan)
+            .await
+            .map_err(|e| err(e.to_string()))
+    }
+
     /// Plans and starts a query; batches are pulled from the stream.
     pub async fn stream(&self, sql: &str) -> Result<SendableRecordBatchStream, SqlError> {
         let err = |e: DataFusionError| SqlError {
             query: sql.to_string(),
             message: e.to_string(),
         };
-        let df = self.ctx.sql(sql).await.map_err(err)?;
+        let df = self.plan(sql).await?;
         df.execute_stream().await.map_err(err)
     }
 
@@ -276,7 +333,7 @@ impl SqlEngine {
             query: sql.to_string(),
             message: e.to_string(),
         };
-        let df = self.ctx.sql(sql).await.map_err(err)?;
+        let df = self.plan(sql).await?;
         let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
         let batches = df.collect().await.map_err(err)?;
         Ok(QueryResult { schema, batches })

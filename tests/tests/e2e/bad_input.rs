@@ -157,9 +157,10 @@ async fn a_failed_ingest_leaves_the_lake_exactly_as_it_was() -> Result<()> {
     assert!(err.contains("column 'w' is not in the dataset"), "{err}");
     assert_eq!(t.snapshot()?, before, "schema mismatch");
 
-    // Create over an existing name.
+    // Create over an existing name (from another file: the same file again
+    // is a re-run, and leaves the dataset as it is).
     let err = t
-        .run_err(&["ingest", &good.to_string_lossy(), "--name", "kept"])
+        .run_err(&["ingest", &other.to_string_lossy(), "--name", "kept"])
         .await;
     assert!(
         err.contains("'kept' already exists") && err.contains("--mode append"),

@@ -14,5 +14,6 @@ mod lake;
 mod matching;
 mod notebook;
 mod profile;
+mod safety;
 mod search;
 mod support;

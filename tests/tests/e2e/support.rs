@@ -106,6 +106,9 @@ impl TestLake {
                 let p = e.path();
                 if p.is_dir() {
                     stack.push(p);
+                } else if is_lock_file(&root, &p) {
+                    // Empty files writers lock to coordinate; they hold no data.
+                    continue;
                 } else {
                     let rel = p.strip_prefix(&root)?.to_string_lossy().into_owned();
                     files.insert(rel, e.metadata()?.len());
@@ -115,6 +118,11 @@ impl TestLake {
         let catalog = std::fs::read_to_string(root.join("lake.json"))?;
         Ok((files, catalog))
     }
+}
+
+/// Whether `path` is one of the lake's coordination lock files (`.lakebook/**/*.lock`).
+fn is_lock_file(root: &Path, path: &Path) -> bool {
+    path.starts_with(root.join(".lakebook")) && path.extension().is_some_and(|e| e == "lock")
 }
 
 /// The demo sources in this checkout.

@@ -187,8 +187,22 @@ impl<'p> Rows<'p> {
                 Ok(())
             }
             Err(e) if parser.on_error == OnError::Skip => {
-                let skipped = parser.stats.skipped.fetch_add(1, Ordering::Relaxed);
-                if skipped < 5 {
+                // A quote left open swallows the lines after it into one
+                // record: every line it took is a row lost, and said so.
+                let spanned = match (bounds.first(), bounds.last()) {
+                    (Some(first), Some(last)) if first.0 < last.1 => {
+                        let text = base[first.0..last.1].trim_ascii_end();
+                        1 + memchr::memchr_iter(b'\n', text).count() as u64
+                    }
+                    _ => 1,
+                };
+                let skipped = parser.stats.skipped.fetch_add(spanned, Ordering::Relaxed);
+                if spanned > 1 {
+                    parser.stats.warn(format!(
+                        "skipped lines {line} to {}: a quoted field runs over {spanned} lines (a quote left open?), so they were read as one bad row: {e}",
+                        line + spanned - 1
+                    ));
+                } else if skipped < 5 {
                     parser.stats.warn(format!("skipped: {e}"));
                 }
                 Ok(())

@@ -148,6 +148,10 @@ fn parse_short_decimal(v: &[u8]) -> Option<f64> {
     let mut fraction: Option<usize> = None;
     for &b in v {
         if b.is_ascii_digit() {
+            if count == 15 {
+                // Longer numbers go to the general parser (and would overflow here).
+                return None;
+            }
             mantissa = mantissa * 10 + u64::from(b - b'0');
             count += 1;
             if let Some(f) = &mut fraction {
@@ -288,6 +292,20 @@ pub(super) fn parse_bits(ty: ColumnType, v: &[u8]) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_of_twenty_digits_and_more_parse_without_overflow() {
+        assert_eq!(
+            parse_float(b"12345678901234567890"),
+            Some(1.2345678901234567e19)
+        );
+        assert_eq!(
+            parse_float(b"123456789012345678901234.5"),
+            Some(1.2345678901234568e23)
+        );
+        assert_eq!(parse_int(b"12345678901234567890"), None, "beyond i64");
+        assert_eq!(parse_float(b"123456789012345.5"), Some(123456789012345.5));
+    }
 
     #[test]
     fn values_parse_like_a_person_reads_them() {
