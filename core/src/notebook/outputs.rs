@@ -96,22 +96,19 @@ fn check_id(dir: &Path, id: &str) -> Result<(), NotebookError> {
     })
 }
 
-/// Removes every cached file of a cell.
+/// Removes every cached file of a cell: `ID.json` and its pages
+/// `ID-0.arrow`, `ID-1.arrow`, ... (named, not searched for, so saving the
+/// outputs of many cells costs the same per cell however many there are).
 fn clear(dir: &Path, id: &str) -> Result<(), NotebookError> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Ok(());
+    let remove = |path: PathBuf| match std::fs::remove_file(&path) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(io_err(&path, e)),
     };
-    for e in entries.flatten() {
-        let name = e.file_name().to_string_lossy().into_owned();
-        // `ID.json` and `ID-N.arrow` only: another cell's id may start with `ID-`.
-        let page = name
-            .strip_prefix(id)
-            .and_then(|rest| rest.strip_prefix('-'))
-            .and_then(|rest| rest.strip_suffix(".arrow"))
-            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
-        if name == format!("{id}.json") || page {
-            std::fs::remove_file(e.path()).map_err(|err| io_err(&e.path(), err))?;
-        }
+    remove(dir.join(format!("{id}.json")))?;
+    let mut page = 0;
+    while remove(dir.join(format!("{id}-{page}.arrow")))? {
+        page += 1;
     }
     Ok(())
 }

@@ -35,6 +35,13 @@ fn dataset_folders(lake: &Path) -> Result<BTreeSet<String>> {
     Ok(out)
 }
 
+/// The error of appending `file` to dataset `name` (the append must fail).
+async fn append_err(t: &TestLake, file: &Path, name: &str) -> String {
+    let path = file.to_string_lossy();
+    t.run_err(&["ingest", &path, "--name", name, "--mode", "append"])
+        .await
+}
+
 /// A CSV of `rows` rows whose `v` column sums to `rows * tag`.
 fn tagged_csv(rows: usize, tag: usize) -> String {
     let mut text = String::from("id,v\n");
@@ -412,16 +419,7 @@ async fn an_append_that_would_change_values_is_refused() -> Result<()> {
     t.ingest(&[&ints], &["--name", "q"]).await?;
     let before = t.snapshot()?;
     let fractional = t.file("q2.csv", "id,qty,at\n3,7,2024-01-04\n4,7.9,2024-01-05\n")?;
-    let err = t
-        .run_err(&[
-            "ingest",
-            &fractional.to_string_lossy(),
-            "--name",
-            "q",
-            "--mode",
-            "append",
-        ])
-        .await;
+    let err = append_err(&t, &fractional, "q").await;
     assert!(
         err.contains(
             "q2.csv: data row 2, column 'qty': 7.9 would become 7 in the dataset's Int64 column"
@@ -429,16 +427,7 @@ async fn an_append_that_would_change_values_is_refused() -> Result<()> {
         "{err}"
     );
     let timed = t.file("q3.csv", "id,qty,at\n5,8,2024-01-06T10:30:00\n")?;
-    let err = t
-        .run_err(&[
-            "ingest",
-            &timed.to_string_lossy(),
-            "--name",
-            "q",
-            "--mode",
-            "append",
-        ])
-        .await;
+    let err = append_err(&t, &timed, "q").await;
     assert!(
         err.contains("column 'at'") && err.contains("losing data"),
         "{err}"
