@@ -384,12 +384,6 @@ impl Lake {
         Ok(out)
     }
 
-    /// Records a dataset's new state in the catalog (under the lake lock).
-    pub async fn record_dataset(&mut self, update: DatasetUpdate<'_>) -> Result<(), LakeError> {
-        let held = self.lock().await?;
-        self.record_dataset_locked(&held, update).await
-    }
-
     /// Records a dataset's new state in the catalog, for a caller that holds
     /// the lake lock. Versions only move forward: a writer that committed an
     /// older version than the one recorded adds its sources but leaves the
@@ -510,7 +504,7 @@ impl Lake {
     }
 }
 
-/// What [`Lake::record_dataset`] writes down about a dataset after a commit.
+/// What [`Lake::record_dataset_locked`] writes down about a dataset after a commit.
 #[derive(Debug)]
 pub struct DatasetUpdate<'a> {
     /// Dataset name.

@@ -18,12 +18,9 @@ impl Lake {
     pub async fn remove_dataset(&mut self, name: &str) -> Result<String, LakeError> {
         let held = self.lock().await?;
         self.reload_catalog(&held)?;
+        // The same check every open goes through: the folder stays inside the lake.
+        self.dataset_uri(name)?;
         let entry = self.entry(name)?.clone();
-        names::check_dataset_dir(&entry.dir).map_err(|reason| LakeError::OutsideLake {
-            name: name.to_string(),
-            dir: entry.dir.clone(),
-            reason,
-        })?;
         // A writer still staging into it would write into a moved folder.
         let Some(_alone) = StagingLock::try_alone(&self.dir, &entry.dir)? else {
             return Err(LakeError::Busy {
