@@ -35,3 +35,10 @@ if [ ! -f "$model_dir/model.safetensors" ]; then
   mkdir -p "$model_dir"
   cp "$src/config.json" "$src/tokenizer.json" "$src/model.safetensors" "$model_dir/"
 fi
+
+# pylance and pyarrow: the tests check that other Lance clients read what Lakebook writes.
+if ! python3 -c 'import lance, pyarrow' >/dev/null 2>&1; then
+  echo "setup: installing pylance and pyarrow" >&2
+  python3 -m pip install -q 'pylance>=14,<15' pyarrow 2>/dev/null \
+    || python3 -m pip install -q --break-system-packages 'pylance>=14,<15' pyarrow
+fi

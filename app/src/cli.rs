@@ -342,7 +342,7 @@ pub async fn run(
         Command::Schema { name, format } => {
             let lake = Lake::open(&lake_dir).await?;
             let ds = lake.open_dataset(&name, None).await?;
-            let schema = Schema::from(ds.schema());
+            let schema = lakebook_core::lake::columns::user_schema(&Schema::from(ds.schema()));
             let batch = batch(vec![
                 (
                     "column",

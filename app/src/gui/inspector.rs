@@ -49,7 +49,8 @@ pub async fn profile_column(
         .open_dataset(dataset, None)
         .await
         .map_err(|e| e.to_string())?;
-    let schema = arrow::datatypes::Schema::from(ds.schema());
+    let schema =
+        lakebook_core::lake::columns::user_schema(&arrow::datatypes::Schema::from(ds.schema()));
     let field = schema
         .field_with_name(column)
         .map_err(|_| format!("'{dataset}' has no column '{column}'"))?;

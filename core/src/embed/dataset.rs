@@ -109,9 +109,19 @@ pub async fn embed_dataset(
     }
 
     let arrow_schema = Schema::from(ds.schema());
+    // The user names columns as SQL shows them; Lance reads them by their stored names.
+    let asked: Option<Vec<String>> = request.columns.as_ref().map(|c| {
+        c.iter()
+            .map(|n| {
+                crate::lake::columns::stored_name(&arrow_schema, n)
+                    .unwrap_or(n)
+                    .to_string()
+            })
+            .collect()
+    });
     let (column, source_columns) = match &existing {
         Some(e) => {
-            if let Some(asked) = &request.columns
+            if let Some(asked) = &asked
                 && *asked != e.source_columns
             {
                 return Err(EmbedError::Columns {
@@ -131,7 +141,7 @@ pub async fn embed_dataset(
             } else {
                 VECTOR_COLUMN.to_string()
             };
-            let sources = match &request.columns {
+            let sources = match &asked {
                 Some(c) => c.clone(),
                 None => default_source_columns(entry.kind, &arrow_schema, &column),
             };

@@ -16,6 +16,7 @@ use arrow::error::ArrowError;
 
 use super::{IngestError, SourceStats};
 use crate::job::Job;
+use crate::lake::columns;
 
 /// Byte progress of one input file, reported into the job's total.
 #[derive(Debug, Clone)]
@@ -142,6 +143,8 @@ pub(crate) struct Guarded {
     label: PathBuf,
     job: Job,
     stats: Arc<SourceStats>,
+    /// The source's schema under names Lance accepts.
+    storable: SchemaRef,
     /// When appending: the dataset's schema, which every batch is cast to.
     target: Option<SchemaRef>,
     slot: ErrorSlot,
@@ -149,6 +152,7 @@ pub(crate) struct Guarded {
 
 impl Guarded {
     /// Wraps `inner`, read from `label`; with `target`, checks now that its columns fit the dataset.
+    /// Column names Lance refuses are mapped here (see [`crate::lake::columns`]).
     pub(crate) fn new(
         inner: Box<dyn RecordBatchReader + Send>,
         label: &Path,
@@ -156,17 +160,23 @@ impl Guarded {
         stats: Arc<SourceStats>,
         target: Option<SchemaRef>,
     ) -> Result<Self, IngestError> {
+        let (storable, warnings) = columns::storable_schema(&inner.schema());
+        for w in warnings {
+            stats.warn(format!("{}: {w}", label.display()));
+        }
         if let Some(target) = &target {
-            let source = inner.schema();
-            for f in source.fields() {
-                if target.field_with_name(f.name()).is_err() {
-                    let known: Vec<&str> =
-                        target.fields().iter().map(|f| f.name().as_str()).collect();
+            for f in storable.fields() {
+                let name = columns::user_name(f);
+                if columns::stored_name(target, name).is_none() {
+                    let known: Vec<&str> = target
+                        .fields()
+                        .iter()
+                        .map(|f| columns::user_name(f))
+                        .collect();
                     return Err(IngestError::Format {
                         path: label.to_path_buf(),
                         reason: format!(
-                            "column '{}' is not in the dataset being appended to (its columns: {}); use --mode overwrite to replace the schema",
-                            f.name(),
+                            "column '{name}' is not in the dataset being appended to (its columns: {}); use --mode overwrite to replace the schema",
                             known.join(", ")
                         ),
                     });
@@ -178,6 +188,7 @@ impl Guarded {
             label: label.to_path_buf(),
             job,
             stats,
+            storable,
             target,
             slot: Arc::new(Mutex::new(None)),
         })
@@ -204,32 +215,35 @@ impl Guarded {
             ..Default::default()
         };
         let mut columns: Vec<ArrayRef> = Vec::with_capacity(target.fields().len());
+        let source = batch.schema();
         for field in target.fields() {
-            let column = match batch.column_by_name(field.name()) {
+            let name = columns::user_name(field);
+            let found = source
+                .fields()
+                .iter()
+                .position(|f| columns::user_name(f) == name)
+                .map(|i| batch.column(i));
+            let column = match found {
                 Some(c) if c.data_type() == field.data_type() => c.clone(),
                 Some(c) => {
                     let cast = cast_with_options(c, field.data_type(), &options).map_err(|e| {
                         IngestError::Format {
                             path: self.label.clone(),
                             reason: format!(
-                                "column '{}' is {} here but {} in the dataset: {e}",
-                                field.name(),
+                                "column '{name}' is {} here but {} in the dataset: {e}",
                                 c.data_type(),
                                 field.data_type()
                             ),
                         }
                     })?;
-                    self.refuse_loss(c, &cast, field.name())?;
+                    self.refuse_loss(c, &cast, name)?;
                     cast
                 }
                 None if field.is_nullable() => new_null_array(field.data_type(), batch.num_rows()),
                 None => {
                     return Err(IngestError::Format {
                         path: self.label.clone(),
-                        reason: format!(
-                            "column '{}' is missing and the dataset requires it",
-                            field.name()
-                        ),
+                        reason: format!("column '{name}' is missing and the dataset requires it"),
                     });
                 }
             };
@@ -310,6 +324,16 @@ impl Iterator for Guarded {
                 return Some(Err(self.fail(e)));
             }
         };
+        let batch = match RecordBatch::try_new(self.storable.clone(), batch.columns().to_vec()) {
+            Ok(b) => b,
+            Err(e) => {
+                let e = IngestError::Format {
+                    path: self.label.clone(),
+                    reason: e.to_string(),
+                };
+                return Some(Err(self.fail(e)));
+            }
+        };
         let batch = match &self.target {
             Some(t) => match self.conform(batch, t) {
                 Ok(b) => b,
@@ -328,7 +352,7 @@ impl RecordBatchReader for Guarded {
     fn schema(&self) -> SchemaRef {
         match &self.target {
             Some(t) => t.clone(),
-            None => self.inner.schema(),
+            None => self.storable.clone(),
         }
     }
 }

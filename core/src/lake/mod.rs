@@ -6,6 +6,7 @@
 
 mod adopt;
 pub mod catalog;
+pub mod columns;
 mod commit;
 pub mod gc;
 pub mod lock;
@@ -430,9 +431,14 @@ impl Lake {
             },
             ..Default::default()
         };
-        let reader: Box<dyn arrow::array::RecordBatchReader + Send> = Box::new(
-            arrow::array::RecordBatchIterator::new(batches.into_iter().map(Ok), schema),
-        );
+        // Names Lance refuses (`Sepal.Length` from a SQL result) are stored under others.
+        let (schema, _) = columns::storable_schema(&schema);
+        let batches = batches.into_iter().map({
+            let schema = schema.clone();
+            move |b| arrow::array::RecordBatch::try_new(schema.clone(), b.columns().to_vec())
+        });
+        let reader: Box<dyn arrow::array::RecordBatchReader + Send> =
+            Box::new(arrow::array::RecordBatchIterator::new(batches, schema));
         let builder = match &existing {
             Some(ds) => InsertBuilder::new(ds.clone()),
             None => InsertBuilder::new(uri.as_str()),
@@ -604,7 +610,7 @@ async fn describe(name: &str, ds: &Dataset) -> Result<Described, LakeError> {
         .fields()
         .iter()
         .map(|f| ColumnEntry {
-            name: f.name().clone(),
+            name: columns::user_name(f).to_string(),
             data_type: f.data_type().to_string(),
             nullable: f.is_nullable(),
         })

@@ -349,16 +349,16 @@ pub async fn profile_dataset(
     job.set_total(rows, "rows");
     job.set_message(format!("profiling {name}"));
     let schema = arrow::datatypes::Schema::from(ds.schema());
-    let columns: Vec<String> = schema
+    let profiled: Vec<&arrow::datatypes::FieldRef> = schema
         .fields()
         .iter()
         .filter(|f| !matches!(f.data_type(), DataType::FixedSizeList(..)))
-        .map(|f| f.name().clone())
         .collect();
-    let mut states: Vec<ColumnState> = columns
+    // Lance reads stored names; the profile carries the names the user knows.
+    let columns: Vec<String> = profiled.iter().map(|f| f.name().clone()).collect();
+    let mut states: Vec<ColumnState> = profiled
         .iter()
-        .filter_map(|c| schema.field_with_name(c).ok())
-        .map(|f| ColumnState::new(f.name(), f.data_type().clone()))
+        .map(|f| ColumnState::new(crate::lake::columns::user_name(f), f.data_type().clone()))
         .collect();
     if !columns.is_empty() {
         let mut scan = ds.scan();

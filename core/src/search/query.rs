@@ -14,7 +14,7 @@ use lance_linalg::distance::DistanceType;
 use super::index::{fulltext_indexed_columns, has_vector_index};
 use super::{SearchError, SearchMode, SearchRequest};
 use crate::embed::MiniLm;
-use crate::lake::{DatasetKind, Lake};
+use crate::lake::{DatasetKind, Lake, columns};
 
 /// Reciprocal rank fusion constant: a hit ranked r in one list adds 1/(RRF_K + r).
 const RRF_K: f32 = 60.0;
@@ -261,6 +261,8 @@ async fn search_one(
             });
         }
     };
+    let rows =
+        columns::as_named_in(rows, &Schema::from(ds.schema())).map_err(lance_err_arrow(name))?;
     Ok(SearchHits {
         dataset: name.to_string(),
         kind: entry.kind,
@@ -285,6 +287,14 @@ fn bad_filter(name: &str, request: &SearchRequest, e: lance::Error) -> SearchErr
     }
 }
 
+/// Turns Arrow errors of dataset `name` into search errors.
+fn lance_err_arrow(name: &str) -> impl Fn(arrow::error::ArrowError) -> SearchError + '_ {
+    move |e| SearchError::Lance {
+        name: name.to_string(),
+        reason: e.to_string(),
+    }
+}
+
 /// Turns Lance errors of dataset `name` into search errors.
 fn lance_error(name: &str) -> impl Fn(lance::Error) -> SearchError + '_ {
     move |e| SearchError::Lance {
@@ -298,7 +308,7 @@ fn lance_error(name: &str) -> impl Fn(lance::Error) -> SearchError + '_ {
 /// backticks, so a filter that works in a SQL cell would silently match
 /// nothing. Double-quoted names become backtick-quoted; string literals and
 /// everything else pass through as written.
-pub fn lance_filter(sql: &str) -> String {
+pub fn lance_filter(sql: &str, renames: &HashMap<String, String>) -> String {
     let mut out = String::with_capacity(sql.len() + 8);
     let mut chars = sql.chars().peekable();
     while let Some(c) = chars.next() {
@@ -318,12 +328,12 @@ pub fn lance_filter(sql: &str) -> String {
                     }
                 }
             }
-            '"' => {
+            '"' | '`' => {
                 let mut name = String::new();
                 while let Some(s) = chars.next() {
-                    if s == '"' {
-                        if chars.peek() == Some(&'"') {
-                            name.push('"');
+                    if s == c {
+                        if chars.peek() == Some(&c) {
+                            name.push(c);
                             chars.next();
                         } else {
                             break;
@@ -332,8 +342,9 @@ pub fn lance_filter(sql: &str) -> String {
                         name.push(s);
                     }
                 }
+                let stored = renames.get(&name).unwrap_or(&name);
                 out.push('`');
-                out.push_str(&name.replace('`', "``"));
+                out.push_str(&stored.replace('`', "``"));
                 out.push('`');
             }
             _ => out.push(c),
@@ -354,7 +365,8 @@ fn ranked_scan(
     scan.with_row_id();
     scan.prefilter(true);
     if let Some(filter) = &request.filter {
-        scan.filter(&lance_filter(filter))
+        let renames = columns::renames(&Schema::from(ds.schema()));
+        scan.filter(&lance_filter(filter, &renames))
             .map_err(|e| bad_filter(name, request, e))?;
     }
     Ok(scan)
@@ -485,16 +497,27 @@ mod tests {
 
     #[test]
     fn sql_quoted_names_become_lance_columns_and_strings_stay_strings() {
+        let none = HashMap::new();
         assert_eq!(
-            lance_filter(r#""region" = 'north' AND "Sepal.Length" > 2"#),
+            lance_filter(r#""region" = 'north' AND "Sepal.Length" > 2"#, &none),
             "`region` = 'north' AND `Sepal.Length` > 2"
         );
         assert_eq!(
-            lance_filter(r#"title = 'say "hi"' OR "it""s" = 'don''t'"#),
+            lance_filter(r#"title = 'say "hi"' OR "it""s" = 'don''t'"#, &none),
             r#"title = 'say "hi"' OR `it"s` = 'don''t'"#
         );
-        assert_eq!(lance_filter("`a` = 1"), "`a` = 1");
-        assert_eq!(lance_filter(r#""odd`name" IS NULL"#), "`odd``name` IS NULL");
+        assert_eq!(lance_filter("`a` = 1", &none), "`a` = 1");
+        assert_eq!(
+            lance_filter(r#""odd`name" IS NULL"#, &none),
+            "`odd``name` IS NULL"
+        );
+        assert_eq!(lance_filter("`a``b` = 1", &none), "`a``b` = 1");
+        // Columns stored under another name are filtered by their stored name.
+        let renames = HashMap::from([("Sepal.Length".to_string(), "Sepal_Length".to_string())]);
+        assert_eq!(
+            lance_filter(r#""Sepal.Length" > 2 AND `Sepal.Length` < 9"#, &renames),
+            "`Sepal_Length` > 2 AND `Sepal_Length` < 9"
+        );
     }
     use arrow::array::UInt64Array;
 

@@ -10,14 +10,17 @@ use std::sync::{Arc, Mutex};
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
 use async_trait::async_trait;
+use datafusion::catalog::default_table_source::provider_as_source;
+use datafusion::catalog::view::ViewTable;
 use datafusion::catalog::{SchemaProvider, TableProvider};
+use datafusion::common::Column;
 use datafusion::error::DataFusionError;
 use datafusion::execution::SendableRecordBatchStream;
-use datafusion::logical_expr::{DdlStatement, LogicalPlan};
+use datafusion::logical_expr::{DdlStatement, Expr, LogicalPlan, LogicalPlanBuilder};
 use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
 use lance::datafusion::LanceTableProvider;
 
-use crate::lake::{Lake, LakeError};
+use crate::lake::{Lake, LakeError, columns};
 
 mod cache;
 
@@ -105,6 +108,27 @@ struct LakeSchema {
     read: Mutex<BTreeMap<String, u64>>,
 }
 
+/// The table under the column names the user knows (`Sepal.Length`), when
+/// some are stored under others (see [`crate::lake::columns`]): a view that
+/// renames, which DataFusion inlines, so filters and projections still reach Lance.
+fn with_user_names(
+    provider: Arc<dyn TableProvider>,
+) -> Result<Arc<dyn TableProvider>, DataFusionError> {
+    let schema = provider.schema();
+    if !columns::has_renamed(&schema) {
+        return Ok(provider);
+    }
+    let exprs: Vec<Expr> = schema
+        .fields()
+        .iter()
+        .map(|f| Expr::Column(Column::new_unqualified(f.name())).alias(columns::user_name(f)))
+        .collect();
+    let plan = LogicalPlanBuilder::scan("stored", provider_as_source(provider), None)?
+        .project(exprs)?
+        .build()?;
+    Ok(Arc::new(ViewTable::new(plan, None)))
+}
+
 /// Splits `name@7` into the dataset and version, when `name` is a dataset.
 fn versioned<'a>(lake: &Lake, name: &'a str) -> Option<(&'a str, u64)> {
     let (base, v) = name.rsplit_once('@')?;
@@ -165,6 +189,7 @@ impl SchemaProvider for LakeSchema {
             Some(cache) => Arc::new(CachedTable::new(key, lance, rows, cache.clone())),
             None => lance,
         };
+        let provider = with_user_names(provider)?;
         if let Ok(mut o) = self.opened.lock() {
             o.insert(name.to_string(), provider.clone());
         }

@@ -14,6 +14,7 @@ mod lake;
 mod matching;
 mod notebook;
 mod profile;
+mod real_files;
 mod safety;
 mod search;
 mod support;

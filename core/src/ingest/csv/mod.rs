@@ -485,6 +485,15 @@ fn column_names(
         let raw = header.map(|h| String::from_utf8_lossy(&h[i]).trim().to_string());
         let mut name = match raw {
             Some(n) if !n.is_empty() => n,
+            // R's write.csv leaves its row-names column unnamed.
+            Some(_) if i == 0 => {
+                let n = "rownames".to_string();
+                stats.warn(format!(
+                    "{}: column 1 has no name; called it '{n}' (R writes its row names there)",
+                    path.display()
+                ));
+                n
+            }
             Some(_) => {
                 let n = format!("column_{}", i + 1);
                 stats.warn(format!(

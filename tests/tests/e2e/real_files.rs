@@ -1,0 +1,170 @@
+//! Real files as R, pandas and other tools write them: names Lance refuses
+//! (`Sepal.Length`, repeats) keep working under the user's name everywhere.
+
+use std::sync::Arc;
+
+use anyhow::Result;
+use arrow::array::{ArrayRef, Int64Array, RecordBatch};
+use arrow::datatypes::{DataType, Field, Schema};
+use serde_json::json;
+
+use crate::support::TestLake;
+
+/// An R `write.csv` export: unnamed row names, dotted column names, quoted header.
+const IRIS: &str = "\"\",\"Sepal.Length\",\"Sepal.Width\",\"Species\"\n\
+\"1\",5.1,3.5,\"setosa\"\n\
+\"2\",4.9,3,\"setosa\"\n\
+\"3\",7,3.2,\"versicolor\"\n";
+
+#[tokio::test]
+async fn dotted_column_names_work_in_sql_schema_appends_and_profiles() -> Result<()> {
+    let t = TestLake::new()?;
+    let iris = t.file("iris.csv", IRIS)?;
+    t.ingest(&[&iris], &[]).await?;
+
+    let schema = t.schema("iris").await?;
+    let names: Vec<&str> = schema.keys().map(String::as_str).collect();
+    assert_eq!(
+        names,
+        ["Sepal.Length", "Sepal.Width", "Species", "rownames"]
+    );
+    assert_eq!(
+        t.sql(r#"SELECT "Sepal.Length", "Species" FROM iris WHERE "Sepal.Width" > 3.1 ORDER BY "Sepal.Length""#)
+            .await?,
+        vec![
+            json!({"Sepal.Length": 5.1, "Species": "setosa"}),
+            json!({"Sepal.Length": 7.0, "Species": "versicolor"}),
+        ]
+    );
+    assert_eq!(
+        t.sql("SELECT * FROM iris ORDER BY rownames LIMIT 1")
+            .await?,
+        vec![json!({"rownames": 1, "Sepal.Length": 5.1, "Sepal.Width": 3.5, "Species": "setosa"})]
+    );
+
+    // Appending the same export maps its names onto the stored columns.
+    let more = t.file(
+        "iris2.csv",
+        "\"\",\"Sepal.Length\",\"Sepal.Width\",\"Species\"\n\"4\",6.3,2.5,\"virginica\"\n",
+    )?;
+    t.ingest(&[&more], &["--name", "iris", "--mode", "append"])
+        .await?;
+    assert_eq!(
+        t.scalar(r#"SELECT sum("Sepal.Length") FROM iris"#).await?,
+        json!(23.3)
+    );
+    // A column the dataset lacks is still refused, under the user's names.
+    let odd = t.file("odd.csv", "\"Petal.Width\"\n1\n")?;
+    let err = t
+        .run_err(&[
+            "ingest",
+            &odd.to_string_lossy(),
+            "--name",
+            "iris",
+            "--mode",
+            "append",
+        ])
+        .await;
+    assert!(
+        err.contains("column 'Petal.Width' is not in the dataset being appended to (its columns: rownames, Sepal.Length, Sepal.Width, Species)"),
+        "{err}"
+    );
+
+    // Versions read through SQL keep the names too.
+    assert_eq!(
+        t.scalar(r#"SELECT count("Sepal.Width") FROM "iris@1""#)
+            .await?,
+        json!(3)
+    );
+
+    // Profiles and the catalog carry the user's names.
+    let lake = lakebook_core::Lake::open(&t.lake()).await?;
+    let profile =
+        lakebook_core::profile::profile_dataset(&lake, "iris", &lakebook_core::Job::new()).await?;
+    let profiled: Vec<&str> = profile.columns.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(
+        profiled,
+        ["rownames", "Sepal.Length", "Sepal.Width", "Species"]
+    );
+    assert_eq!(profile.columns[1].distinct, 4);
+    let catalog = std::fs::read_to_string(t.lake().join("lake.json"))?;
+    assert!(catalog.contains("\"Sepal.Length\""), "{catalog}");
+
+    // pylance reads the dataset, and finds the user's name beside the stored one.
+    let dir = t.lake().join("iris.lance");
+    let script = "import sys, lance\n\
+ds = lance.dataset(sys.argv[1])\n\
+f = ds.schema.field('Sepal_Length')\n\
+print(ds.count_rows(), ds.schema.names, f.metadata[b'lakebook:name'].decode())\n";
+    let out = std::process::Command::new("python3")
+        .args(["-c", script, &dir.to_string_lossy()])
+        .output()?;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8(out.stdout)?.trim(),
+        "4 ['rownames', 'Sepal_Length', 'Sepal_Width', 'Species'] Sepal.Length"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn dotted_json_keys_and_repeated_parquet_columns_are_ingested() -> Result<()> {
+    let t = TestLake::new()?;
+    let json_file = t.file(
+        "prices.json",
+        "[{\"price.heinz\": 1.5, \"price.hunts\": 2}, {\"price.heinz\": 1.25, \"price.hunts\": 3}]",
+    )?;
+    t.ingest(&[&json_file], &[]).await?;
+    assert_eq!(
+        t.sql(r#"SELECT "price.heinz", "price.hunts" FROM prices ORDER BY "price.heinz""#)
+            .await?,
+        vec![
+            json!({"price.heinz": 1.25, "price.hunts": 3}),
+            json!({"price.heinz": 1.5, "price.hunts": 2}),
+        ]
+    );
+
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("x", DataType::Int64, true),
+        Field::new("x", DataType::Int64, true),
+        Field::new("x.y", DataType::Int64, true),
+    ]));
+    let column = |v: i64| Arc::new(Int64Array::from(vec![v])) as ArrayRef;
+    let batch = RecordBatch::try_new(schema.clone(), vec![column(1), column(2), column(3)])?;
+    let pq = t.src("repeats.parquet");
+    let mut w = parquet::arrow::ArrowWriter::try_new(std::fs::File::create(&pq)?, schema, None)?;
+    w.write(&batch)?;
+    w.close()?;
+    let out = t.ingest(&[&pq], &[]).await?;
+    assert!(
+        out.contains("column name 'x' repeats; the repeat is called 'x_2'"),
+        "{out}"
+    );
+    assert_eq!(
+        t.sql("SELECT * FROM repeats").await?,
+        vec![json!({"x": 1, "x_2": 2, "x.y": 3})]
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_header_of_megabytes_becomes_a_short_column_name() -> Result<()> {
+    let t = TestLake::new()?;
+    let long = "n".repeat(1 << 20);
+    let csv = t.file("wide.csv", format!("{long},b\n1,2\n"))?;
+    let out = t.ingest(&[&csv], &[]).await?;
+    assert!(
+        out.contains("column 1's name is 1048576 characters long; kept its first 256"),
+        "{out}"
+    );
+    let schema = t.schema("wide").await?;
+    let names: Vec<String> = schema.keys().cloned().collect();
+    assert_eq!(names, ["b".to_string(), "n".repeat(256)]);
+    let catalog = std::fs::metadata(t.lake().join("lake.json"))?.len();
+    assert!(catalog < 4096, "lake.json is {catalog} bytes");
+    Ok(())
+}
