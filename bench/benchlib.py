@@ -68,15 +68,17 @@ def ensure_venv(venv: Path, requirements: list[str], script: str) -> None:
 
 def find_lakebook(given: str | None, without: str) -> Path | None:
     """The Lakebook binary: `given`, else a release or debug build in the
-    cargo target folder (`CARGO_TARGET_DIR` or `target/`), else None after
+    cargo target folder (`CARGO_TARGET_DIR`, ~/.cache/lakebook-target or `target/`), else None after
     saying the benchmark runs `without` it (e.g. "igraph only")."""
     if given:
         path = Path(given).expanduser()
         if not path.exists():
             sys.exit(f"error: --lakebook {given}: no such file")
         return path.resolve()
-    target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
-    for candidate in (target / "release" / "lakebook", target / "debug" / "lakebook"):
+    # scripts/env.sh puts builds in ~/.cache/lakebook-target unless CARGO_TARGET_DIR says otherwise.
+    targets = [Path(os.environ.get("CARGO_TARGET_DIR", Path.home() / ".cache" / "lakebook-target")), ROOT / "target"]
+    candidates = [t / profile / "lakebook" for profile in ("release", "debug") for t in targets]
+    for candidate in candidates:
         if candidate.exists():
             print(f"using {candidate} (pass --lakebook to choose)", file=sys.stderr)
             return candidate

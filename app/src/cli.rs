@@ -213,9 +213,14 @@ pub struct IngestArgs {
     /// Create a new dataset, append to it, or overwrite it (as a new version).
     #[arg(long, value_enum, default_value_t = ModeArg::Create)]
     pub mode: ModeArg,
-    /// Stop at the first bad row, or skip bad rows (and unreadable table files) and report them.
+    /// Stop at the first bad row, or skip bad rows and count them.
     #[arg(long = "on-error", value_enum, default_value_t = OnErrorArg::Fail)]
     pub on_error: OnErrorArg,
+    /// With several files: write nothing if any file fails. By default each
+    /// file goes in whole or not at all, the bad ones are listed, and the exit
+    /// status is 3 when any file was left out.
+    #[arg(long)]
+    pub all_or_nothing: bool,
     /// Field delimiter of delimited text (default: sniffed among , TAB ; |).
     #[arg(long)]
     pub delimiter: Option<String>,
@@ -291,6 +296,12 @@ pub async fn run(
             let report = ingest::ingest(&mut lake, &args.paths, &options, job).await?;
             drop(_bar);
             print_ingest_report(out, &report, args.format)?;
+            let left_out: Vec<String> = report
+                .failed_tables
+                .iter()
+                .chain(report.datasets.iter().flat_map(|d| d.failed.iter()))
+                .map(|f| f.reason.clone())
+                .collect();
             if args.format != Format::Json {
                 let rows: u64 = report.datasets.iter().map(|d| d.rows_added).sum();
                 writeln!(
@@ -300,6 +311,9 @@ pub async fn run(
                     if report.datasets.len() == 1 { "" } else { "s" },
                     started.elapsed().as_secs_f64()
                 )?;
+            }
+            if !left_out.is_empty() {
+                return Err(IngestIncomplete { left_out }.into());
             }
         }
         Command::Rm(args) => crate::cli_lake::rm(&lake_dir, &args, out).await?,
@@ -619,9 +633,41 @@ fn ingest_options(args: &IngestArgs) -> Result<IngestOptions> {
             target_words: args.passage_words.max(1),
             overlap_words: args.overlap_words,
         },
+        all_or_nothing: args.all_or_nothing,
         ..IngestOptions::default()
     })
 }
+
+/// An ingest that wrote the files it could and left others out: the process
+/// exits with [`IngestIncomplete::EXIT_CODE`].
+#[derive(Debug)]
+pub struct IngestIncomplete {
+    /// Why each file left out failed (each reason names its file).
+    pub left_out: Vec<String>,
+}
+
+impl IngestIncomplete {
+    /// The exit status of an ingest that left files out.
+    pub const EXIT_CODE: u8 = 3;
+}
+
+impl std::fmt::Display for IngestIncomplete {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = self.left_out.len();
+        write!(
+            f,
+            "{n} file{} could not be ingested and {} left out; everything else is in:",
+            if n == 1 { "" } else { "s" },
+            if n == 1 { "was" } else { "were" }
+        )?;
+        for reason in &self.left_out {
+            write!(f, "\n  {reason}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for IngestIncomplete {}
 
 fn print_ingest_report(
     out: &mut (dyn Write + Send),
@@ -655,7 +701,7 @@ fn print_ingest_report(
         }
     }
     for f in &report.failed_tables {
-        writeln!(out, "skipped file: {}", f.reason)?;
+        writeln!(out, "left out: {}", f.reason)?;
     }
     for name in &report.already_ingested {
         writeln!(out, "{name}: already holds this file; left as it is")?;

@@ -40,6 +40,10 @@ fn main() -> std::process::ExitCode {
         Ok(()) => std::process::ExitCode::SUCCESS,
         // The reader went away (`lakebook sql … | head`): nothing to say.
         Err(e) if closed_pipe(&e) => std::process::ExitCode::SUCCESS,
+        Err(e) if e.is::<lakebook::cli::IngestIncomplete>() => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::from(lakebook::cli::IngestIncomplete::EXIT_CODE)
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             std::process::ExitCode::FAILURE

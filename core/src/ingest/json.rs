@@ -26,6 +26,8 @@ enum Rows {
         reader: Box<dyn BufRead + Send>,
         line: usize,
         buf: Vec<u8>,
+        /// `NaN` and `Infinity` tokens read as null so far.
+        non_finite: u64,
     },
     Array {
         values: std::vec::IntoIter<Value>,
@@ -37,7 +39,12 @@ impl Rows {
     /// The next object with its location, skipping blank lines.
     fn next_row(&mut self, path: &Path) -> Option<Result<(String, Value), IngestError>> {
         match self {
-            Rows::Lines { reader, line, buf } => loop {
+            Rows::Lines {
+                reader,
+                line,
+                buf,
+                non_finite,
+            } => loop {
                 buf.clear();
                 match reader.read_until(b'\n', buf) {
                     Ok(0) => return None,
@@ -55,7 +62,7 @@ impl Rows {
                     continue;
                 }
                 let location = format!("line {line}");
-                return Some(match serde_json::from_slice::<Value>(text) {
+                return Some(match parse_lenient(text, non_finite) {
                     Ok(v) if v.is_object() => Ok((location, v)),
                     Ok(_) => Err(IngestError::Parse {
                         path: path.to_path_buf(),
@@ -96,6 +103,8 @@ struct JsonReader {
     progress: FileProgress,
     stats: Arc<SourceStats>,
     array_len: usize,
+    /// Keys read as JSON text (their values have different shapes).
+    as_text: Vec<String>,
     done: bool,
 }
 
@@ -144,11 +153,22 @@ pub(crate) fn open(
         let bytes = bytes
             .strip_prefix(&[0xEF, 0xBB, 0xBF][..])
             .unwrap_or(&bytes);
-        let values: Vec<Value> = serde_json::from_slice(bytes).map_err(|e| IngestError::Parse {
-            path: path.to_path_buf(),
-            location: format!("line {}, column {}", e.line(), e.column()),
-            reason: format!("invalid JSON: {e}"),
-        })?;
+        let mut non_finite = 0;
+        let values: Value =
+            parse_lenient(bytes, &mut non_finite).map_err(|e| IngestError::Parse {
+                path: path.to_path_buf(),
+                location: format!("line {}, column {}", e.line(), e.column()),
+                reason: format!("invalid JSON: {e}"),
+            })?;
+        let Value::Array(values) = values else {
+            return Err(IngestError::Format {
+                path: path.to_path_buf(),
+                reason: "expected one JSON array of objects".into(),
+            });
+        };
+        if non_finite > 0 {
+            stats.warn(non_finite_note(path, non_finite));
+        }
         progress.set_fraction(0.5);
         let sample: Vec<Value> = values
             .iter()
@@ -170,6 +190,7 @@ pub(crate) fn open(
             reader: Box::new(BufReader::new(File::open(path).map_err(io)?)),
             line: 0,
             buf: Vec::new(),
+            non_finite: 0,
         };
         let mut sample = Vec::new();
         while sample.len() < limit {
@@ -191,6 +212,7 @@ pub(crate) fn open(
                 reader: Box::new(reader),
                 line: 0,
                 buf: Vec::new(),
+                non_finite: 0,
             },
             sample,
             0,
@@ -201,12 +223,13 @@ pub(crate) fn open(
             path: path.to_path_buf(),
         });
     }
-    let inferred = infer_json_schema_from_iterator(sample.iter().map(Ok)).map_err(|e| {
-        IngestError::Format {
-            path: path.to_path_buf(),
-            reason: format!("cannot work out the columns: {e}"),
-        }
-    })?;
+    let (inferred, as_text) = infer_columns(&sample);
+    for key in &as_text {
+        stats.warn(format!(
+            "{}: column '{key}' holds values of different shapes (e.g. a list in one row and an object in another); read as JSON text",
+            path.display()
+        ));
+    }
     let schema = Arc::new(Schema::new(
         inferred
             .fields()
@@ -223,8 +246,109 @@ pub(crate) fn open(
         progress,
         stats,
         array_len,
+        as_text,
         done: false,
     }))
+}
+
+/// Parses JSON as pandas and other tools write it: `NaN`, `Infinity` and
+/// `-Infinity` (not JSON) are read as null and counted in `non_finite`.
+fn parse_lenient(text: &[u8], non_finite: &mut u64) -> Result<Value, serde_json::Error> {
+    match serde_json::from_slice::<Value>(text) {
+        Ok(v) => Ok(v),
+        Err(e) => {
+            let (fixed, replaced) = non_finite_as_null(text);
+            if replaced == 0 {
+                return Err(e);
+            }
+            let v = serde_json::from_slice::<Value>(&fixed).map_err(|_| e)?;
+            *non_finite += replaced;
+            Ok(v)
+        }
+    }
+}
+
+/// `text` with every `NaN`, `Infinity`, `+Infinity` and `-Infinity` outside
+/// strings replaced by `null`, and how many there were.
+fn non_finite_as_null(text: &[u8]) -> (Vec<u8>, u64) {
+    let mut out = Vec::with_capacity(text.len());
+    let mut replaced = 0;
+    let mut in_string = false;
+    let mut i = 0;
+    while i < text.len() {
+        let b = text[i];
+        if in_string {
+            out.push(b);
+            if b == b'\\' && i + 1 < text.len() {
+                out.push(text[i + 1]);
+                i += 2;
+                continue;
+            }
+            in_string = b != b'"';
+            i += 1;
+            continue;
+        }
+        let rest = &text[i..];
+        let token = [&b"-Infinity"[..], b"+Infinity", b"Infinity", b"NaN"]
+            .into_iter()
+            .find(|t| rest.starts_with(t));
+        if let Some(t) = token {
+            out.extend_from_slice(b"null");
+            replaced += 1;
+            i += t.len();
+            continue;
+        }
+        in_string = b == b'"';
+        out.push(b);
+        i += 1;
+    }
+    (out, replaced)
+}
+
+fn non_finite_note(path: &Path, n: u64) -> String {
+    format!(
+        "{}: {n} NaN or Infinity value{} (not JSON, but pandas writes them) read as null",
+        path.display(),
+        if n == 1 { "" } else { "s" }
+    )
+}
+
+/// The columns of the sampled rows. A key whose values cannot share one
+/// Arrow type (a list in one row, an object in the next) becomes a text
+/// column of JSON; those keys are returned too.
+fn infer_columns(sample: &[Value]) -> (Schema, Vec<String>) {
+    if let Ok(schema) = infer_json_schema_from_iterator(sample.iter().map(Ok)) {
+        return (schema, Vec::new());
+    }
+    let mut keys: Vec<&String> = Vec::new();
+    for row in sample {
+        if let Value::Object(o) = row {
+            for k in o.keys() {
+                if !keys.contains(&k) {
+                    keys.push(k);
+                }
+            }
+        }
+    }
+    let mut fields = Vec::with_capacity(keys.len());
+    let mut as_text = Vec::new();
+    for key in keys {
+        let single = sample.iter().filter_map(|row| {
+            row.get(key.as_str()).map(|v| {
+                let mut o = serde_json::Map::new();
+                o.insert(key.clone(), v.clone());
+                Ok(Value::Object(o))
+            })
+        });
+        match infer_json_schema_from_iterator(single) {
+            Ok(s) if s.fields().len() == 1 => fields.push(s.field(0).clone()),
+            _ => {
+                fields.push(Field::new(key.as_str(), DataType::Utf8, true));
+                as_text.push(key.clone());
+            }
+        }
+    }
+    (Schema::new(fields), as_text)
 }
 
 /// Columns that were null in every sampled row are read as text.
@@ -290,6 +414,21 @@ impl JsonReader {
         }
         if self.done {
             self.progress.finish();
+            if let Rows::Lines { non_finite, .. } = &self.rows
+                && *non_finite > 0
+            {
+                self.stats.warn(non_finite_note(&self.path, *non_finite));
+            }
+        }
+        for key in &self.as_text {
+            for (_, row) in rows.iter_mut() {
+                if let Some(v) = row.get_mut(key.as_str())
+                    && !v.is_null()
+                    && !v.is_string()
+                {
+                    *v = Value::String(v.to_string());
+                }
+            }
         }
         if rows.is_empty() {
             return Ok(None);
@@ -345,5 +484,38 @@ impl Iterator for JsonReader {
 impl RecordBatchReader for JsonReader {
     fn schema(&self) -> SchemaRef {
         self.schema.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nan_and_infinity_outside_strings_become_null() {
+        let (fixed, n) = non_finite_as_null(
+            br#"{"a": NaN, "b": -Infinity, "c": "NaN \" Infinity", "d": [Infinity]}"#,
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&fixed),
+            r#"{"a": null, "b": null, "c": "NaN \" Infinity", "d": [null]}"#
+        );
+        assert_eq!(n, 3);
+        let mut count = 0;
+        assert!(parse_lenient(b"{\"a\": nope}", &mut count).is_err());
+        assert_eq!(count, 0);
+    }
+
+    #[test]
+    fn keys_of_different_shapes_become_text_columns() {
+        let sample: Vec<Value> = vec![
+            serde_json::json!({"id": 1, "b": [1, 2]}),
+            serde_json::json!({"id": 2, "b": {"x": 1}}),
+        ];
+        let (schema, as_text) = infer_columns(&sample);
+        assert_eq!(as_text, ["b"]);
+        assert_eq!(schema.field(0).name(), "id");
+        assert_eq!(schema.field(0).data_type(), &DataType::Int64);
+        assert_eq!(schema.field(1).data_type(), &DataType::Utf8);
     }
 }

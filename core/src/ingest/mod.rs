@@ -48,7 +48,7 @@ pub enum OnError {
     /// Stop, report the row, leave the lake unchanged.
     #[default]
     Fail,
-    /// Skip bad rows (and unreadable table files), count and report them.
+    /// Skip bad rows, count and report them.
     Skip,
 }
 
@@ -67,6 +67,10 @@ pub struct IngestOptions {
     pub passages: PassageOptions,
     /// Rows per Arrow batch handed to Lance.
     pub batch_rows: usize,
+    /// With several files, write nothing if any file fails. By default each
+    /// file is atomic on its own: the good ones go in, the bad ones are
+    /// listed in [`IngestReport::failed_tables`] with their reasons.
+    pub all_or_nothing: bool,
 }
 
 impl Default for IngestOptions {
@@ -78,6 +82,7 @@ impl Default for IngestOptions {
             csv: CsvOptions::default(),
             passages: PassageOptions::default(),
             batch_rows: 8192,
+            all_or_nothing: false,
         }
     }
 }
@@ -210,7 +215,8 @@ pub struct IngestReport {
     pub datasets: Vec<DatasetReport>,
     /// Files in walked folders that are not ingestible, left alone.
     pub ignored: Vec<String>,
-    /// Table files skipped whole under `--on-error skip`.
+    /// Table files that could not be read, left out whole (an ingest of
+    /// several files, unless it is all or nothing), each with its reason.
     pub failed_tables: Vec<FailedSource>,
     /// Datasets left as they were because they already hold exactly the
     /// file (a re-run of an ingest that was cancelled or killed partway).
@@ -387,6 +393,9 @@ async fn stage_all(
     staged: &mut Vec<write::Staged>,
     report: &mut IngestReport,
 ) -> Result<(), IngestError> {
+    // Each file is atomic on its own when there are several, unless asked otherwise.
+    let doc_files = docs.map_or(0, |d| d.files.len());
+    let per_file = !options.all_or_nothing && tables.len() + doc_files > 1;
     for table in tables {
         if job.is_cancelled() {
             return Err(IngestError::Cancelled);
@@ -406,7 +415,7 @@ async fn stage_all(
         match outcome {
             Ok(s) => staged.push(s),
             Err(IngestError::Cancelled) => return Err(IngestError::Cancelled),
-            Err(e) if options.on_error == OnError::Skip && is_source_error(&e) => {
+            Err(e) if per_file && is_source_error(&e) => {
                 report.failed_tables.push(FailedSource {
                     path: source_label(&table.path, table.sheet.as_deref()),
                     reason: e.to_string(),
@@ -441,7 +450,15 @@ async fn stage_all(
             stats.clone(),
             target.existing_schema(),
         )?;
-        staged.push(target.stage(lake, reader, stats, sources, failed).await?);
+        match target.stage(lake, reader, stats, sources, failed).await {
+            Ok(s) => staged.push(s),
+            Err(IngestError::Cancelled) => return Err(IngestError::Cancelled),
+            // Every document failed: each is listed with its reason.
+            Err(IngestError::NoDocuments { failed }) if per_file && !tables.is_empty() => {
+                report.failed_tables.extend(failed);
+            }
+            Err(e) => return Err(e),
+        }
     }
     Ok(())
 }

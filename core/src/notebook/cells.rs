@@ -328,6 +328,9 @@ impl CellKind for IngestCell {
                 text.push_str(&format!("  failed: {}: {}\n", f.path, f.reason));
             }
         }
+        for f in &report.failed_tables {
+            text.push_str(&format!("left out: {}\n", f.reason));
+        }
         let mut run = run_of(CellOutput::Text(text));
         run.changed = report.datasets.iter().map(|d| d.name.clone()).collect();
         Ok(run)

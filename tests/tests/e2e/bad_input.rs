@@ -119,10 +119,14 @@ async fn a_failed_ingest_leaves_the_lake_exactly_as_it_was() -> Result<()> {
     t.ingest(&[&t.src("docs")], &[]).await?;
     let before = t.snapshot()?;
 
-    // A folder with a good file, then a bad one: nothing of it may land.
+    // A folder with a good file, then a bad one, all or nothing: nothing of it may land.
     t.file("batch/b_bad.csv", "id,v\n1,x\n2\n")?;
     let err = t
-        .run_err(&["ingest", &t.src("batch").to_string_lossy()])
+        .run_err(&[
+            "ingest",
+            &t.src("batch").to_string_lossy(),
+            "--all-or-nothing",
+        ])
         .await;
     assert!(err.contains("b_bad.csv: line 3"), "{err}");
     assert_eq!(t.snapshot()?, before, "create of new datasets");

@@ -168,3 +168,50 @@ async fn a_header_of_megabytes_becomes_a_short_column_name() -> Result<()> {
     assert!(catalog < 4096, "lake.json is {catalog} bytes");
     Ok(())
 }
+
+#[tokio::test]
+async fn a_folder_takes_its_good_files_lists_the_bad_and_a_rerun_completes_it() -> Result<()> {
+    let t = TestLake::new()?;
+    t.file("batch/a_good.csv", "id,v\n1,x\n2,y\n")?;
+    let bad = t.file("batch/b_bad.csv", "id,v\n1,x\n2\n")?;
+    t.file("batch/c_good.json", "[{\"k\": 1}, {\"k\": 2}, {\"k\": 3}]")?;
+    t.file("batch/d_empty.csv", "")?;
+    t.file("batch/notes.md", "# Notes\n\nSome words.")?;
+    let folder = t.src("batch").to_string_lossy().into_owned();
+
+    let err = t.run_err(&["ingest", &folder]).await;
+    let b = bad.display();
+    let d = t.src("batch/d_empty.csv");
+    assert_eq!(
+        err,
+        format!(
+            "2 files could not be ingested and were left out; everything else is in:\n  \
+             {b}: line 3: expected 2 fields (as in the first row), found 1; check for an unquoted delimiter or a missing quote, or use --on-error skip\n  \
+             {}: the file is empty; there is nothing to ingest",
+            d.display()
+        )
+    );
+    let names: Vec<serde_json::Value> = t
+        .sql("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1")
+        .await?;
+    assert_eq!(
+        names,
+        vec![
+            json!({"table_name": "a_good"}),
+            json!({"table_name": "c_good"}),
+            json!({"table_name": "documents"}),
+        ]
+    );
+    assert_eq!(t.scalar("SELECT sum(k) FROM c_good").await?, json!(6));
+
+    // Fixed files, then the same command again: the rest goes in, nothing twice.
+    std::fs::write(&bad, "id,v\n1,x\n2,z\n")?;
+    std::fs::write(&d, "id\n9\n")?;
+    let out = t.ingest(&[&t.src("batch")], &[]).await?;
+    assert!(out.contains("a_good: already holds this file"), "{out}");
+    assert!(out.contains("b_bad: +2 rows"), "{out}");
+    assert!(out.contains("d_empty: +1 rows"), "{out}");
+    assert_eq!(t.scalar("SELECT count(*) FROM a_good").await?, json!(2));
+    assert_eq!(t.scalar("SELECT count(*) FROM documents").await?, json!(1));
+    Ok(())
+}

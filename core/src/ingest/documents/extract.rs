@@ -137,8 +137,71 @@ fn markdown_text(source: &str) -> (Option<String>, String) {
     (title, out)
 }
 
+/// Nesting beyond which HTML is read as text between tags instead of parsed:
+/// the HTML parser's time grows with the square of the depth (100,000 nested
+/// `<div>`s took a minute). Browsers stop nesting at 512.
+const MAX_PARSED_DEPTH: usize = 4096;
+
+/// The deepest nesting of start tags over end tags (void elements count as
+/// open; enough to tell a page from a hostile file).
+fn rough_depth(source: &str) -> usize {
+    let bytes = source.as_bytes();
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    for (i, b) in bytes.iter().enumerate() {
+        if *b != b'<' {
+            continue;
+        }
+        match bytes.get(i + 1) {
+            Some(b'/') => depth = depth.saturating_sub(1),
+            Some(c) if c.is_ascii_alphabetic() => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            _ => {}
+        }
+    }
+    deepest
+}
+
+/// The text between tags, paragraphs at block tags, without scripts and styles.
+fn strip_tags(source: &str) -> String {
+    let lower = source.to_ascii_lowercase();
+    let mut out = String::with_capacity(source.len() / 2);
+    let mut i = 0;
+    while let Some(open) = source[i..].find('<') {
+        out.push_str(&source[i..i + open]);
+        let tag_start = i + open;
+        let Some(close) = source[tag_start..].find('>') else {
+            i = source.len();
+            break;
+        };
+        let tag = &lower[tag_start + 1..tag_start + close];
+        i = tag_start + close + 1;
+        let name: String = tag
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect();
+        if name == "script" || name == "style" {
+            let end = format!("</{name}");
+            i = lower[i..].find(&end).map_or(source.len(), |e| i + e);
+        } else if matches!(
+            name.as_str(),
+            "p" | "div" | "br" | "li" | "tr" | "h1" | "h2" | "h3"
+        ) {
+            out.push_str("\n\n");
+        }
+    }
+    out.push_str(&source[i.min(source.len())..]);
+    out.split("\n\n")
+        .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
 fn html_text(source: &str) -> (Option<String>, String) {
-    use scraper::{ElementRef, Html, Node};
+    use ego_tree::iter::Edge;
+    use scraper::{Html, Node};
     const SKIP: [&str; 7] = [
         "script", "style", "noscript", "template", "head", "svg", "iframe",
     ];
@@ -168,31 +231,8 @@ fn html_text(source: &str) -> (Option<String>, String) {
         "br",
         "hr",
     ];
-    fn walk(el: ElementRef<'_>, out: &mut String) {
-        for child in el.children() {
-            match child.value() {
-                Node::Text(t) => out.push_str(t),
-                Node::Element(e) => {
-                    let name = e.name();
-                    if SKIP.contains(&name) {
-                        continue;
-                    }
-                    let block = BLOCK.contains(&name);
-                    if block {
-                        out.push_str("\n\n");
-                    }
-                    if let Some(c) = ElementRef::wrap(child) {
-                        walk(c, out);
-                    }
-                    if block {
-                        out.push_str("\n\n");
-                    } else if matches!(name, "td" | "th") {
-                        out.push_str(" | ");
-                    }
-                }
-                _ => {}
-            }
-        }
+    if rough_depth(source) > MAX_PARSED_DEPTH {
+        return (None, strip_tags(source));
     }
     let doc = Html::parse_document(source);
     let pick = |sel: &str| {
@@ -202,8 +242,35 @@ fn html_text(source: &str) -> (Option<String>, String) {
             .filter(|t| !t.trim().is_empty())
     };
     let title = pick("title").or_else(|| pick("h1"));
+    // An iterative walk: nesting as deep as the input likes cannot overflow the stack.
     let mut out = String::new();
-    walk(doc.root_element(), &mut out);
+    let mut skipped_depth = 0usize;
+    for edge in doc.root_element().traverse() {
+        match edge {
+            Edge::Open(node) => match node.value() {
+                Node::Element(e) => {
+                    if skipped_depth > 0 || SKIP.contains(&e.name()) {
+                        skipped_depth += 1;
+                    } else if BLOCK.contains(&e.name()) {
+                        out.push_str("\n\n");
+                    }
+                }
+                Node::Text(t) if skipped_depth == 0 => out.push_str(t),
+                _ => {}
+            },
+            Edge::Close(node) => {
+                if let Node::Element(e) = node.value() {
+                    if skipped_depth > 0 {
+                        skipped_depth -= 1;
+                    } else if BLOCK.contains(&e.name()) {
+                        out.push_str("\n\n");
+                    } else if matches!(e.name(), "td" | "th") {
+                        out.push_str(" | ");
+                    }
+                }
+            }
+        }
+    }
     // Inside a paragraph, HTML whitespace (newlines included) is one space.
     let text = out
         .split("\n\n")
@@ -268,6 +335,24 @@ mod tests {
         );
         assert_eq!(title.as_deref(), Some("T  one"));
         assert_eq!(text, "Head\n\nFirst para graph.\n\na\n\nb");
+    }
+
+    #[test]
+    fn deeply_nested_html_is_read_without_recursion() {
+        // A few KB of nesting crashed the recursive walk (a stack overflow aborts the process).
+        let depth = 3_000;
+        let source = format!("{}deep{}", "<div>".repeat(depth), "</div>".repeat(depth));
+        let (_, text) = html_text(&source);
+        assert_eq!(text, "deep");
+        // Deeper still is read between the tags, in linear time.
+        let depth = 1_000_000;
+        let source = format!(
+            "<p>top</p><script>x</script>{}deep &amp; down{}",
+            "<div><b>".repeat(depth),
+            "</b></div>".repeat(depth)
+        );
+        let (_, text) = html_text(&source);
+        assert_eq!(text, "top\n\ndeep &amp; down");
     }
 
     #[test]
