@@ -215,3 +215,138 @@ async fn a_folder_takes_its_good_files_lists_the_bad_and_a_rerun_completes_it() 
     assert_eq!(t.scalar("SELECT count(*) FROM documents").await?, json!(1));
     Ok(())
 }
+
+#[tokio::test]
+async fn headers_are_read_as_a_person_would() -> Result<()> {
+    let t = TestLake::new()?;
+    // R's export of a table of text columns: quoted numbers under an empty name.
+    let titanic = t.file(
+        "titanic.csv",
+        "\"\",\"class\",\"age\"\n\"1\",\"1st class\",\"adults\"\n\"2\",\"2nd class\",\"adults\"\n\"3\",\"1st class\",\"child\"\n",
+    )?;
+    // Numbers for names (years), under R's empty corner.
+    let years = t.file(
+        "spend.csv",
+        "\"\",\"1940\",\"1945\"\n\"Food\",22.2,44.5\n\"Rent\",10.5,15.5\n",
+    )?;
+    // A first row of data: numbers where numbers belong.
+    let plain = t.file("plain.csv", "1,north\n2,south\n3,north\n")?;
+    // Every column text: the first row is taken for names, and the report says it guessed.
+    let words = t.file("words.csv", "a,b\nx,y\nz,w\n")?;
+    let out = t.ingest(&[&titanic, &years, &plain, &words], &[]).await?;
+    assert!(
+        out.contains("words.csv: took the first row for column names, a guess since every column is text; use --no-header if it is data"),
+        "{out}"
+    );
+    assert_eq!(
+        t.sql("SELECT * FROM titanic ORDER BY rownames").await?,
+        vec![
+            json!({"rownames": 1, "class": "1st class", "age": "adults"}),
+            json!({"rownames": 2, "class": "2nd class", "age": "adults"}),
+            json!({"rownames": 3, "class": "1st class", "age": "child"}),
+        ]
+    );
+    assert_eq!(
+        t.sql(r#"SELECT "1945" FROM spend WHERE rownames = 'Rent'"#)
+            .await?,
+        vec![json!({"1945": 15.5})]
+    );
+    assert_eq!(t.scalar("SELECT count(*) FROM plain").await?, json!(3));
+    assert_eq!(t.scalar("SELECT count(*) FROM words").await?, json!(2));
+    Ok(())
+}
+
+/// Hostile and broken files, each with the only reading a person can use:
+/// ingested, or an error that names the file and hides Lakebook's insides.
+fn hostile_corpus(t: &TestLake) -> Result<Vec<std::path::PathBuf>> {
+    let mut parquet = Vec::new();
+    {
+        let schema = Arc::new(Schema::new(vec![Field::new("a", DataType::Int64, true)]));
+        let batch = RecordBatch::try_new(
+            schema.clone(),
+            vec![Arc::new(Int64Array::from((0..1000).collect::<Vec<i64>>())) as ArrayRef],
+        )?;
+        let mut w = parquet::arrow::ArrowWriter::try_new(&mut parquet, schema, None)?;
+        w.write(&batch)?;
+        w.close()?;
+    }
+    let files = vec![
+        t.file("h/truncated.parquet", &parquet[..parquet.len() / 2])?,
+        t.file(
+            "h/junk.parquet",
+            b"PAR1 this is not parquet at all PAR1".as_slice(),
+        )?,
+        t.file("h/junk.arrow", b"ARROW1\0\0garbage".as_slice())?,
+        t.file("h/junk.xlsx", b"PK\x03\x04 not a zip really".as_slice())?,
+        t.file(
+            "h/binary.csv",
+            [0u8, 159, 146, 150, 255, 0, 1, 2].repeat(100),
+        )?,
+        t.file("h/latin1.csv", b"name\ncaf\xe9\n".as_slice())?,
+        t.file(
+            "h/deep.json",
+            format!(
+                "[{{\"a\": {}1{}}}]",
+                "[".repeat(100_000),
+                "]".repeat(100_000)
+            ),
+        )?,
+        t.file("h/not_objects.ndjson", "1\n2\n")?,
+        t.file("h/garbage.json", "{\"a\": tru")?,
+        t.file(
+            "h/junk.pdf",
+            b"%PDF-1.7\n1 0 obj << /Type /Catalog >> broken".as_slice(),
+        )?,
+        t.file(
+            "h/deep.html",
+            format!("{}x{}", "<div>".repeat(100_000), "</div>".repeat(100_000)),
+        )?,
+        t.file("h/deep.md", format!("{}quote", "> ".repeat(50_000)))?,
+        t.file("h/huge_int.csv", format!("a\n{}\n", "9".repeat(400)))?,
+        t.file("h/ragged.tsv", "a\tb\n1\n")?,
+        t.file("h/empty.csv", "")?,
+    ];
+    Ok(files)
+}
+
+#[tokio::test]
+async fn hostile_files_never_crash_and_every_message_names_its_file() -> Result<()> {
+    let t = TestLake::new()?;
+    let files = hostile_corpus(&t)?;
+    for file in &files {
+        let name = file
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        let message = match t.ingest(&[file], &["--name", "h"]).await {
+            Ok(out) => {
+                t.run(&["rm", "h"]).await?;
+                out
+            }
+            Err(e) => {
+                let text = format!("{e:#}");
+                assert!(
+                    text.contains(name),
+                    "{name}: the error does not name the file: {text}"
+                );
+                text
+            }
+        };
+        for inside in [".cargo/registry", "Error(", "panicked", "RUST_BACKTRACE"] {
+            assert!(
+                !message.contains(inside),
+                "{name}: '{inside}' in: {message}"
+            );
+        }
+    }
+    // All of them in one folder beside a good file: the good one goes in.
+    t.file("h/good.csv", "id\n1\n2\n")?;
+    let err = t.run_err(&["ingest", &t.src("h").to_string_lossy()]).await;
+    assert!(err.contains("could not be ingested and"), "{err}");
+    assert!(
+        !err.contains(".cargo/registry") && !err.contains("Error("),
+        "{err}"
+    );
+    assert_eq!(t.scalar("SELECT count(*) FROM good").await?, json!(2));
+    Ok(())
+}

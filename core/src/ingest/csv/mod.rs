@@ -164,13 +164,24 @@ impl CsvReader {
         let mut types: Vec<ColumnType> = guesses.iter().map(TypeGuess::resolve).collect();
         let header = options.header.unwrap_or_else(|| {
             // Like a person would: the first row is data only if every value fits
-            // its column and at least one column is not plain text.
-            data_rows == 0
-                || types.iter().all(|t| *t == ColumnType::Text)
-                || !first
-                    .iter()
-                    .zip(&types)
-                    .all(|(v, t)| TypeGuess::accepts(*t, v))
+            // its column and at least one column is not plain text, unless it
+            // reads as names (see `names_row`).
+            let all_text = types.iter().all(|t| *t == ColumnType::Text);
+            let fits = first
+                .iter()
+                .zip(&types)
+                .all(|(v, t)| TypeGuess::accepts(*t, v));
+            let named = fits
+                && !all_text
+                && (names_row(&first, &types, sample.front(), delimiter)
+                    || row_names_corner(&first, sample.front(), delimiter));
+            if all_text && data_rows > 0 {
+                stats.warn(format!(
+                    "{}: took the first row for column names, a guess since every column is text; use --no-header if it is data",
+                    path.display()
+                ));
+            }
+            data_rows == 0 || all_text || !fits || named
         });
         if !header {
             let mut g = guesses.clone();
@@ -471,6 +482,66 @@ fn sniff_delimiter(sample: &[u8], tsv: bool, complete: bool) -> u8 {
         }
     }
     best.0
+}
+
+/// Whether a first row that fits every column still reads as column names:
+/// its text columns hold distinct words that never occur again below them,
+/// and its typed columns are empty (R's `""` over the row names, for one).
+fn names_row(
+    first: &ByteRecord,
+    types: &[ColumnType],
+    sample: Option<&(Vec<u8>, u64)>,
+    delimiter: u8,
+) -> bool {
+    let text_columns: Vec<usize> = (0..first.len())
+        .filter(|&i| types.get(i) == Some(&ColumnType::Text))
+        .collect();
+    let typed_empty = (0..first.len())
+        .filter(|i| !text_columns.contains(i))
+        .all(|i| first[i].trim_ascii().is_empty());
+    let mut words: Vec<&[u8]> = text_columns
+        .iter()
+        .map(|&i| first[i].trim_ascii())
+        .collect();
+    if !typed_empty
+        || words
+            .iter()
+            .any(|w| w.is_empty() || values::is_null_token(w))
+    {
+        return false;
+    }
+    words.sort_unstable();
+    if words.windows(2).any(|w| w[0] == w[1]) {
+        return false;
+    }
+    let Some((chunk, _)) = sample else {
+        return false;
+    };
+    let mut reader = records::csv_reader(chunk, delimiter);
+    let mut records = reader.byte_records().skip(1).take(2_000);
+    !records.any(|r| {
+        r.is_ok_and(|r| {
+            text_columns
+                .iter()
+                .any(|&i| r.get(i).map(<[u8]>::trim_ascii) == Some(first[i].trim_ascii()))
+        })
+    })
+}
+
+/// R's `write.csv` signature: the first row starts with an empty name over a
+/// column of row names that is never empty below it (`"","1940","1945"` over
+/// `"Food",22.2,44.5`), so the row is names even when they look like numbers.
+fn row_names_corner(first: &ByteRecord, sample: Option<&(Vec<u8>, u64)>, delimiter: u8) -> bool {
+    if first.len() < 2 || !first[0].trim_ascii().is_empty() {
+        return false;
+    }
+    let Some((chunk, _)) = sample else {
+        return false;
+    };
+    let mut reader = records::csv_reader(chunk, delimiter);
+    let mut below = reader.byte_records().skip(1).take(2_000).peekable();
+    below.peek().is_some()
+        && below.all(|r| r.is_ok_and(|r| r.get(0).is_some_and(|v| !v.trim_ascii().is_empty())))
 }
 
 /// Column names from the header row: trimmed, empty ones named `column_N`, repeats made unique.
