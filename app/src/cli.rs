@@ -300,7 +300,10 @@ pub async fn run(
                 .failed_tables
                 .iter()
                 .chain(report.datasets.iter().flat_map(|d| d.failed.iter()))
-                .map(|f| f.reason.clone())
+                .map(|f| match f.reason.starts_with(&f.path) {
+                    true => f.reason.clone(),
+                    false => format!("{}: {}", f.path, f.reason),
+                })
                 .collect();
             if args.format != Format::Json {
                 let rows: u64 = report.datasets.iter().map(|d| d.rows_added).sum();

@@ -266,7 +266,7 @@ pub async fn ingest(
 ) -> Result<IngestReport, IngestError> {
     let mut report = IngestReport::default();
     let found = detect::collect(paths, &mut report.ignored)?;
-    let (tables, docs, already) = plan(lake, &found, options)?;
+    let (tables, docs, already) = plan(lake, &found, options, &mut report.failed_tables)?;
     report.already_ingested = already;
 
     let total_bytes: u64 = found
@@ -525,13 +525,25 @@ fn plan(
     lake: &Lake,
     found: &[(PathBuf, SourceFormat)],
     options: &IngestOptions,
+    failed: &mut Vec<FailedSource>,
 ) -> Result<Plan, IngestError> {
+    let per_file = !options.all_or_nothing && found.len() > 1;
     let mut tables = Vec::new();
     let mut docs = Vec::new();
     for (path, format) in found {
         match format {
             SourceFormat::Table(TableFormat::Excel) => {
-                let sheets = excel::sheet_names(path)?;
+                let sheets = match excel::sheet_names(path) {
+                    Ok(sheets) => sheets,
+                    Err(e) if per_file => {
+                        failed.push(FailedSource {
+                            path: path.display().to_string(),
+                            reason: e.to_string(),
+                        });
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                };
                 let single = sheets.len() == 1;
                 for sheet in sheets {
                     tables.push((path.clone(), TableFormat::Excel, Some(sheet), single));

@@ -279,18 +279,27 @@ async fn documents_become_passages_with_offsets() -> Result<()> {
         b"%PDF-1.7\n% not really a pdf \x00\x01\x02".as_slice(),
     )?;
     t.file("docs/image.png", b"\x89PNG....".as_slice())?;
-    let out = t
-        .ingest(
-            &[&t.src("docs")],
-            &["--passage-words", "100", "--overlap-words", "10"],
-        )
-        .await?;
-    assert!(out.contains("documents: +"), "{out}");
+    // The bad PDF is left out and named; the exit status says so (3).
+    let err = t
+        .run_err(&[
+            "ingest",
+            &t.src("docs").to_string_lossy(),
+            "--passage-words",
+            "100",
+            "--overlap-words",
+            "10",
+        ])
+        .await;
     assert!(
-        out.contains("failed:") && out.contains("broken.pdf"),
-        "the bad PDF is reported: {out}"
+        err.starts_with("1 file could not be ingested and was left out; everything else is in:")
+            && err.contains(&format!(
+                "{}: the PDF cannot be read",
+                t.src("docs/broken.pdf").display()
+            )),
+        "{err}"
     );
-    assert!(out.contains("ignored 1 files"), "{out}");
+    let out = t.run(&["ls"]).await?;
+    assert!(out.contains("documents"), "{out}");
     let titles = t
         .sql("SELECT DISTINCT title, format FROM documents ORDER BY format")
         .await?;

@@ -544,7 +544,7 @@ fn row_names_corner(first: &ByteRecord, sample: Option<&(Vec<u8>, u64)>, delimit
         && below.all(|r| r.is_ok_and(|r| r.get(0).is_some_and(|v| !v.trim_ascii().is_empty())))
 }
 
-/// Column names from the header row: trimmed, empty ones named `column_N`, repeats made unique.
+/// Column names from the header row: trimmed, empty ones named (`rownames` first, then `column_N`).
 fn column_names(
     path: &Path,
     header: Option<&ByteRecord>,
@@ -554,7 +554,7 @@ fn column_names(
     let mut names: Vec<String> = Vec::with_capacity(ncols);
     for i in 0..ncols {
         let raw = header.map(|h| String::from_utf8_lossy(&h[i]).trim().to_string());
-        let mut name = match raw {
+        let name = match raw {
             Some(n) if !n.is_empty() => n,
             // R's write.csv leaves its row-names column unnamed.
             Some(_) if i == 0 => {
@@ -576,18 +576,7 @@ fn column_names(
             }
             None => format!("column_{}", i + 1),
         };
-        if names.contains(&name) {
-            let base = name.clone();
-            let mut k = 2;
-            while names.contains(&name) {
-                name = format!("{base}_{k}");
-                k += 1;
-            }
-            stats.warn(format!(
-                "{}: column name '{base}' repeats; the repeat is called '{name}'",
-                path.display()
-            ));
-        }
+        // Repeats are made unique with the other storage rules, in `lake::columns`.
         names.push(name);
     }
     Ok(names)
