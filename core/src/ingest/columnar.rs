@@ -126,6 +126,20 @@ pub(crate) fn open_ipc(
         path: path.to_path_buf(),
         reason: format!("not a readable Arrow IPC file ({e}); it may be truncated"),
     };
+    let damaged = |what: &str| IngestError::Format {
+        path: path.to_path_buf(),
+        reason: format!("not a readable Arrow IPC file ({what}); it may be truncated or damaged"),
+    };
+    let checked = if is_file_format {
+        check_ipc_file(&mut file, progress.file_bytes())
+    } else {
+        check_ipc_stream(&mut file, progress.file_bytes())
+    };
+    checked.map_err(|what| damaged(&what))?;
+    file.rewind().map_err(|source| IngestError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
     if is_file_format {
         let reader = FileReader::try_new(BufReader::new(file), None).map_err(bad)?;
         let schema = reader.schema();
@@ -150,4 +164,82 @@ pub(crate) fn open_ipc(
         };
         Ok(Box::new(Boxed { schema, rows }))
     }
+}
+
+/// Arrow's IPC readers allocate what a file's own lengths say before reading
+/// them, so a damaged length asks for exabytes and aborts the process. The
+/// footer's blocks are held to the file's size first.
+fn check_ipc_file(file: &mut File, len: u64) -> Result<(), String> {
+    use std::io::SeekFrom;
+    if len < 16 {
+        return Err("too short".into());
+    }
+    let mut tail = [0u8; 10];
+    file.seek(SeekFrom::End(-10))
+        .and_then(|_| file.read_exact(&mut tail))
+        .map_err(|e| e.to_string())?;
+    let footer_len =
+        arrow::ipc::reader::read_footer_length(tail).map_err(|e| e.to_string())? as u64;
+    if footer_len + 10 > len {
+        return Err("its footer is longer than the file".into());
+    }
+    let mut footer = vec![0u8; footer_len as usize];
+    file.seek(SeekFrom::Start(len - 10 - footer_len))
+        .and_then(|_| file.read_exact(&mut footer))
+        .map_err(|e| e.to_string())?;
+    let footer = arrow::ipc::root_as_footer(&footer).map_err(|e| e.to_string())?;
+    let blocks = footer
+        .recordBatches()
+        .into_iter()
+        .flatten()
+        .chain(footer.dictionaries().into_iter().flatten());
+    for block in blocks {
+        let end = u64::try_from(block.offset())
+            .ok()
+            .zip(u64::try_from(block.metaDataLength()).ok())
+            .zip(u64::try_from(block.bodyLength()).ok())
+            .and_then(|((o, m), b)| o.checked_add(m)?.checked_add(b));
+        if end.is_none_or(|end| end > len) {
+            return Err("a block reaches past the end of the file".into());
+        }
+    }
+    Ok(())
+}
+
+/// The same for the stream format: every message's metadata and body must
+/// lie inside the file.
+fn check_ipc_stream(file: &mut File, len: u64) -> Result<(), String> {
+    use std::io::SeekFrom;
+    let mut pos = 0u64;
+    let mut word = [0u8; 4];
+    while pos + 4 <= len {
+        file.seek(SeekFrom::Start(pos))
+            .and_then(|_| file.read_exact(&mut word))
+            .map_err(|e| e.to_string())?;
+        let mut header = 4;
+        if word == [0xFF; 4] {
+            if pos + 8 > len {
+                break;
+            }
+            file.read_exact(&mut word).map_err(|e| e.to_string())?;
+            header = 8;
+        }
+        let meta_len = i32::from_le_bytes(word);
+        if meta_len == 0 {
+            break; // end of stream
+        }
+        let meta_len = u64::try_from(meta_len).map_err(|_| "a negative message length")?;
+        if pos + header + meta_len > len {
+            return Err("a message reaches past the end of the file".into());
+        }
+        let mut meta = vec![0u8; meta_len as usize];
+        file.read_exact(&mut meta).map_err(|e| e.to_string())?;
+        let message = arrow::ipc::root_as_message(&meta).map_err(|e| e.to_string())?;
+        let body = u64::try_from(message.bodyLength()).map_err(|_| "a negative body length")?;
+        match (pos + header + meta_len).checked_add(body) {
+            Some(end) if end <= len => pos = end,
+            _ => return Err("a message body reaches past the end of the file".into()),
+        }
+    }
+    Ok(())
 }

@@ -129,6 +129,14 @@ impl<R: Read> Read for CountingRead<R> {
     }
 }
 
+/// The error of a file whose reader panicked: the file fails, the process goes on.
+pub(crate) fn reader_panicked(path: &Path) -> IngestError {
+    IngestError::Format {
+        path: path.to_path_buf(),
+        reason: "its reader failed on this file (an internal error, not the file's fault alone); nothing of it was written".into(),
+    }
+}
+
 /// Wraps an [`IngestError`] so it can travel through Arrow/Lance APIs.
 pub(crate) fn to_arrow(e: IngestError) -> ArrowError {
     ArrowError::ExternalError(Box::new(e))
@@ -304,7 +312,14 @@ impl Iterator for Guarded {
         if self.job.is_cancelled() {
             return Some(Err(self.fail(IngestError::Cancelled)));
         }
-        let batch = match self.inner.next()? {
+        // A reader that panics (a third-party parser meeting a file it did not
+        // expect) fails this file, never the process or the window.
+        let next = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.inner.next()));
+        let next = match next {
+            Ok(next) => next,
+            Err(_) => return Some(Err(self.fail(reader_panicked(&self.label)))),
+        };
+        let batch = match next? {
             Ok(b) => b,
             Err(ArrowError::ExternalError(inner)) => {
                 let e = match inner.downcast::<IngestError>() {

@@ -482,7 +482,22 @@ fn source_label(path: &Path, sheet: Option<&str>) -> String {
     }
 }
 
+/// The reader of one table source. A reader that panics while opening (a
+/// third-party parser meeting a file it did not expect) fails the file only.
 fn open_table(
+    table: &PlannedTable,
+    options: &IngestOptions,
+    job: &Job,
+    stats: &Arc<SourceStats>,
+    conform_to: Option<arrow::datatypes::SchemaRef>,
+) -> Result<guard::Guarded, IngestError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        open_table_reader(table, options, job, stats, conform_to)
+    }))
+    .unwrap_or_else(|_| Err(guard::reader_panicked(&table.path)))
+}
+
+fn open_table_reader(
     table: &PlannedTable,
     options: &IngestOptions,
     job: &Job,

@@ -8,6 +8,7 @@ mod cluster;
 mod demo_sql;
 mod embed;
 mod formats;
+mod fuzz;
 mod graphs;
 mod gui;
 mod lake;
