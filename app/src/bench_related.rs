@@ -396,6 +396,8 @@ impl Maker {
                     distinct: distinct as u64,
                     uniqueness: distinct as f64 / rows.max(1) as f64,
                     minhash,
+                    row_index: false,
+                    row_names: false,
                 }
             })
             .collect();

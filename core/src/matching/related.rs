@@ -46,6 +46,12 @@ pub struct ColumnSketch {
     pub uniqueness: f64,
     /// MinHash of the value set.
     pub minhash: MinHash,
+    /// A row index (0..n-1 or 1..n): two of them are no join path (see `ColumnProfile::is_row_index`).
+    #[serde(default)]
+    pub row_index: bool,
+    /// A row index named as one (`rownames`): no join path at all.
+    #[serde(default)]
+    pub row_names: bool,
 }
 
 /// What discovery keeps of one table version.
@@ -78,6 +84,8 @@ impl TableSketch {
                     distinct: c.distinct,
                     uniqueness: uniqueness(c),
                     minhash: c.minhash.clone(),
+                    row_index: c.is_row_index(),
+                    row_names: c.is_row_names(),
                 })
                 .collect(),
         }
@@ -108,6 +116,17 @@ impl TableSketch {
 /// A column whose values can take part in a join.
 fn joinable_column(c: &ColumnSketch) -> bool {
     c.distinct >= 3 && value_class(&c.data_type) != ValueClass::Boolean && !c.minhash.is_empty()
+}
+
+/// Whether two columns could join the tables: both joinable, and not both row
+/// indexes (every table with R's row names "joins" every other on 1..n).
+fn joinable_pair(a: &ColumnSketch, b: &ColumnSketch) -> bool {
+    joinable_column(a) && joinable_column(b) && !row_index_pair(a, b)
+}
+
+/// Two row indexes, or a column of row names with anything.
+fn row_index_pair(a: &ColumnSketch, b: &ColumnSketch) -> bool {
+    (a.row_index && b.row_index) || a.row_names || b.row_names
 }
 
 /// A join path to a related table.
@@ -278,6 +297,9 @@ impl RelatedIndex {
     /// Containment × key uniqueness of one column pair, without names.
     fn quick_join(&self, q: usize, c: usize, t: usize, o: usize) -> f64 {
         let (a, b) = (&self.tables[q].columns[c], &self.tables[t].columns[o]);
+        if row_index_pair(a, b) {
+            return 0.0;
+        }
         let (small, large) = if a.distinct <= b.distinct {
             (a, b)
         } else {
@@ -295,7 +317,7 @@ impl RelatedIndex {
         let mut join: Option<JoinPath> = None;
         for &(c, o) in join_pairs.into_iter().flatten() {
             let (a, b) = (&query.columns[c as usize], &other.columns[o as usize]);
-            if !joinable_column(a) || !joinable_column(b) {
+            if !joinable_pair(a, b) {
                 continue;
             }
             let (small, large) = if a.distinct <= b.distinct {

@@ -77,8 +77,11 @@ pub fn table_scores(
     let mut join: Option<Joinability> = None;
     for (i, s) in source.iter().enumerate() {
         for (j, t) in target.iter().enumerate() {
+            // Row indexes (1..n) hold the same values in any two tables.
             let key = key_likeness(s).max(key_likeness(t));
-            if key < 0.5 {
+            let row_index_pair =
+                (s.is_row_index() && t.is_row_index()) || s.is_row_names() || t.is_row_names();
+            if key < 0.5 || row_index_pair {
                 continue;
             }
             let (_, contained) = value_overlap(s, t);

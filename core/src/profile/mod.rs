@@ -324,6 +324,40 @@ fn profile_file(lake: &Lake, name: &str, version: u64) -> Result<PathBuf, LakeEr
         .join(format!("v{version}.json")))
 }
 
+impl ColumnProfile {
+    /// Whether the column is a row index: whole numbers 0..n-1 or 1..n, no
+    /// nulls, no repeats (R's row names, pandas' saved index). Two tables
+    /// share such a column by construction, so it is no evidence that they
+    /// join or match.
+    pub fn is_row_index(&self) -> bool {
+        let integer = self.data_type.starts_with("Int") || self.data_type.starts_with("UInt");
+        let bound = |v: &Option<String>| v.as_deref().and_then(|v| v.parse::<i64>().ok());
+        let (Some(min), Some(max)) = (bound(&self.min), bound(&self.max)) else {
+            return false;
+        };
+        integer
+            && self.nulls == 0
+            && self.rows >= 3
+            && (min == 0 || min == 1)
+            && u64::try_from(max - min + 1).ok() == Some(self.rows)
+            && self.distinct as f64 >= 0.97 * self.rows as f64
+    }
+}
+
+impl ColumnProfile {
+    /// A row index under a row-index name (`rownames` as Lakebook names R's
+    /// unnamed column, `X` as R reads it back, pandas' `Unnamed: 0`, `index`):
+    /// no evidence that its table joins any other.
+    pub fn is_row_names(&self) -> bool {
+        let name = self.name.trim().to_ascii_lowercase();
+        self.is_row_index()
+            && matches!(
+                name.as_str(),
+                "rownames" | "row.names" | "row_names" | "x" | "unnamed: 0" | "index"
+            )
+    }
+}
+
 /// The profile of a dataset's latest version: read from the store, or computed
 /// in one streaming pass (progress in rows) and stored.
 pub async fn profile_dataset(

@@ -350,3 +350,61 @@ async fn hostile_files_never_crash_and_every_message_names_its_file() -> Result<
     assert_eq!(t.scalar("SELECT count(*) FROM good").await?, json!(2));
     Ok(())
 }
+
+#[tokio::test]
+async fn row_names_are_no_evidence_that_tables_join() -> Result<()> {
+    let t = TestLake::new()?;
+    // Two unrelated R exports of the same length: only their row names agree.
+    let rows = |f: &dyn Fn(usize) -> String| {
+        (1..=300)
+            .map(|i| format!("\"{i}\",{}\n", f(i)))
+            .collect::<String>()
+    };
+    let a = t.file(
+        "heights.csv",
+        format!(
+            "\"\",\"height\"\n{}",
+            rows(&|i| format!("{}.5", 150 + i % 40))
+        ),
+    )?;
+    let b = t.file(
+        "towns.csv",
+        format!("\"\",\"town\"\n{}", rows(&|i| format!("\"town{}\"", i * 7))),
+    )?;
+    // A real key: ids 1..300 under customers, repeated in their orders.
+    let c = t.file(
+        "customers.csv",
+        format!(
+            "id,name\n{}",
+            (1..=300).map(|i| format!("{i},n{i}\n")).collect::<String>()
+        ),
+    )?;
+    let o = t.file(
+        "orders.csv",
+        format!(
+            "customer_id,qty\n{}",
+            (1..=900)
+                .map(|i| format!("{},{}\n", 1 + i % 300, i % 7))
+                .collect::<String>()
+        ),
+    )?;
+    t.ingest(&[&a, &b, &c, &o], &[]).await?;
+    let lake = lakebook_core::Lake::open(&t.lake()).await?;
+    let sketches =
+        lakebook_core::matching::related::lake_sketches(&lake, &lakebook_core::Job::new()).await?;
+    let index = lakebook_core::matching::related::RelatedIndex::build(sketches);
+    let joins = |name: &str| -> Vec<(String, String)> {
+        index
+            .related(name, 10)
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|r| r.join.map(|j| (r.table, j.column)))
+            .collect()
+    };
+    assert_eq!(joins("heights"), Vec::<(String, String)>::new());
+    assert_eq!(
+        joins("orders"),
+        vec![("customers".to_string(), "customer_id".to_string())]
+    );
+    Ok(())
+}
