@@ -385,6 +385,11 @@ pub async fn run(
                 ),
             ])?;
             write_batch(out, &batch, format)?;
+            if format == Format::Table {
+                for note in &lake.entry(&name)?.notes {
+                    writeln!(out, "note: {note}")?;
+                }
+            }
         }
         Command::Versions { name, format } => {
             let lake = Lake::open(&lake_dir).await?;

@@ -1610,6 +1610,9 @@ fn dataset_ui(ui: &mut egui::Ui, name: &str, entry: &DatasetEntry) {
             format!("failed: {}: {}", f.path, f.reason),
         );
     }
+    for note in &entry.notes {
+        ui.weak(format!("note: {note}"));
+    }
 }
 
 impl eframe::App for LakebookApp {

@@ -236,6 +236,12 @@ impl Staged {
                 reason: "nothing was staged".into(),
             });
         };
+        let warnings = self
+            .stats
+            .warnings
+            .lock()
+            .map(|w| w.clone())
+            .unwrap_or_default();
         let committed = session
             .commit(PendingCommit {
                 name: &self.target.name,
@@ -245,6 +251,7 @@ impl Staged {
                 transaction: tx.clone(),
                 sources: &self.sources,
                 failed: &self.failed,
+                notes: &warnings,
                 replace_sources: self.target.mode == WriteMode::Overwrite,
             })
             .await;
@@ -273,12 +280,6 @@ impl Staged {
             .datasets
             .get(&self.target.name)
             .map_or(0, |e| e.rows);
-        let warnings = self
-            .stats
-            .warnings
-            .lock()
-            .map(|w| w.clone())
-            .unwrap_or_default();
         Ok(DatasetReport {
             name: self.target.name.clone(),
             kind: self.target.kind,

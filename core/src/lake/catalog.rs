@@ -58,6 +58,11 @@ pub struct FailedSource {
     pub reason: String,
 }
 
+/// Most notes a catalog entry keeps, so the catalog stays small.
+pub const MAX_NOTES: usize = 20;
+/// Longest note kept, in characters.
+pub const MAX_NOTE_CHARS: usize = 400;
+
 /// One dataset of the lake.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DatasetEntry {
@@ -71,6 +76,11 @@ pub struct DatasetEntry {
     /// Documents that failed to ingest into this dataset.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub failed: Vec<FailedSource>,
+    /// How the sources were read, where Lakebook had to guess or change
+    /// something (a header guessed, a column renamed, values read as null);
+    /// at most [`MAX_NOTES`], shown by `schema`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     /// Columns of the latest version.
     #[serde(default)]
     pub schema: Vec<ColumnEntry>,

@@ -43,6 +43,8 @@ pub struct PendingCommit<'a> {
     pub sources: &'a [String],
     /// Documents that failed.
     pub failed: &'a [FailedSource],
+    /// How the sources were read (see [`crate::lake::DatasetEntry::notes`]).
+    pub notes: &'a [String],
     /// Whether the dataset's sources are replaced (overwrite) or added to.
     pub replace_sources: bool,
 }
@@ -167,6 +169,7 @@ impl CommitSession<'_> {
             dataset: &ds,
             sources: pending.sources,
             failed: pending.failed,
+            notes: pending.notes,
             replace_sources: pending.replace_sources,
             embedding: None,
         };

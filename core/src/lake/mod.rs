@@ -461,6 +461,7 @@ impl Lake {
                     transaction,
                     sources: &[],
                     failed: &[],
+                    notes: &[],
                     replace_sources: true,
                 })
                 .await
@@ -502,6 +503,7 @@ impl Lake {
                 dataset,
                 sources: &[],
                 failed: &[],
+                notes: &[],
                 replace_sources: false,
                 embedding,
             },
@@ -525,6 +527,8 @@ pub struct DatasetUpdate<'a> {
     pub sources: &'a [String],
     /// Documents that failed.
     pub failed: &'a [FailedSource],
+    /// How the new rows' sources were read (see [`DatasetEntry::notes`]).
+    pub notes: &'a [String],
     /// Whether the previous sources are replaced (overwrite) or kept (append).
     pub replace_sources: bool,
     /// The dataset's embedding as it now stands, when the commit wrote vectors.
@@ -554,6 +558,7 @@ fn apply_update(
             dir: update.dir.to_string(),
             sources: Vec::new(),
             failed: Vec::new(),
+            notes: Vec::new(),
             schema: Vec::new(),
             rows: 0,
             version: 0,
@@ -572,6 +577,7 @@ fn apply_update(
     if update.replace_sources && newest {
         entry.sources.clear();
         entry.failed.clear();
+        entry.notes.clear();
         // The new rows have a new schema, without the old vectors.
         entry.embedding = None;
     }
@@ -590,6 +596,12 @@ fn apply_update(
         }
     }
     entry.failed.extend(update.failed.iter().cloned());
+    for note in update.notes {
+        let note: String = note.chars().take(catalog::MAX_NOTE_CHARS).collect();
+        if entry.notes.len() < catalog::MAX_NOTES && !entry.notes.contains(&note) {
+            entry.notes.push(note);
+        }
+    }
     if newest {
         entry.schema = schema;
         entry.rows = rows;

@@ -253,6 +253,15 @@ async fn headers_are_read_as_a_person_would() -> Result<()> {
     );
     assert_eq!(t.scalar("SELECT count(*) FROM plain").await?, json!(3));
     assert_eq!(t.scalar("SELECT count(*) FROM words").await?, json!(2));
+    // `schema` says so too, for as long as the dataset holds those rows.
+    let schema = t.run(&["schema", "words"]).await?;
+    assert!(
+        schema.ends_with(&format!(
+            "note: {}: took the first row for column names, a guess since every column is text; use --no-header if it is data\n",
+            words.display()
+        )),
+        "{schema}"
+    );
     Ok(())
 }
 
