@@ -252,6 +252,17 @@ async fn headers_are_read_as_a_person_would() -> Result<()> {
         vec![json!({"1945": 15.5})]
     );
     assert_eq!(t.scalar("SELECT count(*) FROM plain").await?, json!(3));
+    // Whole numbers beyond 64 bits widen the column, and say so.
+    let huge = t.file("huge.csv", "id,n\n1,99999999999999999999999\n2,3\n")?;
+    let out = t.ingest(&[&huge], &[]).await?;
+    assert!(
+        out.contains(&format!(
+            "{}: column 'n' holds whole numbers beyond the 64-bit range; read as floating point, which keeps about 16 significant digits",
+            huge.display()
+        )),
+        "{out}"
+    );
+    assert_eq!(t.schema("huge").await?["n"], "Float64");
     assert_eq!(t.scalar("SELECT count(*) FROM words").await?, json!(2));
     // `schema` says so too, for as long as the dataset holds those rows.
     let schema = t.run(&["schema", "words"]).await?;

@@ -14,6 +14,8 @@ pub(super) struct TypeGuess {
     float: bool,
     date: bool,
     timestamp: bool,
+    /// Saw a whole number too large for 64 bits.
+    huge_int: bool,
 }
 
 impl Default for TypeGuess {
@@ -25,6 +27,7 @@ impl Default for TypeGuess {
             float: true,
             date: true,
             timestamp: true,
+            huge_int: false,
         }
     }
 }
@@ -39,7 +42,9 @@ impl TypeGuess {
         self.bool_ = self.bool_ && parse_bool(v).is_some();
         // Every integer is also a float and every date a timestamp, so the
         // wider type is only parsed when the narrower one fails.
-        self.int = self.int && parse_int(v).is_some();
+        let int = parse_int(v).is_some();
+        self.huge_int |= !int && whole_number_text(v);
+        self.int = self.int && int;
         self.float = self.float && (self.int || parse_float(v).is_some());
         self.date = self.date && parse_date(v).is_some();
         self.timestamp = self.timestamp && (self.date || parse_timestamp(v).is_some());
@@ -53,6 +58,13 @@ impl TypeGuess {
         self.float &= other.float;
         self.date &= other.date;
         self.timestamp &= other.timestamp;
+        self.huge_int |= other.huge_int;
+    }
+
+    /// Whether the column is read as floats because some whole numbers do
+    /// not fit 64 bits (floats keep about 16 significant digits of them).
+    pub(super) fn widened_integers(&self) -> bool {
+        self.huge_int && self.resolve() == ColumnType::Float
     }
 
     pub(super) fn resolve(&self) -> ColumnType {
@@ -72,6 +84,15 @@ impl TypeGuess {
         let v = raw.trim_ascii();
         is_null_token(v) || parse_bits(ty, v).is_some()
     }
+}
+
+/// Digits, with an optional sign: a whole number of any size.
+fn whole_number_text(v: &[u8]) -> bool {
+    let digits = v
+        .strip_prefix(b"-")
+        .or_else(|| v.strip_prefix(b"+"))
+        .unwrap_or(v);
+    !digits.is_empty() && digits.iter().all(u8::is_ascii_digit)
 }
 
 /// Whether a field means "no value": empty, or a word such as NA or null.
