@@ -55,15 +55,6 @@ pub fn user_schema(schema: &Schema) -> Schema {
     Schema::new_with_metadata(fields, schema.metadata().clone())
 }
 
-/// The batch with its columns named as the user knows them.
-pub fn user_batch(batch: RecordBatch) -> Result<RecordBatch, arrow::error::ArrowError> {
-    if !has_renamed(batch.schema_ref()) {
-        return Ok(batch);
-    }
-    let schema = Arc::new(user_schema(batch.schema_ref()));
-    RecordBatch::try_new(schema, batch.columns().to_vec())
-}
-
 /// The batch with each column that `schema` stores under another name renamed
 /// to the user's name (for batches Lance returns with extra columns, such as scores).
 pub fn as_named_in(

@@ -342,9 +342,7 @@ impl ColumnProfile {
             && u64::try_from(max - min + 1).ok() == Some(self.rows)
             && self.distinct as f64 >= 0.97 * self.rows as f64
     }
-}
 
-impl ColumnProfile {
     /// A row index under a row-index name (`rownames` as Lakebook names R's
     /// unnamed column, `X` as R reads it back, pandas' `Unnamed: 0`, `index`):
     /// no evidence that its table joins any other.
