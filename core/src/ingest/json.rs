@@ -230,6 +230,12 @@ pub(crate) fn open(
             path.display()
         ));
     }
+    for key in big_integer_keys(&sample) {
+        stats.warn(format!(
+            "{}: column '{key}' holds whole numbers beyond the 64-bit range; read as floating point, which keeps about 16 significant digits",
+            path.display()
+        ));
+    }
     let schema = Arc::new(Schema::new(
         inferred
             .fields()
@@ -349,6 +355,32 @@ fn infer_columns(sample: &[Value]) -> (Schema, Vec<String>) {
         }
     }
     (Schema::new(fields), as_text)
+}
+
+/// Top-level keys, in first-seen order, with a whole number that does not
+/// fit a signed 64-bit integer in some sampled row. Arrow infers such
+/// columns as floats.
+fn big_integer_keys(sample: &[Value]) -> Vec<String> {
+    const I64_LIMIT: f64 = 9_223_372_036_854_775_808.0;
+    let beyond_i64 = |n: &serde_json::Number| {
+        n.as_i64().is_none()
+            && (n.is_u64()
+                || n.as_f64()
+                    .is_some_and(|f| f.fract() == 0.0 && f.abs() >= I64_LIMIT))
+    };
+    let mut keys: Vec<String> = Vec::new();
+    for row in sample {
+        let Value::Object(o) = row else { continue };
+        for (k, v) in o {
+            if let Value::Number(n) = v
+                && beyond_i64(n)
+                && !keys.contains(k)
+            {
+                keys.push(k.clone());
+            }
+        }
+    }
+    keys
 }
 
 /// Columns that were null in every sampled row are read as text.
@@ -504,6 +536,18 @@ mod tests {
         let mut count = 0;
         assert!(parse_lenient(b"{\"a\": nope}", &mut count).is_err());
         assert_eq!(count, 0);
+    }
+
+    #[test]
+    fn whole_numbers_beyond_i64_are_named() {
+        let sample: Vec<Value> = [
+            r#"{"small": 1, "u": 18446744073709551615, "big": 1.5}"#,
+            r#"{"small": -9223372036854775808, "huge": 123456789012345678901234567890, "big": 2e3}"#,
+        ]
+        .iter()
+        .map(|t| serde_json::from_str(t).expect("valid JSON"))
+        .collect();
+        assert_eq!(big_integer_keys(&sample), ["u", "huge"]);
     }
 
     #[test]

@@ -266,8 +266,11 @@ pub async fn ingest(
 ) -> Result<IngestReport, IngestError> {
     let mut report = IngestReport::default();
     let found = detect::collect(paths, &mut report.ignored)?;
-    let (tables, docs, already) = plan(lake, &found, options, &mut report.failed_tables)?;
-    report.already_ingested = already;
+    // With several files, each goes in whole or not at all and the others
+    // still go in; with one file (or when asked), any failure fails the ingest.
+    let per_file = !options.all_or_nothing && found.len() > 1;
+    let plan = plan(lake, &found, options, per_file, &mut report.failed_tables)?;
+    report.already_ingested = plan.already.clone();
 
     let total_bytes: u64 = found
         .iter()
@@ -278,9 +281,9 @@ pub async fn ingest(
     let mut staged: Vec<write::Staged> = Vec::new();
     let result = stage_all(
         lake,
-        &tables,
-        docs.as_ref(),
+        &plan,
         options,
+        per_file,
         job,
         &mut staged,
         &mut report,
@@ -386,16 +389,19 @@ pub fn read_table(
 
 async fn stage_all(
     lake: &Lake,
-    tables: &[PlannedTable],
-    docs: Option<&PlannedDocs>,
+    plan: &Plan,
     options: &IngestOptions,
+    per_file: bool,
     job: &Job,
     staged: &mut Vec<write::Staged>,
     report: &mut IngestReport,
 ) -> Result<(), IngestError> {
-    // Each file is atomic on its own when there are several, unless asked otherwise.
-    let doc_files = docs.map_or(0, |d| d.files.len());
-    let per_file = !options.all_or_nothing && tables.len() + doc_files > 1;
+    // A workbook goes in whole or not at all: one bad sheet also leaves out
+    // the sheets of that file staged before it. `staged` starts empty and
+    // `staged_from[i]` is the table `staged[i]` came from.
+    let mut staged_from: Vec<&PlannedTable> = Vec::new();
+    let mut failed_files: Vec<&Path> = Vec::new();
+    let (tables, docs) = (&plan.tables, plan.docs.as_ref());
     for table in tables {
         if job.is_cancelled() {
             return Err(IngestError::Cancelled);
@@ -413,14 +419,28 @@ async fn stage_all(
         }
         .await;
         match outcome {
-            Ok(s) => staged.push(s),
-            Err(IngestError::Cancelled) => return Err(IngestError::Cancelled),
+            Ok(s) if failed_files.contains(&table.path.as_path()) => {
+                s.discard().await;
+                report.failed_tables.push(sibling_failed(table));
+            }
+            Ok(s) => {
+                staged.push(s);
+                staged_from.push(table);
+            }
             Err(e) if per_file && is_source_error(&e) => {
                 report.failed_tables.push(FailedSource {
                     path: source_label(&table.path, table.sheet.as_deref()),
                     reason: e.to_string(),
                 });
+                failed_files.push(&table.path);
+                while let Some(i) = staged_from.iter().position(|t| t.path == table.path) {
+                    staged.remove(i).discard().await;
+                    report
+                        .failed_tables
+                        .push(sibling_failed(staged_from.remove(i)));
+                }
             }
+            // The caller discards everything staged.
             Err(e) => return Err(e),
         }
     }
@@ -473,6 +493,17 @@ fn is_source_error(e: &IngestError) -> bool {
             | IngestError::Empty { .. }
             | IngestError::Write { .. }
     )
+}
+
+/// The entry for a sheet left out because another sheet of its workbook failed.
+fn sibling_failed(table: &PlannedTable) -> FailedSource {
+    FailedSource {
+        path: source_label(&table.path, table.sheet.as_deref()),
+        reason: format!(
+            "{}: not written, since another sheet of this workbook failed and a file goes in whole or not at all",
+            source_label(&table.path, table.sheet.as_deref())
+        ),
+    }
 }
 
 fn source_label(path: &Path, sheet: Option<&str>) -> String {
@@ -528,21 +559,27 @@ fn open_table_reader(
             )?
         }
     };
-    guard::Guarded::new(inner, &table.path, job.clone(), stats.clone(), conform_to)
+    // Errors found while conforming name the sheet as well as the file.
+    let label = PathBuf::from(source_label(&table.path, table.sheet.as_deref()));
+    guard::Guarded::new(inner, &label, job.clone(), stats.clone(), conform_to)
 }
 
 /// The tables to write (one dataset each), the documents (one dataset
 /// together), and the datasets that already hold their files.
-type Plan = (Vec<PlannedTable>, Option<PlannedDocs>, Vec<String>);
+struct Plan {
+    tables: Vec<PlannedTable>,
+    docs: Option<PlannedDocs>,
+    already: Vec<String>,
+}
 
 /// Decides the dataset of every table source and checks names before anything is written.
 fn plan(
     lake: &Lake,
     found: &[(PathBuf, SourceFormat)],
     options: &IngestOptions,
+    per_file: bool,
     failed: &mut Vec<FailedSource>,
 ) -> Result<Plan, IngestError> {
-    let per_file = !options.all_or_nothing && found.len() > 1;
     let mut tables = Vec::new();
     let mut docs = Vec::new();
     for (path, format) in found {
@@ -670,5 +707,9 @@ fn plan(
             }
         }
     }
-    Ok((planned, docs, already))
+    Ok(Plan {
+        tables: planned,
+        docs,
+        already,
+    })
 }

@@ -217,6 +217,65 @@ async fn a_folder_takes_its_good_files_lists_the_bad_and_a_rerun_completes_it() 
 }
 
 #[tokio::test]
+async fn a_workbook_goes_in_whole_or_not_at_all() -> Result<()> {
+    let t = TestLake::new()?;
+    let book = t.src("book.xlsx");
+    let write_book = |notes_header: &[&str]| -> Result<()> {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let sales = wb.add_worksheet();
+        sales.set_name("sales")?;
+        sales.write_row(0, 0, ["region", "units"])?;
+        sales.write_row(1, 0, ["North", "3"])?;
+        let notes = wb.add_worksheet();
+        notes.set_name("notes")?;
+        notes.write_row(0, 0, notes_header.iter().copied())?;
+        notes.write_row(1, 0, notes_header.iter().map(|_| "hello"))?;
+        wb.save(&book)?;
+        Ok(())
+    };
+    write_book(&["text"])?;
+    t.ingest(&[&book], &[]).await?;
+    let other = t.file(
+        "other.csv",
+        "id
+1
+",
+    )?;
+
+    // The second sheet no longer fits its dataset: the first sheet, already
+    // read, is left out with it, and the other file still goes in.
+    write_book(&["text", "extra"])?;
+    let book_arg = book.to_string_lossy().into_owned();
+    let other_arg = other.to_string_lossy().into_owned();
+    let err = t
+        .run_err(&["ingest", &book_arg, &other_arg, "--mode", "append"])
+        .await;
+    let b = book.display();
+    assert_eq!(
+        err,
+        format!(
+            "2 files could not be ingested and were left out; everything else is in:\n  \
+             {b}#notes: column 'extra' is not in the dataset being appended to (its columns: text); use --mode overwrite to replace the schema\n  \
+             {b}#sales: not written, since another sheet of this workbook failed and a file goes in whole or not at all"
+        )
+    );
+    assert_eq!(t.scalar("SELECT count(*) FROM book_sales").await?, json!(1));
+    assert_eq!(t.scalar("SELECT count(*) FROM book_notes").await?, json!(1));
+    assert_eq!(t.scalar("SELECT count(*) FROM other").await?, json!(1));
+
+    // One file alone fails as a whole, with the sheet's own error.
+    let err = t.run_err(&["ingest", &book_arg, "--mode", "append"]).await;
+    assert_eq!(
+        err,
+        format!(
+            "{b}#notes: column 'extra' is not in the dataset being appended to (its columns: text); use --mode overwrite to replace the schema"
+        )
+    );
+    assert_eq!(t.scalar("SELECT count(*) FROM book_sales").await?, json!(1));
+    Ok(())
+}
+
+#[tokio::test]
 async fn headers_are_read_as_a_person_would() -> Result<()> {
     let t = TestLake::new()?;
     // R's export of a table of text columns: quoted numbers under an empty name.
