@@ -4,8 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use clap::Parser;
-use lakebook::cli::{Cli, Command};
-use lakebook::cli_search::BenchCommand;
+use lakebook::cli::{BenchCommand, Cli, Command};
 
 fn main() -> std::process::ExitCode {
     let _ = lakebook::gui::LAUNCHED.set(std::time::Instant::now());

@@ -6,6 +6,7 @@
 pub mod cluster;
 pub mod demo;
 pub mod embed;
+pub mod files;
 pub mod graph;
 pub mod ingest;
 pub mod job;

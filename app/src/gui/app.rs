@@ -12,7 +12,7 @@ use lakebook_core::Job;
 use lakebook_core::lake::DatasetEntry;
 use lakebook_core::notebook::pager::PAGE_ROWS;
 use lakebook_core::notebook::{
-    Cell, CellError, CellOutput, CellRun, Notebook, ResultPager, Runner, outputs,
+    Cell, CellError, CellOutput, CellRun, Notebook, ResultPager, Runner, saved,
 };
 
 use super::cells::{CellEditor, EditorResponse, LakeNames, editors, raw_editor_ui};
@@ -83,33 +83,40 @@ impl CellState {
     fn set_run(&mut self, mut run: CellRun) {
         self.more = run.more.take();
         self.fetching = false;
-        self.whole = !matches!(
-            run.output,
-            CellOutput::Table {
-                complete: false,
-                ..
-            }
-        );
-        self.tables = match &run.output {
-            CellOutput::Table {
-                schema, batches, ..
-            } => ResultTable::new(schema, batches).into_iter().collect(),
-            CellOutput::Search(groups) => groups
-                .iter()
-                .filter_map(|g| {
-                    ResultTable::new(&g.rows.schema(), std::slice::from_ref(&g.rows)).ok()
-                })
-                .collect(),
-            _ => Vec::new(),
-        };
-        self.graph = match &run.output {
+        let parts = run.output.parts();
+        self.whole = !parts.iter().any(|p| {
+            matches!(
+                p,
+                CellOutput::Table {
+                    complete: false,
+                    ..
+                }
+            )
+        });
+        // One result table per table part and per search group, in order.
+        self.tables = parts
+            .iter()
+            .flat_map(|part| match part {
+                CellOutput::Table {
+                    schema, batches, ..
+                } => ResultTable::new(schema, batches).into_iter().collect(),
+                CellOutput::Search(groups) => groups
+                    .iter()
+                    .filter_map(|g| {
+                        ResultTable::new(&g.rows.schema(), std::slice::from_ref(&g.rows)).ok()
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            })
+            .collect();
+        self.graph = parts.iter().find_map(|part| match part {
             CellOutput::Graph(g) => GraphPanel::new(g),
             _ => None,
-        };
-        self.clusters = match &run.output {
+        });
+        self.clusters = parts.iter().find_map(|part| match part {
             CellOutput::Cluster(c) => Some(ClusterPanel::new(c)),
             _ => None,
-        };
+        });
         self.run = Some(run);
         self.error = None;
     }
@@ -315,10 +322,10 @@ impl LakebookApp {
         let Some(path) = &self.path else {
             return;
         };
-        let dir = outputs::outputs_dir(path);
+        let dir = saved::outputs_dir(path);
         for cell in &self.notebook.cells {
             let mut state = CellState::new();
-            match outputs::load(&dir, &cell.id) {
+            match saved::load(&dir, &cell.id) {
                 Ok(Some(Ok(run))) => state.set_run(run),
                 Ok(Some(Err(message))) => state.error = Some(CellError::new(message)),
                 _ => {}
@@ -384,12 +391,12 @@ impl LakebookApp {
         });
         let runner = self.runner.clone();
         let outbox = self.outbox.clone();
-        let outputs_dir = self.path.as_deref().map(outputs::outputs_dir);
+        let outputs_dir = self.path.as_deref().map(saved::outputs_dir);
         self.rt.spawn(async move {
             let result = runner.run(&cell, &BTreeMap::new(), &job).await;
             if let Some(dir) = outputs_dir {
                 // A cache that cannot be written only costs a re-run later.
-                let _ = outputs::save(
+                let _ = saved::save(
                     &dir,
                     &cell.id,
                     result.as_ref().map_err(|e| e.message.as_str()),
@@ -1371,125 +1378,144 @@ impl LakebookApp {
         let Some(run) = &state.run else {
             return;
         };
-        if let CellOutput::Match(output) = &run.output {
-            let action = match_view::match_ui(ui, &id, &mut self.notebook.cells[i], output);
-            if action.changed {
-                self.touch();
-            }
-            if let Some(sql) = action.new_sql {
-                self.commands.push(Command::AddSql(id.clone(), sql));
-            }
-            if let Some(table) = action.match_with {
-                self.notebook.cells[i].set("target", table);
-                self.touch();
-                self.commands.push(Command::Run(id.clone()));
-            }
-            return;
-        }
-        match &run.output {
-            CellOutput::Match(_) => {}
-            CellOutput::Cluster(c) => {
-                ui.add_space(4.0);
-                ui.weak(format!(
-                    "{} rows of {} by {}, {}: {} clusters ({:.2} s)",
-                    c.rows, c.dataset, c.by, c.method, c.clusters, c.seconds
-                ));
-                let panel = state.clusters.get_or_insert_with(|| ClusterPanel::new(c));
-                let action = panel.ui(ui, &id);
-                if let Some(sql) = action.new_sql {
-                    self.commands.push(Command::AddSql(id.clone(), sql));
-                }
-            }
-            CellOutput::Graph(g) => {
-                ui.add_space(4.0);
-                ui.monospace(g.summary().trim_end());
-                match state.graph.as_mut() {
-                    Some(panel) => {
-                        let action = panel.ui(ui, &id);
-                        if let Some(sql) = action.new_sql {
-                            self.commands.push(Command::AddSql(id.clone(), sql));
-                        }
-                        let cell = &mut self.notebook.cells[i];
-                        if let Some(seeds) = action.seeds
-                            && cell.kind == "communities"
-                        {
-                            let list = seeds.into_iter().map(toml::Value::String).collect();
-                            cell.set("seeds", toml::Value::Array(list));
-                            self.touch();
-                        }
+        // Each part in turn; tables take their views in order.
+        let mut tables = state.tables.iter_mut();
+        let mut table_no = 0;
+        for part in run.output.parts() {
+            match part {
+                CellOutput::Match(output) => {
+                    let action = match_view::match_ui(ui, &id, &mut self.notebook.cells[i], output);
+                    if action.changed {
+                        self.dirty = true;
+                        self.last_edit = Instant::now();
                     }
-                    None if !state.graph_requested && state.status != CellStatus::Running => {
-                        // A cached output holds no graph: read the stored one
-                        // from the lake (the cell reopens it, nothing is rebuilt).
-                        state.graph_requested = true;
+                    if let Some(sql) = action.new_sql {
+                        self.commands.push(Command::AddSql(id.clone(), sql));
+                    }
+                    if let Some(table) = action.match_with {
+                        self.notebook.cells[i].set("target", table);
+                        self.dirty = true;
+                        self.last_edit = Instant::now();
                         self.commands.push(Command::Run(id.clone()));
                     }
-                    None => {
-                        ui.horizontal(|ui| {
-                            ui.spinner();
-                            ui.small("reading the graph from the lake…");
-                        });
+                }
+                CellOutput::Cluster(c) => {
+                    ui.add_space(4.0);
+                    ui.weak(format!(
+                        "{} rows of {} by {}, {}: {} clusters ({:.2} s)",
+                        c.rows, c.dataset, c.by, c.method, c.clusters, c.seconds
+                    ));
+                    let panel = state.clusters.get_or_insert_with(|| ClusterPanel::new(c));
+                    let action = panel.ui(ui, &id);
+                    if let Some(sql) = action.new_sql {
+                        self.commands.push(Command::AddSql(id.clone(), sql));
                     }
                 }
-            }
-            CellOutput::Markdown(_) => {}
-            CellOutput::Text(text) => {
-                ui.add_space(4.0);
-                ui.monospace(text.trim_end());
-            }
-            CellOutput::Table { .. } => {
-                if let Some(table) = state.tables.first_mut() {
+                CellOutput::Graph(g) => {
                     ui.add_space(4.0);
-                    let rows = table.rows();
-                    if state.whole {
-                        ui.weak(format!("{rows} rows"));
-                    } else if state.more.is_some() {
-                        ui.horizontal(|ui| {
-                            ui.weak(format!("{rows} rows loaded, more as you scroll"));
-                            if state.fetching {
-                                ui.spinner();
+                    ui.monospace(g.summary().trim_end());
+                    match state.graph.as_mut() {
+                        Some(panel) => {
+                            let action = panel.ui(ui, &id);
+                            if let Some(sql) = action.new_sql {
+                                self.commands.push(Command::AddSql(id.clone(), sql));
                             }
-                        });
-                    } else {
-                        ui.weak(format!(
-                            "the first {rows} rows (cached): run the cell to scroll further"
-                        ));
-                    }
-                    table.set_partial(!state.whole);
-                    table.ui(ui, &id);
-                    if table.near_end() && state.more.is_some() && !state.fetching {
-                        self.commands.push(Command::FetchMore(id.clone()));
+                            let cell = &mut self.notebook.cells[i];
+                            if let Some(seeds) = action.seeds
+                                && cell.kind == "communities"
+                            {
+                                let list = seeds.into_iter().map(toml::Value::String).collect();
+                                cell.set("seeds", toml::Value::Array(list));
+                                self.dirty = true;
+                                self.last_edit = Instant::now();
+                            }
+                        }
+                        None if !state.graph_requested && state.status != CellStatus::Running => {
+                            // A cached output holds no graph: read the stored one
+                            // from the lake (the cell reopens it, nothing is rebuilt).
+                            state.graph_requested = true;
+                            self.commands.push(Command::Run(id.clone()));
+                        }
+                        None => {
+                            ui.horizontal(|ui| {
+                                ui.spinner();
+                                ui.small("reading the graph from the lake…");
+                            });
+                        }
                     }
                 }
-            }
-            CellOutput::Search(groups) => {
-                if groups.is_empty() {
-                    ui.weak("no hits");
-                }
-                for (n, (group, table)) in groups.iter().zip(state.tables.iter_mut()).enumerate() {
+                // A Markdown cell shows its own text above; other kinds' Markdown parts show here.
+                CellOutput::Markdown(text) => {
                     ui.add_space(4.0);
-                    ui.label(
-                        egui::RichText::new(format!(
-                            "{} · {} · {} search · {} hits",
-                            group.dataset,
-                            group.kind,
-                            group.mode,
-                            group.rows.num_rows()
-                        ))
-                        .strong(),
-                    );
-                    for note in &group.notes {
-                        ui.colored_label(
-                            if dark {
-                                egui::Color32::from_rgb(230, 190, 90)
-                            } else {
-                                egui::Color32::from_rgb(150, 100, 0)
-                            },
-                            format!("note: {note}"),
-                        );
-                    }
-                    table.ui(ui, &format!("{id}-{n}"));
+                    egui_commonmark::CommonMarkViewer::new().show(ui, &mut self.markdown, text);
                 }
+                CellOutput::Text(text) => {
+                    ui.add_space(4.0);
+                    ui.monospace(text.trim_end());
+                }
+                CellOutput::Table { .. } => {
+                    let view_id = if table_no == 0 {
+                        id.clone()
+                    } else {
+                        format!("{id}-{table_no}")
+                    };
+                    table_no += 1;
+                    if let Some(table) = tables.next() {
+                        ui.add_space(4.0);
+                        let rows = table.rows();
+                        if state.whole {
+                            ui.weak(format!("{rows} rows"));
+                        } else if state.more.is_some() {
+                            ui.horizontal(|ui| {
+                                ui.weak(format!("{rows} rows loaded, more as you scroll"));
+                                if state.fetching {
+                                    ui.spinner();
+                                }
+                            });
+                        } else {
+                            ui.weak(format!(
+                                "the first {rows} rows (cached): run the cell to scroll further"
+                            ));
+                        }
+                        table.set_partial(!state.whole);
+                        table.ui(ui, &view_id);
+                        if table.near_end() && state.more.is_some() && !state.fetching {
+                            self.commands.push(Command::FetchMore(id.clone()));
+                        }
+                    }
+                }
+                CellOutput::Search(groups) => {
+                    if groups.is_empty() {
+                        ui.weak("no hits");
+                    }
+                    for (group, table) in groups.iter().zip(tables.by_ref()) {
+                        let view_id = format!("{id}-{table_no}");
+                        table_no += 1;
+                        ui.add_space(4.0);
+                        ui.label(
+                            egui::RichText::new(format!(
+                                "{} · {} · {} search · {} hits",
+                                group.dataset,
+                                group.kind,
+                                group.mode,
+                                group.rows.num_rows()
+                            ))
+                            .strong(),
+                        );
+                        for note in &group.notes {
+                            ui.colored_label(
+                                if dark {
+                                    egui::Color32::from_rgb(230, 190, 90)
+                                } else {
+                                    egui::Color32::from_rgb(150, 100, 0)
+                                },
+                                format!("note: {note}"),
+                            );
+                        }
+                        table.ui(ui, &view_id);
+                    }
+                }
+                CellOutput::Parts(_) => {}
             }
         }
     }

@@ -927,8 +927,8 @@ pub fn bench_graph_frames(
     average_degree: f64,
     frames: usize,
 ) -> anyhow::Result<serde_json::Value> {
-    use lakebook_core::graph::lfr::{LfrParams, generate};
     use lakebook_core::graph::{GraphBuilder, model::EdgeMerge};
+    use lakebook_eval::graph::lfr::{LfrParams, generate};
     let params = LfrParams::with_average_degree(nodes, average_degree);
     let generated = generate(&params).map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut builder = GraphBuilder::new(EdgeMerge::First);

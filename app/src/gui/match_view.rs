@@ -6,7 +6,7 @@ use lakebook_core::matching::related::Related;
 use lakebook_core::matching::text::related_why;
 use lakebook_core::matching::{ColumnMatch, MatchOutput, MatchReport, accepted_pairs, to_sql};
 use lakebook_core::notebook::Cell;
-use lakebook_core::notebook::cells::pair_list;
+use lakebook_core::notebook::kinds::matching::pair_list;
 
 /// Pairs listed at most (the rest are weaker than every listed one).
 const LISTED: usize = 200;

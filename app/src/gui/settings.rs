@@ -52,14 +52,7 @@ impl Default for Settings {
     }
 }
 
-/// Lakebook's data folder: `$XDG_DATA_HOME/lakebook` or `~/.local/share/lakebook`.
-pub fn data_dir() -> PathBuf {
-    std::env::var_os("XDG_DATA_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
-        .unwrap_or_else(|| PathBuf::from("."))
-        .join("lakebook")
-}
+pub use lakebook_core::files::data_dir;
 
 impl Settings {
     /// Reads the settings from the data folder (defaults when there are none or they are unreadable).
@@ -87,10 +80,7 @@ impl Settings {
             let _ = std::fs::create_dir_all(dir);
         }
         if let Ok(text) = serde_json::to_string_pretty(self) {
-            let tmp = path.with_extension("json.tmp");
-            if std::fs::write(&tmp, text).is_ok() {
-                let _ = std::fs::rename(&tmp, &path);
-            }
+            let _ = lakebook_core::files::write_atomic(&path, text.as_bytes());
         }
     }
 

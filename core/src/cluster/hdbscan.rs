@@ -77,7 +77,6 @@
 //! Work is spread over the available cores with `std::thread::scope`; every
 //! result is the same whatever the number of threads.
 
-use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Barrier, Mutex};
 use std::thread;
@@ -177,16 +176,19 @@ impl HdbscanResult {
 }
 
 /// Why [`hdbscan`] could not run.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum HdbscanError {
     /// The matrix has no rows.
+    #[error("HDBSCAN needs at least one row")]
     Empty,
     /// Row `row` (counted from 0) holds a NaN or an infinity.
+    #[error("row {row} has a missing (NaN) or infinite value; HDBSCAN needs finite numbers")]
     NonFinite {
         /// The first offending row.
         row: usize,
     },
     /// More rows than [`MAX_ROWS`].
+    #[error("{rows} rows is more than HDBSCAN accepts ({limit}); sample the rows first")]
     TooLarge {
         /// Rows given.
         rows: usize,
@@ -194,27 +196,9 @@ pub enum HdbscanError {
         limit: usize,
     },
     /// The `cancel` callback asked to stop.
+    #[error("HDBSCAN was cancelled")]
     Cancelled,
 }
-
-impl fmt::Display for HdbscanError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            HdbscanError::Empty => f.write_str("HDBSCAN needs at least one row"),
-            HdbscanError::NonFinite { row } => write!(
-                f,
-                "row {row} has a missing (NaN) or infinite value; HDBSCAN needs finite numbers"
-            ),
-            HdbscanError::TooLarge { rows, limit } => write!(
-                f,
-                "{rows} rows is more than HDBSCAN accepts ({limit}); sample the rows first"
-            ),
-            HdbscanError::Cancelled => f.write_str("HDBSCAN was cancelled"),
-        }
-    }
-}
-
-impl std::error::Error for HdbscanError {}
 
 /// Clusters the rows of `data` (Euclidean distance). `cancel` is polled from
 /// the calling thread between pieces of work; when it returns true the

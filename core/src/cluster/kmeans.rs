@@ -25,7 +25,6 @@
 use super::matrix::Matrix;
 pub(super) use crate::parallel::parallel_map;
 use crate::rng::Rng;
-use std::fmt;
 
 /// Inputs with at least this many rows use mini-batch k-means by default
 /// ([`KMeansOptions::for_rows`]).
@@ -141,11 +140,13 @@ pub struct KMeansResult {
 }
 
 /// Why [`kmeans`] could not cluster.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ClusterError {
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum KMeansError {
     /// The matrix has no rows.
+    #[error("there are no rows to cluster")]
     Empty,
     /// Fewer rows than the clusters asked for.
+    #[error("cannot make {k} clusters from {rows} rows")]
     TooFewRows {
         /// Rows in the matrix.
         rows: usize,
@@ -153,40 +154,24 @@ pub enum ClusterError {
         k: usize,
     },
     /// A row holds NaN or an infinity.
+    #[error("row {row} holds a value that is not a finite number (NaN or infinity)")]
     NonFinite {
         /// The first such row.
         row: usize,
     },
     /// The caller's `cancel` returned true.
+    #[error("clustering was cancelled")]
     Cancelled,
 }
-
-impl fmt::Display for ClusterError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ClusterError::Empty => write!(f, "there are no rows to cluster"),
-            ClusterError::TooFewRows { rows, k } => {
-                write!(f, "cannot make {k} clusters from {rows} rows")
-            }
-            ClusterError::NonFinite { row } => write!(
-                f,
-                "row {row} holds a value that is not a finite number (NaN or infinity)"
-            ),
-            ClusterError::Cancelled => write!(f, "clustering was cancelled"),
-        }
-    }
-}
-
-impl std::error::Error for ClusterError {}
 
 /// Clusters the rows of `data` with k-means.
 ///
 /// `cancel` is asked between iterations (and seeding steps); when it returns
-/// true the work stops with [`ClusterError::Cancelled`].
+/// true the work stops with [`KMeansError::Cancelled`].
 ///
-/// * No rows: [`ClusterError::Empty`]; a NaN or infinite value:
-///   [`ClusterError::NonFinite`]; fewer rows than a fixed k (or than the
-///   smallest automatic k): [`ClusterError::TooFewRows`].
+/// * No rows: [`KMeansError::Empty`]; a NaN or infinite value:
+///   [`KMeansError::NonFinite`]; fewer rows than a fixed k (or than the
+///   smallest automatic k): [`KMeansError::TooFewRows`].
 /// * Fewer *distinct* rows than k is not an error: the result has one
 ///   cluster per distinct row (so identical rows give a single cluster), and
 ///   `result.k` says how many. `KChoice::Fixed(0)` is read as 1.
@@ -198,26 +183,26 @@ pub fn kmeans(
     data: &Matrix,
     options: &KMeansOptions,
     cancel: &dyn Fn() -> bool,
-) -> Result<KMeansResult, ClusterError> {
+) -> Result<KMeansResult, KMeansError> {
     let rows = data.rows();
     if rows == 0 {
-        return Err(ClusterError::Empty);
+        return Err(KMeansError::Empty);
     }
     if let Some(row) = first_non_finite_row(data) {
-        return Err(ClusterError::NonFinite { row });
+        return Err(KMeansError::NonFinite { row });
     }
     match options.k {
         KChoice::Fixed(k) => {
             let k = k.max(1);
             if rows < k {
-                return Err(ClusterError::TooFewRows { rows, k });
+                return Err(KMeansError::TooFewRows { rows, k });
             }
             fit(data, k, options, options.mini_batch, cancel)
         }
         KChoice::Auto { min, max } => {
             let min = min.max(2);
             if rows < min {
-                return Err(ClusterError::TooFewRows { rows, k: min });
+                return Err(KMeansError::TooFewRows { rows, k: min });
             }
             auto_k(data, min, max.max(min).min(rows), options, cancel)
         }
@@ -251,7 +236,7 @@ fn fit(
     options: &KMeansOptions,
     mini_batch: Option<usize>,
     cancel: &dyn Fn() -> bool,
-) -> Result<KMeansResult, ClusterError> {
+) -> Result<KMeansResult, KMeansError> {
     let norms = row_norms(data);
     match mini_batch {
         Some(batch) if batch > 0 && batch < data.rows() => {
@@ -274,7 +259,7 @@ fn auto_k(
     max: usize,
     options: &KMeansOptions,
     cancel: &dyn Fn() -> bool,
-) -> Result<KMeansResult, ClusterError> {
+) -> Result<KMeansResult, KMeansError> {
     let sampled = data.rows() > AUTO_K_SAMPLE_ROWS;
     let sample_matrix;
     let scanned = if sampled {
@@ -290,7 +275,7 @@ fn auto_k(
     let mut fits: Vec<KMeansResult> = Vec::new();
     for k in min..=max {
         if cancel() {
-            return Err(ClusterError::Cancelled);
+            return Err(KMeansError::Cancelled);
         }
         // The scan is small: full Lloyd iterations whatever `mini_batch` says.
         let result = fit(scanned, k, options, None, cancel)?;
@@ -503,7 +488,7 @@ fn seed_centres(
     per_centre: bool,
     rng: &mut Rng,
     cancel: &dyn Fn() -> bool,
-) -> Result<Seeding, ClusterError> {
+) -> Result<Seeding, KMeansError> {
     let (rows, cols) = (data.rows(), data.cols());
     let trials = 2 + (k as f64).ln().max(0.0) as usize;
     let first = rng.below(rows);
@@ -538,7 +523,7 @@ fn seed_centres(
     let mut centres = 1;
     while centres < k {
         if cancel() {
-            return Err(ClusterError::Cancelled);
+            return Err(KMeansError::Cancelled);
         }
         let mut total = 0f64;
         for (sum, &squared) in cumulative.iter_mut().zip(&nearest_squared) {
@@ -879,7 +864,7 @@ fn lloyd(
     options: &KMeansOptions,
     cancel: &dyn Fn() -> bool,
     mut history: Option<&mut Vec<f64>>,
-) -> Result<KMeansResult, ClusterError> {
+) -> Result<KMeansResult, KMeansError> {
     let Seeding {
         centres,
         mut labels,
@@ -928,7 +913,7 @@ fn lloyd(
             break;
         }
         if cancel() {
-            return Err(ClusterError::Cancelled);
+            return Err(KMeansError::Cancelled);
         }
     }
     if !labels_fit_centres {
@@ -1185,7 +1170,7 @@ fn mini_batch_kmeans(
     batch: usize,
     options: &KMeansOptions,
     cancel: &dyn Fn() -> bool,
-) -> Result<KMeansResult, ClusterError> {
+) -> Result<KMeansResult, KMeansError> {
     let (rows, cols) = (data.rows(), data.cols());
     let mut rng = Rng::new(options.seed);
     let init_rows = (3 * batch).max(3 * k).min(rows);
@@ -1215,7 +1200,7 @@ fn mini_batch_kmeans(
     let mut iterations = 0;
     for step in 0..steps {
         if cancel() {
-            return Err(ClusterError::Cancelled);
+            return Err(KMeansError::Cancelled);
         }
         iterations = step + 1;
         for row in &mut batch_rows {
@@ -1965,7 +1950,7 @@ mod tests {
     fn refuses_bad_input() {
         assert_eq!(
             kmeans(&Matrix::zeros(0, 3), &fixed(2), &never),
-            Err(ClusterError::Empty)
+            Err(KMeansError::Empty)
         );
         let mut values = vec![1.0f32; 8 * 3];
         values[2 * 3 + 1] = f32::NAN;
@@ -1973,12 +1958,12 @@ mod tests {
         let data = Matrix::new(8, 3, values).expect("shape");
         assert_eq!(
             kmeans(&data, &fixed(2), &never),
-            Err(ClusterError::NonFinite { row: 2 })
+            Err(KMeansError::NonFinite { row: 2 })
         );
         let three = Matrix::new(3, 2, vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0]).expect("shape");
         assert_eq!(
             kmeans(&three, &fixed(4), &never),
-            Err(ClusterError::TooFewRows { rows: 3, k: 4 })
+            Err(KMeansError::TooFewRows { rows: 3, k: 4 })
         );
         let auto = KMeansOptions {
             k: KChoice::Auto { min: 5, max: 9 },
@@ -1986,11 +1971,11 @@ mod tests {
         };
         assert_eq!(
             kmeans(&three, &auto, &never),
-            Err(ClusterError::TooFewRows { rows: 3, k: 5 })
+            Err(KMeansError::TooFewRows { rows: 3, k: 5 })
         );
         assert_eq!(
             kmeans(&three, &fixed(2), &|| true),
-            Err(ClusterError::Cancelled)
+            Err(KMeansError::Cancelled)
         );
         // Cancelled later, between iterations (seeding asks once per centre).
         let centres = random_centres(4, 5, 1.0, 22);
@@ -2002,19 +1987,27 @@ mod tests {
         };
         assert_eq!(
             kmeans(&data, &fixed(4), &cancel_later),
-            Err(ClusterError::Cancelled)
+            Err(KMeansError::Cancelled)
         );
         assert!(asked.get() > 5);
-        for error in [
-            ClusterError::Empty,
-            ClusterError::TooFewRows { rows: 3, k: 4 },
-            ClusterError::NonFinite { row: 2 },
-            ClusterError::Cancelled,
-        ] {
-            assert!(!error.to_string().is_empty());
-        }
+        let messages: Vec<String> = [
+            KMeansError::Empty,
+            KMeansError::TooFewRows { rows: 3, k: 4 },
+            KMeansError::Cancelled,
+        ]
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+        assert_eq!(
+            messages,
+            [
+                "there are no rows to cluster",
+                "cannot make 4 clusters from 3 rows",
+                "clustering was cancelled",
+            ]
+        );
         assert!(
-            ClusterError::NonFinite { row: 2 }
+            KMeansError::NonFinite { row: 2 }
                 .to_string()
                 .contains("row 2")
         );

@@ -199,7 +199,7 @@ pub enum ClusterError {
     NotEmbedded(String),
     /// k-means refused the data.
     #[error(transparent)]
-    Kmeans(#[from] kmeans::ClusterError),
+    Kmeans(#[from] kmeans::KMeansError),
     /// HDBSCAN refused the data.
     #[error(transparent)]
     Hdbscan(#[from] hdbscan::HdbscanError),

@@ -35,7 +35,6 @@
 //! updates, the gradients read from a table).
 
 use std::borrow::Cow;
-use std::fmt;
 
 use super::kmeans::parallel_map;
 use super::matrix::Matrix;
@@ -125,21 +124,12 @@ impl Default for UmapOptions {
 }
 
 /// Why [`umap`] stopped without a layout.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum UmapError {
     /// The `cancelled` callback returned true.
+    #[error("the UMAP projection was cancelled")]
     Cancelled,
 }
-
-impl fmt::Display for UmapError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            UmapError::Cancelled => f.write_str("the UMAP projection was cancelled"),
-        }
-    }
-}
-
-impl std::error::Error for UmapError {}
 
 impl From<Cancelled> for UmapError {
     fn from(_: Cancelled) -> Self {

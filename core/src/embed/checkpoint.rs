@@ -136,19 +136,13 @@ impl FragmentCheckpoint {
         )
         .map_err(|e| err(&self.dir, e))?;
         let path = self.dir.join(format!("chunk-{first:010}.arrow"));
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".chunk-")
-            .tempfile_in(&self.dir)
-            .map_err(|e| err(&self.dir, e))?;
-        {
-            let mut writer = FileWriter::try_new(tmp.as_file_mut(), &chunk_schema())
-                .map_err(|e| err(&path, e))?;
-            writer.write(&batch).map_err(|e| err(&path, e))?;
-            writer.finish().map_err(|e| err(&path, e))?;
-        }
-        tmp.as_file().sync_all().map_err(|e| err(&path, e))?;
-        tmp.persist(&path).map_err(|e| err(&path, e.error))?;
-        Ok(())
+        crate::files::write_atomic_with(&path, |file| {
+            let mut writer =
+                FileWriter::try_new(file, &chunk_schema()).map_err(std::io::Error::other)?;
+            writer.write(&batch).map_err(std::io::Error::other)?;
+            writer.finish().map_err(std::io::Error::other)
+        })
+        .map_err(|e| err(&path, e))
     }
 
     /// The whole column for a fragment of `physical_rows` rows, in batches of

@@ -19,22 +19,17 @@ pub struct ModelSource {
     pub found_by: &'static str,
 }
 
-/// Lakebook's own model folder: `$XDG_DATA_HOME/lakebook/models/all-MiniLM-L6-v2`
-/// (or `~/.local/share/...`).
+/// Lakebook's own model folder: `models/all-MiniLM-L6-v2` in the data folder
+/// ([`crate::files::data_dir`]; `~/.local/share/lakebook` on Linux).
 pub fn data_dir_model() -> PathBuf {
-    let base = std::env::var_os("XDG_DATA_HOME")
-        .map(PathBuf::from)
-        .filter(|p| p.is_absolute())
-        .unwrap_or_else(|| home().join(".local").join("share"));
-    base.join("lakebook")
+    crate::files::data_dir()
         .join("models")
         .join("all-MiniLM-L6-v2")
 }
 
+/// The user's home folder (the Hugging Face cache lives under it on every platform).
 fn home() -> PathBuf {
-    std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("."))
+    dirs::home_dir().unwrap_or_else(|| PathBuf::from("."))
 }
 
 /// Snapshots of the model in a Hugging Face hub cache, newest first.

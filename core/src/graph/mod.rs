@@ -6,11 +6,9 @@
 
 pub mod adjacency;
 pub mod communities;
-pub mod edge_list;
 pub mod export;
 pub mod layout;
 pub mod leiden;
-pub mod lfr;
 pub mod model;
 pub mod output;
 pub mod quality;

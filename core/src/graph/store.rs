@@ -225,16 +225,7 @@ fn write_record(lake: &Lake, record: &GraphRecord) -> Result<(), GraphError> {
         name: record.name.clone(),
         reason: e.to_string(),
     })?;
-    // A temp file of its own (two writers of one graph never share one),
-    // synced, then renamed over the record.
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".graph.")
-        .tempfile_in(&dir)
-        .map_err(io(&dir))?;
-    std::io::Write::write_all(&mut tmp, text.as_bytes()).map_err(io(&path))?;
-    tmp.as_file().sync_all().map_err(io(&path))?;
-    tmp.persist(&path).map_err(|e| io(&path)(e.error))?;
-    Ok(())
+    crate::files::write_atomic(&path, text.as_bytes()).map_err(io(&path))
 }
 
 fn nodes_schema() -> SchemaRef {

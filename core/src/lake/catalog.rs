@@ -170,24 +170,11 @@ impl Catalog {
             path: path.clone(),
             reason: e.to_string(),
         })?;
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".lake.json.")
-            .tempfile_in(lake_dir)
-            .map_err(io)?;
-        tmp.write_all(text.as_bytes()).map_err(io)?;
-        tmp.write_all(b"\n").map_err(io)?;
-        #[cfg(unix)]
-        {
-            // tempfile creates 0600; the catalog is as readable as the datasets beside it.
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(&path).map_or(0o644, |m| m.permissions().mode());
-            tmp.as_file()
-                .set_permissions(std::fs::Permissions::from_mode(mode))
-                .map_err(io)?;
-        }
-        tmp.as_file().sync_all().map_err(io)?;
-        tmp.persist(&path).map_err(|e| io(e.error))?;
-        Ok(())
+        crate::files::write_atomic_with(&path, |file| {
+            file.write_all(text.as_bytes())?;
+            file.write_all(b"\n")
+        })
+        .map_err(io)
     }
 }
 

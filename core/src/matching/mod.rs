@@ -6,15 +6,13 @@
 //! and MiniLM embeddings ([`semantic`]). The combined matcher, the default,
 //! aggregates them in the spirit of COMA. Out come the ranked pairs, a
 //! one-to-one selection ([`assign`]) and table-level joinability and
-//! unionability ([`tables`]). [`metrics`] scores a ranking the way the
-//! Valentine benchmark does; [`fabricate`] makes pairs with known answers;
-//! [`related`] finds related tables across the lake through LSH.
+//! unionability ([`tables`]). [`related`] finds related tables across the
+//! lake through LSH. (Scoring against Valentine's metrics and fabricating
+//! pairs with known answers live in the `lakebook-eval` crate.)
 
 pub mod assign;
 pub mod distribution;
-pub mod fabricate;
 pub mod instances;
-pub mod metrics;
 pub mod name;
 pub mod related;
 pub mod semantic;
@@ -548,13 +546,4 @@ pub fn accepted_pairs(
         ((selected || accepted.contains(&pair)) && !rejected.contains(&pair)).then_some(pair)
     };
     report.ranked.iter().filter_map(chosen).collect()
-}
-
-/// The pairs of a report as (source, target, score), best first, for [`metrics::evaluate`].
-pub fn scored_pairs(report: &MatchReport) -> Vec<metrics::ScoredPair> {
-    report
-        .ranked
-        .iter()
-        .map(|m| (m.source.clone(), m.target.clone(), m.score))
-        .collect()
 }

@@ -432,10 +432,7 @@ pub async fn lake_sketches(lake: &Lake, job: &Job) -> Result<Vec<TableSketch>, P
             tables: out.clone(),
         };
         if let Ok(text) = serde_json::to_string(&store) {
-            let tmp = file.with_extension("json.tmp");
-            if std::fs::write(&tmp, text).is_ok() {
-                let _ = std::fs::rename(&tmp, &file);
-            }
+            let _ = crate::files::write_atomic(&file, text.as_bytes());
         }
     }
     Ok(out)

@@ -48,6 +48,25 @@ impl ColumnEmbedder {
         }
     }
 
+    /// The model wrapped for `matcher`, when that matcher may use it. The
+    /// combined matcher goes on without one when none is found (and says so
+    /// in its notes); the semantic matcher, or a model folder named
+    /// explicitly, needs one.
+    pub fn for_matcher(
+        matcher: super::Matcher,
+        model_dir: Option<&std::path::Path>,
+    ) -> Result<Option<Self>, EmbedError> {
+        use super::Matcher;
+        if !matches!(matcher, Matcher::Combined | Matcher::Semantic) {
+            return Ok(None);
+        }
+        match crate::embed::locate_model(model_dir).and_then(|s| MiniLm::load(&s.dir)) {
+            Ok(model) => Ok(Some(Self::new(Arc::new(model)))),
+            Err(e) if matcher == Matcher::Semantic || model_dir.is_some() => Err(e),
+            Err(_) => Ok(None),
+        }
+    }
+
     /// One vector per column, in order.
     pub fn embed(&self, columns: &[&ColumnProfile]) -> Result<Vec<Vec<f32>>, EmbedError> {
         let texts: Vec<String> = columns.iter().map(|c| column_text(c)).collect();

@@ -1,17 +1,25 @@
-//! Notebooks: cells in order, saved as readable TOML, run headless or by the GUI.
+//! Notebooks: cells in order, saved as readable TOML, run headless or by the window.
 //!
-//! `file` is the document (cells and their parameters); `cells` the kinds of
-//! cell and what running each does (`graph_cells` for Graph and Communities); `run` the [`Runner`] front ends share;
-//! `outputs` the cached results kept beside the notebook file.
+//! - [`file`]: the document (cells and their parameters);
+//! - [`kind`]: the [`CellKind`] trait and the [`Registry`]; [`kinds`]: the
+//!   built-in kinds (markdown, sql, search, ingest, match, graph,
+//!   communities, cluster), one module each;
+//! - [`output`]: what a run produces ([`CellOutput`], made of parts;
+//!   [`CellRun`]; [`CellError`]);
+//! - [`run`]: the [`Runner`] front ends share, and the context a kind gets;
+//! - [`saved`]: cached outputs kept beside the notebook file;
+//! - [`pager`]: the rest of a large SQL result, a page at a time.
 
-pub mod cells;
 pub mod file;
-pub mod graph_cells;
-pub mod outputs;
+pub mod kind;
+pub mod kinds;
+pub mod output;
 pub mod pager;
 pub mod run;
+pub mod saved;
 
-pub use cells::{CellKind, Registry};
 pub use file::{Cell, Notebook, NotebookError};
+pub use kind::{CellKind, Registry};
+pub use output::{CellError, CellOutput, CellRun};
 pub use pager::ResultPager;
-pub use run::{CellError, CellOutput, CellRun, RunContext, Runner};
+pub use run::{RunContext, Runner};

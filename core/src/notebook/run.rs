@@ -1,99 +1,22 @@
-//! Running cells: the context a cell kind gets, what a run produces, and the
-//! runner that front ends (GUI, `lakebook run`) share.
+//! Running cells: the context a cell kind gets, and the runner that front
+//! ends (the window, `lakebook run`) share.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use arrow::array::RecordBatch;
-use arrow::datatypes::SchemaRef;
 use chrono::{DateTime, Utc};
 use tokio::sync::{Mutex, RwLock};
 
-use super::cells::Registry;
 use super::file::Cell;
-use super::pager::ResultPager;
+use super::kind::Registry;
+use super::output::{CellError, CellRun};
 use crate::embed::{MiniLm, locate_model};
 use crate::graph::seeded::NeighbourhoodIndex;
 use crate::job::Job;
 use crate::lake::Lake;
-use crate::search::SearchHits;
 use crate::sql::SqlCache;
-
-/// A cell run that failed, in words; `span` marks the failing part of the
-/// cell's main text (e.g. the SQL) when it is known.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("{message}")]
-pub struct CellError {
-    /// What went wrong and what to do.
-    pub message: String,
-    /// Byte range of the failing part of the cell's text.
-    pub span: Option<std::ops::Range<usize>>,
-}
-
-impl CellError {
-    /// An error with no known location.
-    pub fn new(message: impl std::fmt::Display) -> Self {
-        Self {
-            message: message.to_string(),
-            span: None,
-        }
-    }
-}
-
-/// What a cell shows after it ran.
-#[derive(Debug, Clone)]
-pub enum CellOutput {
-    /// Markdown source to render.
-    Markdown(String),
-    /// A result table.
-    Table {
-        /// Columns.
-        schema: SchemaRef,
-        /// Rows (the first page when the result is larger).
-        batches: Vec<RecordBatch>,
-        /// Whether `batches` hold every row of the result.
-        complete: bool,
-    },
-    /// Search hits, grouped by dataset.
-    Search(Vec<SearchHits>),
-    /// A plain report (e.g. what an ingest wrote).
-    Text(String),
-    /// Column correspondences of two tables, or the tables related to one.
-    Match(Box<crate::matching::MatchOutput>),
-    /// A graph, its communities, and a community around seeds.
-    Graph(Box<crate::graph::GraphOutput>),
-    /// Subpopulations of a dataset.
-    Cluster(Box<crate::cluster::ClusterReport>),
-}
-
-impl CellOutput {
-    /// Rows of a table output (0 for others).
-    pub fn rows(&self) -> usize {
-        match self {
-            CellOutput::Table { batches, .. } => batches.iter().map(RecordBatch::num_rows).sum(),
-            CellOutput::Search(groups) => groups.iter().map(|g| g.rows.num_rows()).sum(),
-            _ => 0,
-        }
-    }
-}
-
-/// A finished run of one cell.
-#[derive(Debug, Clone)]
-pub struct CellRun {
-    /// What to show.
-    pub output: CellOutput,
-    /// Dataset versions read (recorded in the notebook for reproducible re-runs).
-    pub read: BTreeMap<String, u64>,
-    /// Datasets the cell changed (front ends refresh their lake view).
-    pub changed: Vec<String>,
-    /// Wall time.
-    pub elapsed: Duration,
-    /// The rest of a table result that did not fit its first page, to be
-    /// fetched on demand (never cached).
-    pub more: Option<ResultPager>,
-}
 
 /// What a cell kind gets to work with.
 pub struct RunContext<'a> {
@@ -228,6 +151,11 @@ impl Runner {
     /// The cell kinds this runner knows.
     pub fn registry(&self) -> &Registry {
         &self.registry
+    }
+
+    /// Adds kinds (a plugin's, a test's) before the runner is shared.
+    pub fn registry_mut(&mut self) -> &mut Registry {
+        &mut self.registry
     }
 
     /// The lake folder.

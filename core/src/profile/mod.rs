@@ -418,7 +418,7 @@ pub async fn profile_dataset(
         && std::fs::create_dir_all(dir).is_ok()
         && let Ok(text) = serde_json::to_string(&profile)
     {
-        let _ = std::fs::write(&file, text);
+        let _ = crate::files::write_atomic(&file, text.as_bytes());
     }
     Ok(profile)
 }

@@ -17,21 +17,25 @@ async fn the_demo_lake_answers_known_questions() -> Result<()> {
             .await?;
     assert!(again.is_none(), "a built demo lake is left alone");
 
-    let ls = t.run(&["ls"]).await?;
-    for name in [
-        "customers",
-        "clients",
-        "orders",
-        "orders_2024_q1",
-        "products",
-        "products_backup",
-        "stores",
-        "stores_regions",
-        "sensor_readings",
-        "documents",
-    ] {
-        assert!(ls.contains(name), "{name} missing from\n{ls}");
-    }
+    let ls: Vec<serde_json::Value> =
+        serde_json::from_str(&t.run(&["ls", "--format", "json"]).await?)?;
+    let mut names: Vec<&str> = ls.iter().filter_map(|d| d["name"].as_str()).collect();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        [
+            "clients",
+            "customers",
+            "documents",
+            "orders",
+            "orders_2024_q1",
+            "products",
+            "products_backup",
+            "sensor_readings",
+            "stores",
+            "stores_regions",
+        ]
+    );
     assert_eq!(
         t.scalar("SELECT count(*) FROM customers WHERE city = 'Lisbon'")
             .await?,

@@ -5,13 +5,13 @@
 use std::path::PathBuf;
 
 use anyhow::Result;
-use lakebook_core::graph::communities::{evaluate_partition, evaluate_seeded};
-use lakebook_core::graph::edge_list::read_edge_list;
 use lakebook_core::graph::leiden::LeidenOptions;
 use lakebook_core::graph::seeded::{DEFAULT_THRESHOLD, NeighbourhoodIndex};
 use lakebook_core::graph::{GraphOutput, load_graph};
-use lakebook_core::notebook::{CellOutput, Notebook, outputs};
+use lakebook_core::notebook::{CellOutput, Notebook, saved};
 use lakebook_core::{Job, Lake};
+use lakebook_eval::graph::edge_list::read_edge_list;
+use lakebook_eval::graph::evaluate::{evaluate_partition, evaluate_seeded};
 use serde_json::Value;
 
 use crate::support::TestLake;
@@ -307,8 +307,8 @@ passes = 1
     assert!(out.contains("community around p1_0: 5 members"), "{out}");
     assert!(out.contains("stopped at the limit of 1 pass"), "{out}");
     // The outputs are cached beside the notebook and read back without running.
-    let dir = outputs::outputs_dir(&notebook);
-    let cached = outputs::load(&dir, "c")?.expect("cached").expect("ran");
+    let dir = saved::outputs_dir(&notebook);
+    let cached = saved::load(&dir, "c")?.expect("cached").expect("ran");
     let CellOutput::Graph(g) = cached.output else {
         panic!("not a graph output");
     };

@@ -20,11 +20,20 @@ fn open_app(
     lake: &Path,
     path: &Path,
 ) -> Result<Harness<'static, LakebookApp>> {
-    let notebook = Notebook::load(path)?;
     let base = path.parent().unwrap_or(Path::new(".")).to_path_buf();
     let runner = rt
         .block_on(Runner::open(lake, &base, None))
         .map_err(|e| anyhow::anyhow!("{e}"))?;
+    open_app_with(rt, runner, path)
+}
+
+/// The app with a runner of the test's making (e.g. with extra cell kinds).
+pub(crate) fn open_app_with(
+    rt: &tokio::runtime::Runtime,
+    runner: Runner,
+    path: &Path,
+) -> Result<Harness<'static, LakebookApp>> {
+    let notebook = Notebook::load(path)?;
     let app = LakebookApp::new(
         &egui::Context::default(),
         rt.handle().clone(),
@@ -40,7 +49,7 @@ fn open_app(
 }
 
 /// Steps the UI until `done` holds (background work finishes on its own time).
-fn step_until(
+pub(crate) fn step_until(
     harness: &mut Harness<'static, LakebookApp>,
     what: &str,
     done: impl Fn(&Harness<'static, LakebookApp>) -> bool,
@@ -62,7 +71,7 @@ fn text_of(node: &egui_kittest::Node<'_>) -> Option<String> {
     n.value().or_else(|| n.label())
 }
 
-fn shows(harness: &Harness<'static, LakebookApp>, text: &str) -> bool {
+pub(crate) fn shows(harness: &Harness<'static, LakebookApp>, text: &str) -> bool {
     harness.query_all_by_label_contains(text).next().is_some()
 }
 
@@ -208,8 +217,10 @@ fn a_match_cell_shows_correspondences_and_turns_the_kept_ones_into_sql() -> Resu
     );
     boxes[0].click_accesskit();
     h.run_steps(3);
-    let rejected =
-        lakebook_core::notebook::cells::pair_list(&h.state().notebook().cells[0], "rejected");
+    let rejected = lakebook_core::notebook::kinds::matching::pair_list(
+        &h.state().notebook().cells[0],
+        "rejected",
+    );
     assert_eq!(
         rejected,
         vec![("country".to_string(), "nation".to_string())]

@@ -71,8 +71,9 @@ async fn datasets_written_by_another_lance_client_are_adopted() -> Result<()> {
         .into_owned();
     let reader = RecordBatchIterator::new(vec![Ok(batch)], schema);
     lance::Dataset::write(reader, &uri, None).await?;
-    let ls = t.run(&["ls"]).await?;
-    assert!(ls.contains("foreign"), "{ls}");
+    let ls: Vec<Value> = serde_json::from_str(&t.run(&["ls", "--format", "json"]).await?)?;
+    let names: Vec<&str> = ls.iter().filter_map(|d| d["name"].as_str()).collect();
+    assert_eq!(names, ["foreign"]);
     assert_eq!(t.scalar("SELECT sum(n) FROM foreign").await?, json!(6));
     Ok(())
 }

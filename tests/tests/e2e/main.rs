@@ -7,6 +7,7 @@ mod cli_help;
 mod cluster;
 mod demo_sql;
 mod embed;
+mod extension;
 mod formats;
 mod fuzz;
 mod graphs;

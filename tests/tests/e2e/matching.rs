@@ -14,14 +14,15 @@ use arrow::datatypes::{DataType, Field, Schema};
 use arrow::record_batch::{RecordBatch, RecordBatchOptions};
 use lakebook_core::embed::{MiniLm, locate_model};
 use lakebook_core::ingest::{self, IngestOptions};
-use lakebook_core::matching::fabricate::{self, Scenario};
 use lakebook_core::matching::related::{Related, RelatedIndex, TableSketch, lake_sketches};
 use lakebook_core::matching::{
-    ColumnEmbedder, MatchReport, Matcher, match_datasets, match_profiles, metrics, scored_pairs,
+    ColumnEmbedder, MatchReport, Matcher, match_datasets, match_profiles,
 };
 use lakebook_core::profile::sketch::MinHash;
 use lakebook_core::profile::{DatasetProfile, profile_batch};
 use lakebook_core::{Job, Lake};
+use lakebook_eval::matching::fabricate::{self, Scenario};
+use lakebook_eval::matching::metrics::{self, scored_pairs};
 use serde_json::Value;
 
 use crate::support::{TestLake, demo_assets};

@@ -1,7 +1,7 @@
 //! Notebooks run headless: `lakebook run`, cached outputs, pinned re-runs.
 
 use anyhow::{Context, Result};
-use lakebook_core::notebook::{CellOutput, Notebook, outputs};
+use lakebook_core::notebook::{CellOutput, Notebook, saved};
 
 use crate::support::{TestLake, demo_assets};
 
@@ -24,7 +24,7 @@ async fn the_demo_notebook_runs_headless_on_the_demo_lake() -> Result<()> {
     assert!(out.contains("comets-and-their-tails"), "{out}");
     assert!(out.contains("sourdough-bread.txt"), "{out}");
     assert!(
-        !outputs::outputs_dir(&notebook).exists(),
+        !saved::outputs_dir(&notebook).exists(),
         "--no-save writes nothing"
     );
     Ok(())
@@ -71,15 +71,18 @@ text = "Done."
     assert!(std::fs::read_to_string(&notebook)?.contains("owner = \"kept from a newer version\""));
 
     // Outputs are cached beside it: reopened without running anything.
-    let dir = outputs::outputs_dir(&notebook);
-    let total = outputs::load(&dir, "total")?.context("cached output")?;
+    let dir = saved::outputs_dir(&notebook);
+    let total = saved::load(&dir, "total")?.context("cached output")?;
     let run = total.map_err(anyhow::Error::msg)?;
     let CellOutput::Table { batches, .. } = &run.output else {
         anyhow::bail!("expected a table, got {:?}", run.output);
     };
     let text = arrow::util::pretty::pretty_format_batches(batches)?.to_string();
-    assert!(text.contains("42"), "{text}");
-    let typo = outputs::load(&dir, "typo")?.context("cached error")?;
+    assert_eq!(
+        text, "+-------+\n| total |\n+-------+\n| 42    |\n+-------+",
+        "the cached sum is exactly 10 + 32"
+    );
+    let typo = saved::load(&dir, "typo")?.context("cached error")?;
     let message = typo.err().context("the typo cell failed")?;
     assert!(message.contains("salez"), "{message}");
 
@@ -167,8 +170,8 @@ async fn a_large_result_comes_a_page_at_a_time() -> Result<()> {
 
     // The cached output says it holds the first page only.
     let dir = t.src("out");
-    outputs::save(&dir, &cell.id, Ok(&run))?;
-    let cached = outputs::load(&dir, &cell.id)?.context("cached")?;
+    saved::save(&dir, &cell.id, Ok(&run))?;
+    let cached = saved::load(&dir, &cell.id)?.context("cached")?;
     let cached = cached.map_err(|e| anyhow::anyhow!("{e:?}"))?;
     assert!(matches!(
         cached.output,

@@ -3,7 +3,7 @@
 
 use lakebook_core::graph::sources::MAX_KNN_K;
 use lakebook_core::notebook::Cell;
-use lakebook_core::notebook::graph_cells::seed_list;
+use lakebook_core::notebook::kinds::communities::seed_list;
 
 use super::{CellEditor, EditorResponse, LakeNames, text_param};
 

@@ -7,8 +7,8 @@ use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 
-use super::GraphError;
-use super::model::{BuildReport, EdgeMerge, GraphBuilder, LakeGraph};
+use lakebook_core::graph::GraphError;
+use lakebook_core::graph::model::{BuildReport, EdgeMerge, GraphBuilder, LakeGraph};
 
 /// A graph read from text files, with the known group of each node when a
 /// labels file was given.

@@ -16,7 +16,7 @@ use arrow::record_batch::RecordBatch;
 use serde::{Deserialize, Serialize};
 
 use super::file::NotebookError;
-use super::run::{CellOutput, CellRun};
+use super::output::{CellOutput, CellRun};
 use crate::lake::DatasetKind;
 use crate::search::{SearchHits, SearchMode};
 
@@ -39,23 +39,38 @@ struct GroupMeta {
     row_ids: Vec<u64>,
 }
 
+/// How one output part is kept: its kind, its text (JSON for structured
+/// parts) and, for tables and search hits, its Arrow pages from `first_page`.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct PartMeta {
+    output: String,
+    #[serde(default)]
+    text: String,
+    #[serde(default)]
+    groups: Vec<GroupMeta>,
+    /// A table output holds only the first page of its result.
+    #[serde(default)]
+    partial: bool,
+    /// The first `ID-N.arrow` file of this part (pages are numbered across
+    /// the parts of a cell).
+    #[serde(default)]
+    first_page: usize,
+}
+
 #[derive(Debug, Serialize, Deserialize)]
 struct Meta {
-    output: String,
+    /// The output, or `output: "parts"` with the parts in `parts`.
+    #[serde(flatten)]
+    part: PartMeta,
     elapsed_ms: f64,
     #[serde(default)]
     read: BTreeMap<String, u64>,
     #[serde(default)]
     changed: Vec<String>,
     #[serde(default)]
-    text: String,
-    #[serde(default)]
-    groups: Vec<GroupMeta>,
-    #[serde(default)]
     error: Option<String>,
-    /// A table output holds only the first page of its result.
     #[serde(default)]
-    partial: bool,
+    parts: Vec<PartMeta>,
 }
 
 fn io_err(path: &Path, e: impl std::fmt::Display) -> NotebookError {
@@ -119,14 +134,15 @@ pub fn save(dir: &Path, id: &str, result: Result<&CellRun, &str>) -> Result<(), 
     std::fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
     clear(dir, id)?;
     let mut meta = Meta {
-        output: "error".to_string(),
+        part: PartMeta {
+            output: "error".to_string(),
+            ..PartMeta::default()
+        },
         elapsed_ms: 0.0,
         read: BTreeMap::new(),
         changed: Vec::new(),
-        text: String::new(),
-        groups: Vec::new(),
         error: None,
-        partial: false,
+        parts: Vec::new(),
     };
     match result {
         Err(message) => meta.error = Some(message.to_string()),
@@ -134,66 +150,97 @@ pub fn save(dir: &Path, id: &str, result: Result<&CellRun, &str>) -> Result<(), 
             meta.elapsed_ms = run.elapsed.as_secs_f64() * 1e3;
             meta.read = run.read.clone();
             meta.changed = run.changed.clone();
+            let mut next_page = 0;
             match &run.output {
-                CellOutput::Markdown(text) => {
-                    meta.output = "markdown".into();
-                    meta.text = text.clone();
-                }
-                CellOutput::Text(text) => {
-                    meta.output = "text".into();
-                    meta.text = text.clone();
-                }
-                CellOutput::Table {
-                    schema,
-                    batches,
-                    complete,
-                } => {
-                    meta.output = "table".into();
-                    meta.partial = !complete;
-                    write_arrow(&dir.join(format!("{id}-0.arrow")), schema, batches)?;
-                }
-                CellOutput::Match(m) => {
-                    meta.output = "match".into();
-                    meta.text = serde_json::to_string(m).map_err(|e| io_err(dir, e))?;
-                }
-                CellOutput::Graph(g) => {
-                    meta.output = "graph".into();
-                    meta.text = serde_json::to_string(g).map_err(|e| io_err(dir, e))?;
-                }
-                CellOutput::Cluster(c) => {
-                    meta.output = "cluster".into();
-                    meta.text = serde_json::to_string(c).map_err(|e| io_err(dir, e))?;
-                    if let Some(rows) = &c.rows_shown {
-                        write_arrow(
-                            &dir.join(format!("{id}-0.arrow")),
-                            &rows.schema(),
-                            std::slice::from_ref(rows),
-                        )?;
+                CellOutput::Parts(_) => {
+                    meta.part.output = "parts".into();
+                    for part in run.output.parts() {
+                        meta.parts.push(save_part(dir, id, part, &mut next_page)?);
                     }
                 }
-                CellOutput::Search(groups) => {
-                    meta.output = "search".into();
-                    for (n, g) in groups.iter().enumerate() {
-                        write_arrow(
-                            &dir.join(format!("{id}-{n}.arrow")),
-                            &g.rows.schema(),
-                            std::slice::from_ref(&g.rows),
-                        )?;
-                        meta.groups.push(GroupMeta {
-                            dataset: g.dataset.clone(),
-                            kind: g.kind,
-                            mode: g.mode.to_string(),
-                            notes: g.notes.clone(),
-                            row_ids: g.row_ids.clone(),
-                        });
-                    }
-                }
+                one => meta.part = save_part(dir, id, one, &mut next_page)?,
             }
         }
     }
     let path = dir.join(format!("{id}.json"));
     let text = serde_json::to_string_pretty(&meta).map_err(|e| io_err(&path, e))?;
     std::fs::write(&path, text).map_err(|e| io_err(&path, e))
+}
+
+fn to_json<T: Serialize>(dir: &Path, value: &T) -> Result<String, NotebookError> {
+    serde_json::to_string(value).map_err(|e| io_err(dir, e))
+}
+
+/// Keeps one part (never a `Parts`), its Arrow pages numbered from `next_page`.
+fn save_part(
+    dir: &Path,
+    id: &str,
+    output: &CellOutput,
+    next_page: &mut usize,
+) -> Result<PartMeta, NotebookError> {
+    let mut meta = PartMeta {
+        first_page: *next_page,
+        ..PartMeta::default()
+    };
+    let mut page = |schema: &SchemaRef, batches: &[RecordBatch]| {
+        let path = dir.join(format!("{id}-{}.arrow", *next_page));
+        *next_page += 1;
+        write_arrow(&path, schema, batches)
+    };
+    match output {
+        CellOutput::Markdown(text) => {
+            meta.output = "markdown".into();
+            meta.text = text.clone();
+        }
+        CellOutput::Text(text) => {
+            meta.output = "text".into();
+            meta.text = text.clone();
+        }
+        CellOutput::Table {
+            schema,
+            batches,
+            complete,
+        } => {
+            meta.output = "table".into();
+            meta.partial = !complete;
+            page(schema, batches)?;
+        }
+        CellOutput::Match(m) => {
+            meta.output = "match".into();
+            meta.text = to_json(dir, m.as_ref())?;
+        }
+        CellOutput::Graph(g) => {
+            meta.output = "graph".into();
+            meta.text = to_json(dir, g.as_ref())?;
+        }
+        CellOutput::Cluster(c) => {
+            meta.output = "cluster".into();
+            meta.text = to_json(dir, c.as_ref())?;
+            if let Some(rows) = &c.rows_shown {
+                page(&rows.schema(), std::slice::from_ref(rows))?;
+            }
+        }
+        CellOutput::Search(groups) => {
+            meta.output = "search".into();
+            for g in groups {
+                page(&g.rows.schema(), std::slice::from_ref(&g.rows))?;
+                meta.groups.push(GroupMeta {
+                    dataset: g.dataset.clone(),
+                    kind: g.kind,
+                    mode: g.mode.to_string(),
+                    notes: g.notes.clone(),
+                    row_ids: g.row_ids.clone(),
+                });
+            }
+        }
+        CellOutput::Parts(_) => {
+            return Err(io_err(
+                dir,
+                "parts inside parts are flattened before saving",
+            ));
+        }
+    }
+    Ok(meta)
 }
 
 /// The cached output of a cell: `None` if it never ran (or the cache is gone),
@@ -208,26 +255,53 @@ pub fn load(dir: &Path, id: &str) -> Result<Option<Result<CellRun, String>>, Not
     if let Some(error) = meta.error {
         return Ok(Some(Err(error)));
     }
-    let output = match meta.output.as_str() {
+    let output = if meta.part.output == "parts" {
+        let parts = meta
+            .parts
+            .into_iter()
+            .map(|part| load_part(dir, id, &path, part))
+            .collect::<Result<Vec<_>, _>>()?;
+        CellOutput::Parts(parts)
+    } else {
+        load_part(dir, id, &path, meta.part)?
+    };
+    Ok(Some(Ok(CellRun {
+        output,
+        read: meta.read,
+        changed: meta.changed,
+        elapsed: Duration::from_secs_f64(meta.elapsed_ms.max(0.0) / 1e3),
+        more: None,
+    })))
+}
+
+/// Reads back one part kept by [`save_part`]; `path` is the cell's JSON file, for errors.
+fn load_part(
+    dir: &Path,
+    id: &str,
+    path: &Path,
+    meta: PartMeta,
+) -> Result<CellOutput, NotebookError> {
+    let page = |n: usize| dir.join(format!("{id}-{}.arrow", meta.first_page + n));
+    Ok(match meta.output.as_str() {
         "markdown" => CellOutput::Markdown(meta.text),
         "text" => CellOutput::Text(meta.text),
         "match" => CellOutput::Match(Box::new(
-            serde_json::from_str(&meta.text).map_err(|e| io_err(&path, e))?,
+            serde_json::from_str(&meta.text).map_err(|e| io_err(path, e))?,
         )),
         "cluster" => {
             let mut report: crate::cluster::ClusterReport =
-                serde_json::from_str(&meta.text).map_err(|e| io_err(&path, e))?;
+                serde_json::from_str(&meta.text).map_err(|e| io_err(path, e))?;
             // The rows are optional: an output without them still shows its clusters.
-            report.rows_shown = read_arrow(&dir.join(format!("{id}-0.arrow")))
+            report.rows_shown = read_arrow(&page(0))
                 .ok()
                 .and_then(|(_, batches)| batches.into_iter().next());
             CellOutput::Cluster(Box::new(report))
         }
         "graph" => CellOutput::Graph(Box::new(
-            serde_json::from_str(&meta.text).map_err(|e| io_err(&path, e))?,
+            serde_json::from_str(&meta.text).map_err(|e| io_err(path, e))?,
         )),
         "table" => {
-            let (schema, batches) = read_arrow(&dir.join(format!("{id}-0.arrow")))?;
+            let (schema, batches) = read_arrow(&page(0))?;
             CellOutput::Table {
                 schema,
                 batches,
@@ -237,11 +311,11 @@ pub fn load(dir: &Path, id: &str) -> Result<Option<Result<CellRun, String>>, Not
         "search" => {
             let mut groups = Vec::new();
             for (n, g) in meta.groups.into_iter().enumerate() {
-                let (_, batches) = read_arrow(&dir.join(format!("{id}-{n}.arrow")))?;
+                let (_, batches) = read_arrow(&page(n))?;
                 let rows = batches
                     .into_iter()
                     .next()
-                    .ok_or_else(|| io_err(&path, "a search output file is empty"))?;
+                    .ok_or_else(|| io_err(path, "a search output file is empty"))?;
                 groups.push(SearchHits {
                     dataset: g.dataset,
                     kind: g.kind,
@@ -257,13 +331,6 @@ pub fn load(dir: &Path, id: &str) -> Result<Option<Result<CellRun, String>>, Not
             }
             CellOutput::Search(groups)
         }
-        other => return Err(io_err(&path, format!("unknown output kind '{other}'"))),
-    };
-    Ok(Some(Ok(CellRun {
-        output,
-        read: meta.read,
-        changed: meta.changed,
-        elapsed: Duration::from_secs_f64(meta.elapsed_ms.max(0.0) / 1e3),
-        more: None,
-    })))
+        other => return Err(io_err(path, format!("unknown output kind '{other}'"))),
+    })
 }

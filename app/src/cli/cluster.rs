@@ -6,13 +6,11 @@ use std::path::Path;
 use anyhow::Result;
 use clap::Args;
 use lakebook_core::cluster::{
-    ClusterReport, ClusterRequest, FeatureSource, KChoice, Method, Projection, cluster_dataset,
-    save_slice,
+    ClusterRequest, FeatureSource, KChoice, Method, Projection, cluster_dataset, save_slice,
 };
-use lakebook_core::render::row_summary;
 use lakebook_core::{Job, Lake};
 
-use crate::cli::Format;
+use super::output::{Format, print_cluster_report};
 
 /// Arguments of `cluster`.
 #[derive(Debug, Args)]
@@ -118,78 +116,7 @@ pub async fn run_cluster(
                 )?;
             }
         }
-        Format::Table => write_report(&report, out)?,
+        Format::Table => print_cluster_report(&report, out)?,
     }
     Ok(())
-}
-
-/// The report for people: each cluster with its label, size, attributes and central rows.
-pub(crate) fn write_report(report: &ClusterReport, out: &mut (dyn Write + Send)) -> Result<()> {
-    writeln!(
-        out,
-        "{} rows of {} (version {}) by {}, {}: {} clusters in {:.2} s",
-        report.rows,
-        report.dataset,
-        report.version,
-        report.by,
-        report.method,
-        report.clusters,
-        report.seconds
-    )?;
-    if !report.silhouettes.is_empty() {
-        let tried: Vec<String> = report
-            .silhouettes
-            .iter()
-            .map(|(k, s)| format!("{k}: {s:.3}"))
-            .collect();
-        writeln!(out, "silhouette by k: {}", tried.join(", "))?;
-    }
-    for note in &report.notes {
-        writeln!(out, "  note: {note}")?;
-    }
-    let shown = report.rows_shown.as_ref();
-    for s in &report.subpopulations {
-        writeln!(out)?;
-        writeln!(
-            out,
-            "#{:<3} {}  ({} rows, {:.1}%)",
-            s.id,
-            s.label,
-            s.size,
-            s.share * 100.0
-        )?;
-        for a in &s.attributes {
-            writeln!(out, "      {}", a.text)?;
-        }
-        if let Some(rows) = shown {
-            for r in &s.central {
-                writeln!(out, "      · {}", row_text(rows, *r))?;
-            }
-        }
-    }
-    if !report.dimensions.is_empty() {
-        writeln!(out)?;
-        writeln!(out, "by dimension:")?;
-        for d in &report.dimensions {
-            let values: Vec<String> = d
-                .values
-                .iter()
-                .map(|(v, ids)| {
-                    let ids: Vec<String> = ids.iter().map(|i| format!("#{i}")).collect();
-                    format!("{v} → {}", ids.join(" "))
-                })
-                .collect();
-            writeln!(out, "  {}: {}", d.name, values.join("; "))?;
-        }
-    }
-    Ok(())
-}
-
-/// One row in a line.
-fn row_text(rows: &arrow::array::RecordBatch, r: usize) -> String {
-    row_summary(rows, r, 60)
-        .iter()
-        .map(|(name, value)| format!("{name}: {value}"))
-        .collect::<Vec<_>>()
-        .join("; ")
 }

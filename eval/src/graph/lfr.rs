@@ -36,10 +36,9 @@
 
 use std::cmp::Reverse;
 use std::collections::HashSet;
-use std::fmt;
 use std::io::{self, BufWriter, Write};
 
-use crate::rng::Rng;
+use lakebook_core::rng::Rng;
 
 /// How many swaps are tried to repair one bad edge before it is dropped.
 const REWIRE_TRIES: usize = 64;
@@ -123,16 +122,9 @@ pub struct LfrGraph {
 }
 
 /// Why a graph could not be generated: the message names the parameter.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{0}")]
 pub struct LfrError(pub String);
-
-impl fmt::Display for LfrError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for LfrError {}
 
 fn fail<T>(message: String) -> Result<T, LfrError> {
     Err(LfrError(message))

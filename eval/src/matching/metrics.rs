@@ -8,10 +8,20 @@ use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 
-use super::assign::hungarian;
+use lakebook_core::matching::MatchReport;
+use lakebook_core::matching::assign::hungarian;
 
 /// A scored correspondence: (source column, target column, score).
 pub type ScoredPair = (String, String, f64);
+
+/// The pairs of a report as (source, target, score), best first, for [`evaluate`].
+pub fn scored_pairs(report: &MatchReport) -> Vec<ScoredPair> {
+    report
+        .ranked
+        .iter()
+        .map(|m| (m.source.clone(), m.target.clone(), m.score))
+        .collect()
+}
 
 /// The metrics of one matching against its ground truth.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Default)]

@@ -1,35 +1,26 @@
-//! Graph commands: `graph` (build, show, list), `communities` (whole graph or
-//! around seeds), `generate lfr`, `eval communities`, `eval seeded` and
-//! `bench graph`.
+//! Graph commands: `graph` (build, show, list) and `communities` (whole
+//! graph or around seeds).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use clap::{Args, Subcommand};
-use lakebook_core::graph::communities::{
-    best_community_f1, evaluate_partition, evaluate_seeded, membership_table, seeded_table,
-    seeds_by_id, summarise,
-};
-use lakebook_core::graph::edge_list::read_edge_list;
+use clap::Args;
+use lakebook_core::graph::communities::{membership_table, seeded_table, seeds_by_id, summarise};
 use lakebook_core::graph::export;
-use lakebook_core::graph::leiden::{LeidenOptions, leiden, leiden_with_job};
-use lakebook_core::graph::lfr::{self, LfrParams};
+use lakebook_core::graph::leiden::{LeidenOptions, leiden_with_job};
 use lakebook_core::graph::output::laid_out_scene;
 use lakebook_core::graph::seeded::{DEFAULT_THRESHOLD, NeighbourhoodIndex, SeededOptions};
 use lakebook_core::graph::sources::{DEFAULT_MAX_GROUP, NodeTable};
 use lakebook_core::graph::store::{CommunityRun, StoredGraph, save_node_state};
 use lakebook_core::graph::{
-    Adjacency, GraphData, GraphRecipe, GraphRecord, build_graph, graph_names, load_graph,
-    save_graph,
+    GraphData, GraphRecipe, GraphRecord, build_graph, graph_names, load_graph, save_graph,
 };
 use lakebook_core::render::render_batches;
-use lakebook_core::rng::Rng;
 use lakebook_core::{Job, Lake};
-use serde_json::json;
 
-use crate::cli::Format;
+use super::output::Format;
 
 /// Arguments of `graph`.
 #[derive(Debug, Args)]
@@ -132,142 +123,6 @@ pub struct CommunitiesArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
-}
-
-/// `generate` subcommands.
-#[derive(Debug, Subcommand)]
-pub enum GenerateCommand {
-    /// An LFR benchmark graph with planted communities (Lancichinetti,
-    /// Fortunato & Radicchi 2008): OUT/edges.txt ("a b" lines) and
-    /// OUT/labels.txt ("node community" lines).
-    Lfr(LfrArgs),
-}
-
-/// Arguments of `generate lfr`.
-#[derive(Debug, Args)]
-pub struct LfrArgs {
-    /// Nodes.
-    #[arg(long, default_value_t = 10_000)]
-    pub nodes: usize,
-    /// Mean degree.
-    #[arg(long)]
-    pub average_degree: Option<f64>,
-    /// Largest degree.
-    #[arg(long)]
-    pub max_degree: Option<usize>,
-    /// Mixing: share of each node's edges leaving its community.
-    #[arg(long, default_value_t = 0.3)]
-    pub mu: f64,
-    /// Smallest community.
-    #[arg(long)]
-    pub min_community: Option<usize>,
-    /// Largest community.
-    #[arg(long)]
-    pub max_community: Option<usize>,
-    /// Random seed.
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
-    /// Output folder.
-    #[arg(long)]
-    pub out: PathBuf,
-}
-
-impl LfrArgs {
-    fn params(&self) -> LfrParams {
-        let mut p = LfrParams::new(self.nodes);
-        p.mixing = self.mu;
-        p.seed = self.seed;
-        if let Some(v) = self.average_degree {
-            p.average_degree = v;
-        }
-        if let Some(v) = self.max_degree {
-            p.max_degree = v;
-        }
-        if let Some(v) = self.min_community {
-            p.min_community = v;
-        }
-        if let Some(v) = self.max_community {
-            p.max_community = v;
-        }
-        p
-    }
-}
-
-/// Arguments shared by `eval communities` and `eval seeded`.
-#[derive(Debug, Args)]
-pub struct EvalGraphArgs {
-    /// Edge list: "a b [weight]" lines (SNAP format; # comments).
-    pub edges: PathBuf,
-    /// Known groups: "node group" lines.
-    #[arg(long)]
-    pub truth: PathBuf,
-    /// Random seed.
-    #[arg(long, default_value_t = 42)]
-    pub seed: u64,
-}
-
-/// `eval communities`.
-#[derive(Debug, Args)]
-pub struct EvalCommunitiesArgs {
-    #[command(flatten)]
-    pub graph: EvalGraphArgs,
-    /// Leiden's resolution.
-    #[arg(long, default_value_t = 1.0)]
-    pub resolution: f64,
-    /// Louvain instead of Leiden (no refinement).
-    #[arg(long)]
-    pub louvain: bool,
-    /// Most passes (0: until stable).
-    #[arg(long, default_value_t = 0)]
-    pub passes: usize,
-}
-
-/// `eval seeded`.
-#[derive(Debug, Args)]
-pub struct EvalSeededArgs {
-    #[command(flatten)]
-    pub graph: EvalGraphArgs,
-    /// Seeds per query, drawn from one known group.
-    #[arg(long, default_value_t = 3)]
-    pub seeds: usize,
-    /// Queries per group.
-    #[arg(long, default_value_t = 5)]
-    pub trials: usize,
-    /// Groups smaller than this are not queried.
-    #[arg(long, default_value_t = 10)]
-    pub min_group: usize,
-    /// LSH Jaccard threshold of the neighbourhood index.
-    #[arg(long, default_value_t = DEFAULT_THRESHOLD)]
-    pub threshold: f64,
-}
-
-/// Arguments of `bench graph`.
-#[derive(Debug, Args)]
-pub struct BenchGraphArgs {
-    /// Nodes of the generated LFR graph.
-    #[arg(long, default_value_t = 1_000_000)]
-    pub nodes: usize,
-    /// Its mean degree (edges = nodes × degree / 2).
-    #[arg(long, default_value_t = 20.0)]
-    pub average_degree: f64,
-    /// Its mixing.
-    #[arg(long, default_value_t = 0.3)]
-    pub mu: f64,
-    /// Seeded queries timed.
-    #[arg(long, default_value_t = 500)]
-    pub queries: usize,
-    /// Seeds per query.
-    #[arg(long, default_value_t = 3)]
-    pub seeds: usize,
-    /// LSH Jaccard threshold.
-    #[arg(long, default_value_t = DEFAULT_THRESHOLD)]
-    pub threshold: f64,
-    /// Also time whole-graph Leiden (the slow way to answer the same question).
-    #[arg(long)]
-    pub leiden: bool,
-    /// Random seed.
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
 }
 
 /// `graph [NAME] [builder]`.
@@ -557,180 +412,5 @@ pub async fn run_communities(
             table.num_rows() - args.max_rows
         )?;
     }
-    Ok(())
-}
-
-/// `generate lfr`.
-pub fn run_generate(command: GenerateCommand, out: &mut (dyn Write + Send)) -> Result<()> {
-    let GenerateCommand::Lfr(args) = command;
-    let params = args.params();
-    let started = Instant::now();
-    let graph = lfr::generate(&params).map_err(|e| anyhow::anyhow!("{e}"))?;
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("creating {}", args.out.display()))?;
-    let edges_path = args.out.join("edges.txt");
-    let labels_path = args.out.join("labels.txt");
-    let mut edges =
-        std::fs::File::create(&edges_path).with_context(|| edges_path.display().to_string())?;
-    let mut labels =
-        std::fs::File::create(&labels_path).with_context(|| labels_path.display().to_string())?;
-    lfr::write_edge_list(&graph, &mut edges, &mut labels)?;
-    writeln!(
-        out,
-        "{} nodes, {} edges, {} communities, mixing {:.3} in {:.1} s: {} and {}",
-        graph.membership.len(),
-        graph.edges.len(),
-        graph.communities,
-        lfr::realised_mixing(&graph),
-        started.elapsed().as_secs_f64(),
-        edges_path.display(),
-        labels_path.display()
-    )?;
-    Ok(())
-}
-
-/// `eval communities`: Leiden on a text graph against its known groups, as JSON.
-pub fn run_eval_communities(args: EvalCommunitiesArgs, out: &mut (dyn Write + Send)) -> Result<()> {
-    let read = read_edge_list(&args.graph.edges, Some(&args.graph.truth))?;
-    let adjacency = read.graph.adjacency();
-    let truth = read.truth.unwrap_or_default();
-    let options = LeidenOptions {
-        resolution: args.resolution,
-        seed: args.graph.seed,
-        refine: !args.louvain,
-        max_passes: args.passes,
-    };
-    let (_, evaluation) = evaluate_partition(&adjacency, &truth, &options);
-    let mut value = serde_json::to_value(&evaluation)?;
-    value["method"] = json!(if args.louvain {
-        "lakebook-louvain"
-    } else {
-        "lakebook-leiden"
-    });
-    value["notes"] = json!(read.report.notes());
-    writeln!(out, "{}", serde_json::to_string(&value)?)?;
-    Ok(())
-}
-
-/// `eval seeded`: seeded queries on a text graph against its known groups, as JSON.
-pub fn run_eval_seeded(
-    args: EvalSeededArgs,
-    out: &mut (dyn Write + Send),
-    job: &Job,
-) -> Result<()> {
-    let read = read_edge_list(&args.graph.edges, Some(&args.graph.truth))?;
-    let adjacency = read.graph.adjacency();
-    let truth = read.truth.unwrap_or_default();
-    let index = NeighbourhoodIndex::build(&adjacency, args.threshold, job)?;
-    let evaluation = evaluate_seeded(
-        &adjacency,
-        &index,
-        &truth,
-        args.seeds,
-        args.trials,
-        args.min_group,
-        args.graph.seed,
-    );
-    // The same questions answered the slow way: Leiden on the whole graph,
-    // then the community holding most seeds.
-    let started = Instant::now();
-    let partition = leiden(&adjacency, &LeidenOptions::default());
-    let leiden_ms = started.elapsed().as_secs_f64() * 1000.0;
-    let mut value = serde_json::to_value(&evaluation)?;
-    value["whole_graph_leiden_ms"] = json!(leiden_ms);
-    value["leiden_community_f1"] = json!(best_community_f1(
-        &partition.membership,
-        &truth,
-        args.min_group
-    ));
-    writeln!(out, "{}", serde_json::to_string(&value)?)?;
-    Ok(())
-}
-
-/// `bench graph`: seeded-query latency on a generated LFR graph, as JSON.
-pub fn run_bench_graph(
-    args: BenchGraphArgs,
-    out: &mut (dyn Write + Send),
-    job: &Job,
-) -> Result<()> {
-    let mut params = LfrParams::with_average_degree(args.nodes, args.average_degree);
-    params.mixing = args.mu;
-    params.seed = args.seed;
-    let started = Instant::now();
-    let generated = lfr::generate(&params).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let generate_s = started.elapsed().as_secs_f64();
-    let edges: Vec<(u32, u32, f32)> = generated.edges.iter().map(|(a, b)| (*a, *b, 1.0)).collect();
-    let started = Instant::now();
-    let adjacency = Adjacency::from_edges(generated.membership.len(), &edges);
-    drop(edges);
-    let adjacency_s = started.elapsed().as_secs_f64();
-    let index = NeighbourhoodIndex::build(&adjacency, args.threshold, job)?;
-    let mut by_community: Vec<Vec<u32>> = vec![Vec::new(); generated.communities];
-    for (v, c) in generated.membership.iter().enumerate() {
-        by_community[*c as usize].push(v as u32);
-    }
-    let mut rng = Rng::new(args.seed);
-    let mut times = Vec::with_capacity(args.queries);
-    let (mut f1_sum, mut recall_sum) = (0.0, 0.0);
-    for _ in 0..args.queries {
-        let community = &by_community[rng.below(by_community.len())];
-        if community.len() <= args.seeds {
-            continue;
-        }
-        let mut pool = community.clone();
-        rng.shuffle(&mut pool);
-        let found = index.query(&adjacency, &pool[..args.seeds], &SeededOptions::default())?;
-        times.push(found.elapsed.as_secs_f64() * 1000.0);
-        let planted = generated.membership[pool[0] as usize];
-        let hits = found
-            .members
-            .iter()
-            .filter(|(v, _)| generated.membership[*v as usize] == planted)
-            .count() as f64;
-        let (p, r) = (
-            hits / found.members.len() as f64,
-            hits / community.len() as f64,
-        );
-        recall_sum += r;
-        f1_sum += if p + r > 0.0 {
-            2.0 * p * r / (p + r)
-        } else {
-            0.0
-        };
-    }
-    times.sort_by(f64::total_cmp);
-    let pct = |p: f64| {
-        times
-            .get(((times.len().max(1) - 1) as f64 * p).round() as usize)
-            .copied()
-            .unwrap_or(0.0)
-    };
-    let q = times.len().max(1) as f64;
-    let mut value = json!({
-        "nodes": adjacency.node_count(),
-        "edges": adjacency.edge_count(),
-        "communities": generated.communities,
-        "generate_s": generate_s,
-        "adjacency_s": adjacency_s,
-        "index_build_s": index.build_time().as_secs_f64(),
-        "index_memory_mb": index.memory_bytes() as f64 / 1e6,
-        "banding": [index.banding().bands, index.banding().rows],
-        "queries": times.len(),
-        "seeds": args.seeds,
-        "query_ms_p50": pct(0.5),
-        "query_ms_p95": pct(0.95),
-        "query_ms_max": times.last().copied().unwrap_or(0.0),
-        "recall": recall_sum / q,
-        "f1": f1_sum / q,
-    });
-    if args.leiden {
-        let started = Instant::now();
-        let partition = leiden(&adjacency, &LeidenOptions::default());
-        value["whole_graph_leiden_s"] = json!(started.elapsed().as_secs_f64());
-        value["whole_graph_modularity"] = json!(partition.modularity);
-        value["speedup_p95_vs_whole_graph"] =
-            json!(started.elapsed().as_secs_f64() * 1000.0 / pct(0.95).max(1e-9));
-    }
-    writeln!(out, "{}", serde_json::to_string_pretty(&value)?)?;
     Ok(())
 }

@@ -23,7 +23,7 @@ use arrow::record_batch::RecordBatch;
 use arrow::util::display::{ArrayFormatter, FormatOptions};
 use serde::Serialize;
 
-use crate::rng::Rng;
+use lakebook_core::rng::Rng;
 
 /// The smallest base table a pair can be cut from: columns.
 const MIN_COLUMNS: usize = 2;

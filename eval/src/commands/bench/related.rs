@@ -22,7 +22,14 @@ use lakebook_core::matching::related::{ColumnSketch, RelatedIndex, TableSketch};
 use lakebook_core::profile::name_tokens;
 use lakebook_core::profile::sketch::{MinHash, hash_value};
 
-use crate::cli::Format;
+/// How `bench related` reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    /// Every figure, as JSON.
+    Json,
+    /// A short summary.
+    Table,
+}
 
 /// Value domains in the pool.
 const DOMAINS: usize = 2000;
