@@ -13,7 +13,8 @@ use arrow::datatypes::{DataType, Float64Type};
 use serde::{Deserialize, Serialize};
 
 use super::features::{MAX_CATEGORIES, identifier_like};
-use super::matrix::{Matrix, squared_distance};
+use super::kernels::squared_distance;
+use super::matrix::Matrix;
 use crate::sql::quote_ident;
 
 /// Terms in a cluster's label.

@@ -62,27 +62,10 @@ impl Matrix {
     }
 }
 
-/// Squared Euclidean distance (written so the compiler vectorises it).
-pub fn squared_distance(a: &[f32], b: &[f32]) -> f32 {
-    let mut lanes = [0f32; 8];
-    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
-    let (ra, rb) = (ca.remainder(), cb.remainder());
-    for (x, y) in ca.zip(cb) {
-        for l in 0..8 {
-            let d = x[l] - y[l];
-            lanes[l] += d * d;
-        }
-    }
-    let mut sum: f32 = lanes.iter().sum();
-    for (x, y) in ra.iter().zip(rb) {
-        sum += (x - y) * (x - y);
-    }
-    sum
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cluster::kernels::squared_distance;
 
     #[test]
     fn rows_and_distances() {

@@ -7,6 +7,7 @@
 pub mod describe;
 pub mod features;
 pub mod hdbscan;
+pub mod kernels;
 pub mod kmeans;
 pub mod matrix;
 pub mod neighbours;

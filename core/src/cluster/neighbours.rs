@@ -13,8 +13,9 @@
 
 use std::fmt;
 
-use super::kmeans::{dot, parallel_map};
-use super::matrix::{Matrix, squared_distance};
+use super::kernels::{dot, squared_distance};
+use super::matrix::Matrix;
+use crate::parallel::parallel_map;
 use crate::rng::Rng;
 
 /// Rows up to which neighbours are found by measuring every pair.

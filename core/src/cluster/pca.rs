@@ -13,8 +13,9 @@
 //! hundred dimensions (100,000 × 384 on two cores: about 0.3 s for 2
 //! components, 0.5 s for 50).
 
-use super::kmeans::{dot, dot_1x2, parallel_map};
+use super::kernels::{dot, dot_1x2};
 use super::matrix::Matrix;
+use crate::parallel::parallel_map;
 use crate::rng::Rng;
 
 /// Rows per transposed block of the covariance pass.

@@ -36,9 +36,9 @@
 
 use std::borrow::Cow;
 
-use super::kmeans::parallel_map;
 use super::matrix::Matrix;
 use super::neighbours::{Cancelled, EXACT_UNIT_ROWS, Neighbours, UNIT_ROWS, nearest_neighbours};
+use crate::parallel::parallel_map;
 use crate::rng::Rng;
 
 /// Most bisection steps for a row's `σ`.

@@ -12,6 +12,7 @@ pub mod leiden;
 pub mod model;
 pub mod output;
 pub mod quality;
+pub mod recipe;
 pub mod seeded;
 pub mod sources;
 pub mod store;
@@ -19,7 +20,8 @@ pub mod store;
 pub use adjacency::Adjacency;
 pub use model::{BuildReport, GraphBuilder, GraphNode, LakeGraph};
 pub use output::{GraphData, GraphOutput};
-pub use sources::{GraphRecipe, build_graph};
+pub use recipe::GraphRecipe;
+pub use sources::build_graph;
 pub use store::{GraphRecord, StoredGraph, graph_names, load_graph, save_graph};
 
 use crate::lake::LakeError;

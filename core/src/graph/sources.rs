@@ -1,8 +1,8 @@
 //! Where a graph comes from: an edge table or SQL result, co-occurrence of
 //! values across rows (a bipartite projection), the k nearest neighbours of
 //! each row's embedding, or the lake's own schema (tables, columns and the
-//! matches between them). Each is a [`GraphRecipe`], kept with the graph so
-//! it can be rebuilt.
+//! matches between them). Each is a [`GraphRecipe`] ([`super::recipe`]),
+//! kept with the graph so it can be rebuilt.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -10,11 +10,11 @@ use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Float32Type, Float64Type};
 use futures::TryStreamExt;
-use serde::{Deserialize, Serialize};
 
 use super::GraphError;
-use super::model::{BuildReport, EdgeMerge, GraphBuilder, LakeGraph};
-use crate::cluster::kmeans::dot;
+use super::model::{EdgeMerge, GraphBuilder};
+pub use super::recipe::{BuiltGraph, GraphRecipe, NodeTable};
+use crate::cluster::kernels::dot;
 use crate::cluster::matrix::Matrix;
 use crate::cluster::neighbours::nearest_neighbours;
 use crate::job::Job;
@@ -33,135 +33,6 @@ pub const MAX_KNN_K: usize = 50;
 /// Seed of the approximate neighbour search, so rebuilding a graph gives the
 /// same graph.
 const KNN_SEED: u64 = 7;
-
-/// How a graph is built; stored with it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "from", rename_all = "snake_case")]
-pub enum GraphRecipe {
-    /// One edge per row of a dataset.
-    Edges {
-        /// The edge table.
-        dataset: String,
-        /// Column of the first end.
-        source: String,
-        /// Column of the second end.
-        target: String,
-        /// Column of the weight (1 per row when absent).
-        weight: Option<String>,
-        /// A table of the nodes (every id becomes a node, with its label;
-        /// edges to ids it lacks are skipped and counted).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        nodes: Option<NodeTable>,
-    },
-    /// One edge per row of a SQL result.
-    Sql {
-        /// The query.
-        query: String,
-        /// Column of the first end.
-        source: String,
-        /// Column of the second end.
-        target: String,
-        /// Column of the weight.
-        weight: Option<String>,
-    },
-    /// Items linked when they appear in the same group (authors of the same
-    /// paper); the weight counts the groups they share.
-    CoOccurrence {
-        /// The table of (group, item) rows.
-        dataset: String,
-        /// The column whose equal values form a group.
-        group: String,
-        /// The column whose values become nodes.
-        item: String,
-        /// Larger groups are skipped (and counted).
-        max_group: usize,
-    },
-    /// Each row linked to its `k` most similar rows by embedding (cosine).
-    Knn {
-        /// An embedded dataset.
-        dataset: String,
-        /// Neighbours per row.
-        k: usize,
-        /// Column used as the node label (the first text column when absent).
-        label: Option<String>,
-    },
-    /// The lake itself: datasets and their columns, columns linked to the
-    /// columns of related tables they join or union with.
-    Lake,
-}
-
-/// A table listing a graph's nodes.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct NodeTable {
-    /// The dataset.
-    pub dataset: String,
-    /// Its id column (the values the edges name).
-    pub id: String,
-    /// Its label column (the id when absent).
-    pub label: Option<String>,
-}
-
-impl GraphRecipe {
-    /// A one-line description for lists and reports.
-    pub fn describe(&self) -> String {
-        match self {
-            GraphRecipe::Edges {
-                dataset,
-                source,
-                target,
-                weight,
-                nodes,
-            } => format!(
-                "edges {dataset}.{source} – {target}{}{}",
-                weight
-                    .as_ref()
-                    .map(|w| format!(" weighted by {w}"))
-                    .unwrap_or_default(),
-                nodes
-                    .as_ref()
-                    .map(|n| format!(", nodes from {}.{}", n.dataset, n.id))
-                    .unwrap_or_default()
-            ),
-            GraphRecipe::Sql { source, target, .. } => format!("SQL edges {source} – {target}"),
-            GraphRecipe::CoOccurrence {
-                dataset,
-                group,
-                item,
-                ..
-            } => format!("{item} co-occurring in the same {group} of {dataset}"),
-            GraphRecipe::Knn { dataset, k, .. } => format!("{k} nearest neighbours in {dataset}"),
-            GraphRecipe::Lake => "tables and columns of the lake".to_string(),
-        }
-    }
-
-    /// The dataset the nodes' rows come from, when nodes are values of one.
-    pub fn node_dataset(&self) -> Option<(&str, Vec<&str>)> {
-        match self {
-            GraphRecipe::Edges {
-                nodes: Some(table), ..
-            } => Some((&table.dataset, vec![table.id.as_str()])),
-            GraphRecipe::Edges {
-                dataset,
-                source,
-                target,
-                ..
-            } => Some((dataset, vec![source.as_str(), target.as_str()])),
-            GraphRecipe::CoOccurrence { dataset, item, .. } => Some((dataset, vec![item.as_str()])),
-            _ => None,
-        }
-    }
-}
-
-/// A built graph, what was cleaned up, and the dataset versions it read.
-#[derive(Debug)]
-pub struct BuiltGraph {
-    /// The graph.
-    pub graph: LakeGraph,
-    /// Counts of skipped and merged input.
-    pub report: BuildReport,
-    /// Dataset versions read.
-    pub read: BTreeMap<String, u64>,
-}
 
 /// Builds the graph a recipe describes; `job` shows rows read and cancels.
 pub async fn build_graph(

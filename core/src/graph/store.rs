@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use super::GraphError;
 use super::model::{BuildReport, GraphNode, LakeGraph};
-use super::sources::{BuiltGraph, GraphRecipe};
+use super::recipe::{BuiltGraph, GraphRecipe};
 use crate::lake::{Lake, LakeError};
 
 /// Rows per batch when a graph is written.

@@ -6,39 +6,8 @@
 //! kilograms); categories by the overlap of their frequencies; every column by
 //! type, uniqueness and the shape of its text (length, digits, letters).
 
-use super::tables::uniqueness;
+use super::column::{ValueClass, uniqueness, value_class};
 use crate::profile::ColumnProfile;
-
-/// The broad kind of a column's values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ValueClass {
-    /// Integers and decimals.
-    Number,
-    /// Dates and times.
-    Temporal,
-    /// True / false.
-    Boolean,
-    /// Anything else shown as text.
-    Text,
-}
-
-/// The value class of an Arrow type name as stored in a profile.
-pub fn value_class(data_type: &str) -> ValueClass {
-    let t = data_type.to_ascii_lowercase();
-    if t.starts_with("int")
-        || t.starts_with("uint")
-        || t.starts_with("float")
-        || t.starts_with("decimal")
-    {
-        ValueClass::Number
-    } else if t.starts_with("date") || t.starts_with("timestamp") || t.starts_with("time") {
-        ValueClass::Temporal
-    } else if t == "boolean" {
-        ValueClass::Boolean
-    } else {
-        ValueClass::Text
-    }
-}
 
 /// Share of the sampled values that read as numbers.
 fn numeric_share(c: &ColumnProfile) -> f64 {

@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use super::distribution::{ValueClass, value_class};
+use super::column::{ValueClass, value_class};
 use crate::profile::ColumnProfile;
 
 /// Hashes terms already hashed: the key is used as it is.

@@ -11,6 +11,7 @@
 //! pairs with known answers live in the `lakebook-eval` crate.)
 
 pub mod assign;
+pub mod column;
 pub mod distribution;
 pub mod instances;
 pub mod name;

@@ -14,9 +14,9 @@ use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
-use super::distribution::{ValueClass, value_class};
+use super::column::{ValueClass, uniqueness, value_class};
 use super::name::{NameKey, name_similarity, table_noise};
-use super::tables::{containment_trust, uniqueness};
+use super::tables::containment_trust;
 use crate::job::Job;
 use crate::lake::Lake;
 use crate::profile::sketch::{Banding, MINHASH_SIZE, MinHash, hash_value, optimal_banding};

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::ColumnMatch;
+use super::column::{ValueClass, uniqueness, value_class};
 use super::instances::value_overlap;
 use crate::profile::ColumnProfile;
 
@@ -33,22 +34,9 @@ pub struct TableScores {
     pub aligned: usize,
 }
 
-/// Share of distinct values among non-null ones.
-pub fn uniqueness(c: &ColumnProfile) -> f64 {
-    let present = c.rows.saturating_sub(c.nulls);
-    if present == 0 {
-        0.0
-    } else {
-        (c.distinct as f64 / present as f64).min(1.0)
-    }
-}
-
 /// Whether a column can serve as a join key: mostly distinct, not a handful of values.
 fn key_likeness(c: &ColumnProfile) -> f64 {
-    if c.distinct < 3
-        || super::distribution::value_class(&c.data_type)
-            == super::distribution::ValueClass::Boolean
-    {
+    if c.distinct < 3 || value_class(&c.data_type) == ValueClass::Boolean {
         return 0.0;
     }
     uniqueness(c)
@@ -57,8 +45,8 @@ fn key_likeness(c: &ColumnProfile) -> f64 {
 /// How much a value set contained in another says: a handful of small
 /// numbers (quantities 1 to 5) sits inside any range of ids by chance.
 pub fn containment_trust(distinct: u64, data_type: &str) -> f64 {
-    let needed = match super::distribution::value_class(data_type) {
-        super::distribution::ValueClass::Number => 200.0,
+    let needed = match value_class(data_type) {
+        ValueClass::Number => 200.0,
         _ => 20.0,
     };
     (distinct as f64 / needed).min(1.0)

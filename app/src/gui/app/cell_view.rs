@@ -1,0 +1,360 @@
+//! The notebook's cells: header (run, move, collapse, delete), editor, and
+//! output part by part.
+
+use super::*;
+
+impl LakebookApp {
+    pub(super) fn notebook_ui(&mut self, ui: &mut egui::Ui) {
+        egui::ScrollArea::vertical()
+            .auto_shrink(false)
+            .show(ui, |ui| {
+                let ids: Vec<String> = self.notebook.cells.iter().map(|c| c.id.clone()).collect();
+                for id in ids {
+                    self.cell_ui(ui, &id);
+                    ui.add_space(6.0);
+                }
+                ui.horizontal(|ui| {
+                    for kind in self.runner.registry().kinds().to_vec() {
+                        if ui
+                            .button(format!("➕ {}", kind.label()))
+                            .on_hover_text("Add a cell at the end")
+                            .clicked()
+                        {
+                            self.commands
+                                .push(Command::Add(kind.name().to_string(), None));
+                        }
+                    }
+                });
+            });
+    }
+
+    pub(super) fn cell_ui(&mut self, ui: &mut egui::Ui, id: &str) {
+        let Some(i) = self.index_of(id) else {
+            return;
+        };
+        let selected = self.selected.as_deref() == Some(id);
+        let stroke = if selected {
+            egui::Stroke::new(1.5, ui.visuals().selection.bg_fill)
+        } else {
+            egui::Stroke::new(1.0, ui.visuals().widgets.noninteractive.bg_stroke.color)
+        };
+        let frame = egui::Frame::group(ui.style())
+            .stroke(stroke)
+            .inner_margin(8.0);
+        let response = frame
+            .show(ui, |ui| {
+                ui.push_id(id, |ui| {
+                    self.cell_header_ui(ui, i);
+                    let collapsed = self.notebook.cells[i].collapsed;
+                    if !collapsed {
+                        self.cell_body_ui(ui, i, selected);
+                    }
+                });
+            })
+            .response;
+        // A click anywhere in the cell selects it. Not by sensing clicks on the
+        // frame: that widget would sit above the cell's own buttons and take
+        // their clicks.
+        let clicked_inside =
+            response.contains_pointer() && ui.input(|i| i.pointer.primary_clicked());
+        if clicked_inside && !selected {
+            self.commands.push(Command::Select(id.to_string()));
+        }
+    }
+
+    pub(super) fn cell_header_ui(&mut self, ui: &mut egui::Ui, i: usize) {
+        let cell = self.notebook.cells[i].clone();
+        let id = cell.id.clone();
+        let status = self.state(&id).status.clone();
+        let job = self.state(&id).job.clone();
+        let elapsed = self.state(&id).run.as_ref().map(|r| r.elapsed);
+        ui.horizontal(|ui| {
+            if status == CellStatus::Running {
+                if ui.button("■").on_hover_text("Cancel (Esc)").clicked() {
+                    self.commands.push(Command::Cancel(id.clone()));
+                }
+            } else if ui.button("▶").on_hover_text("Run (Ctrl+Enter)").clicked() {
+                self.commands.push(Command::Run(id.clone()));
+                self.commands.push(Command::Select(id.clone()));
+            }
+            let label = self
+                .runner
+                .registry()
+                .get(&cell.kind)
+                .map_or(cell.kind.clone(), |k| k.label().to_string());
+            ui.label(egui::RichText::new(label).strong());
+            ui.weak(&id);
+            match status {
+                CellStatus::Running => {
+                    ui.add(egui::Spinner::new());
+                    if let Some(job) = job {
+                        let p = job.snapshot();
+                        if p.total > 0 {
+                            ui.weak(format!("{} / {} {}", p.done, p.total, p.unit));
+                        }
+                    }
+                }
+                CellStatus::Done => {
+                    ui.weak(format!(
+                        "✔ {:.0} ms",
+                        elapsed.unwrap_or_default().as_secs_f64() * 1e3
+                    ));
+                }
+                CellStatus::Failed => {
+                    ui.colored_label(ui.visuals().error_fg_color, "✖ error");
+                }
+                CellStatus::Idle => {
+                    if elapsed.is_some() {
+                        ui.weak("(cached)");
+                    }
+                }
+            }
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                if ui
+                    .small_button("🗑")
+                    .on_hover_text("Delete (Ctrl+Z undoes)")
+                    .clicked()
+                {
+                    self.commands.push(Command::Delete(id.clone()));
+                }
+                if ui.small_button("🗐").on_hover_text("Duplicate").clicked() {
+                    self.commands.push(Command::Duplicate(id.clone()));
+                }
+                if ui.small_button("⬇").on_hover_text("Move down").clicked() {
+                    self.commands.push(Command::Move(id.clone(), 1));
+                }
+                if ui.small_button("⬆").on_hover_text("Move up").clicked() {
+                    self.commands.push(Command::Move(id.clone(), -1));
+                }
+                let fold = if cell.collapsed { "⏵" } else { "⏷" };
+                if ui
+                    .small_button(fold)
+                    .on_hover_text("Collapse / expand")
+                    .clicked()
+                {
+                    self.commands.push(Command::ToggleCollapse(id.clone()));
+                }
+                if ui
+                    .small_button("⏬")
+                    .on_hover_text("Run this cell and all below")
+                    .clicked()
+                {
+                    self.commands.push(Command::RunFrom(id.clone()));
+                }
+            });
+        });
+    }
+
+    pub(super) fn cell_body_ui(&mut self, ui: &mut egui::Ui, i: usize, selected: bool) {
+        let names = LakeNames {
+            datasets: &self.columns,
+        };
+        let kind = self.notebook.cells[i].kind.clone();
+        let is_markdown = kind == "markdown";
+        let mut response = EditorResponse::default();
+        if !is_markdown || selected {
+            let cell = &mut self.notebook.cells[i];
+            response = match self.editors.iter().find(|e| e.kind() == kind) {
+                Some(editor) => editor.ui(ui, cell, &names),
+                None => raw_editor_ui(ui, cell),
+            };
+        }
+        let id = self.notebook.cells[i].id.clone();
+        if response.changed {
+            self.touch();
+        }
+        if let Some(folder) = response.pick {
+            self.commands.push(Command::PickFor(id.clone(), folder));
+        }
+        if is_markdown {
+            let text = self.notebook.cells[i].text("text").to_string();
+            egui_commonmark::CommonMarkViewer::new().show(ui, &mut self.markdown, &text);
+            return;
+        }
+        let error = self.state(&id).error.clone();
+        if let Some(e) = error {
+            error_ui(ui, &self.notebook.cells[i], &e);
+            return;
+        }
+        let dark = self.dark;
+        let state = self.states.entry(id.clone()).or_insert_with(CellState::new);
+        let Some(run) = &state.run else {
+            return;
+        };
+        // Each part in turn; tables take their views in order.
+        let mut tables = state.tables.iter_mut();
+        let mut table_no = 0;
+        for part in run.output.parts() {
+            match part {
+                CellOutput::Match(output) => {
+                    let action = match_view::match_ui(ui, &id, &mut self.notebook.cells[i], output);
+                    if action.changed {
+                        self.dirty = true;
+                        self.last_edit = Instant::now();
+                    }
+                    if let Some(sql) = action.new_sql {
+                        self.commands.push(Command::AddSql(id.clone(), sql));
+                    }
+                    if let Some(table) = action.match_with {
+                        self.notebook.cells[i].set("target", table);
+                        self.dirty = true;
+                        self.last_edit = Instant::now();
+                        self.commands.push(Command::Run(id.clone()));
+                    }
+                }
+                CellOutput::Cluster(c) => {
+                    ui.add_space(4.0);
+                    ui.weak(format!(
+                        "{} rows of {} by {}, {}: {} clusters ({:.2} s)",
+                        c.rows, c.dataset, c.by, c.method, c.clusters, c.seconds
+                    ));
+                    let panel = state.clusters.get_or_insert_with(|| ClusterPanel::new(c));
+                    let action = panel.ui(ui, &id);
+                    if let Some(sql) = action.new_sql {
+                        self.commands.push(Command::AddSql(id.clone(), sql));
+                    }
+                }
+                CellOutput::Graph(g) => {
+                    ui.add_space(4.0);
+                    ui.monospace(g.summary().trim_end());
+                    match state.graph.as_mut() {
+                        Some(panel) => {
+                            let action = panel.ui(ui, &id);
+                            if let Some(sql) = action.new_sql {
+                                self.commands.push(Command::AddSql(id.clone(), sql));
+                            }
+                            let cell = &mut self.notebook.cells[i];
+                            if let Some(seeds) = action.seeds
+                                && cell.kind == "communities"
+                            {
+                                let list = seeds.into_iter().map(toml::Value::String).collect();
+                                cell.set("seeds", toml::Value::Array(list));
+                                self.dirty = true;
+                                self.last_edit = Instant::now();
+                            }
+                        }
+                        None if !state.graph_requested && state.status != CellStatus::Running => {
+                            // A cached output holds no graph: read the stored one
+                            // from the lake (the cell reopens it, nothing is rebuilt).
+                            state.graph_requested = true;
+                            self.commands.push(Command::Run(id.clone()));
+                        }
+                        None => {
+                            ui.horizontal(|ui| {
+                                ui.spinner();
+                                ui.small("reading the graph from the lake…");
+                            });
+                        }
+                    }
+                }
+                // A Markdown cell shows its own text above; other kinds' Markdown parts show here.
+                CellOutput::Markdown(text) => {
+                    ui.add_space(4.0);
+                    egui_commonmark::CommonMarkViewer::new().show(ui, &mut self.markdown, text);
+                }
+                CellOutput::Text(text) => {
+                    ui.add_space(4.0);
+                    ui.monospace(text.trim_end());
+                }
+                CellOutput::Table { .. } => {
+                    let view_id = if table_no == 0 {
+                        id.clone()
+                    } else {
+                        format!("{id}-{table_no}")
+                    };
+                    table_no += 1;
+                    if let Some(table) = tables.next() {
+                        ui.add_space(4.0);
+                        let rows = table.rows();
+                        if state.whole {
+                            ui.weak(format!("{rows} rows"));
+                        } else if state.more.is_some() {
+                            ui.horizontal(|ui| {
+                                ui.weak(format!("{rows} rows loaded, more as you scroll"));
+                                if state.fetching {
+                                    ui.spinner();
+                                }
+                            });
+                        } else {
+                            ui.weak(format!(
+                                "the first {rows} rows (cached): run the cell to scroll further"
+                            ));
+                        }
+                        table.set_partial(!state.whole);
+                        table.ui(ui, &view_id);
+                        if table.near_end() && state.more.is_some() && !state.fetching {
+                            self.commands.push(Command::FetchMore(id.clone()));
+                        }
+                    }
+                }
+                CellOutput::Search(groups) => {
+                    if groups.is_empty() {
+                        ui.weak("no hits");
+                    }
+                    for (group, table) in groups.iter().zip(tables.by_ref()) {
+                        let view_id = format!("{id}-{table_no}");
+                        table_no += 1;
+                        ui.add_space(4.0);
+                        ui.label(
+                            egui::RichText::new(format!(
+                                "{} · {} · {} search · {} hits",
+                                group.dataset,
+                                group.kind,
+                                group.mode,
+                                group.rows.num_rows()
+                            ))
+                            .strong(),
+                        );
+                        for note in &group.notes {
+                            ui.colored_label(
+                                if dark {
+                                    egui::Color32::from_rgb(230, 190, 90)
+                                } else {
+                                    egui::Color32::from_rgb(150, 100, 0)
+                                },
+                                format!("note: {note}"),
+                            );
+                        }
+                        table.ui(ui, &view_id);
+                    }
+                }
+                CellOutput::Parts(_) => {}
+            }
+        }
+    }
+}
+
+/// A failed cell's error, with the failing part of its text marked.
+pub(super) fn error_ui(ui: &mut egui::Ui, cell: &Cell, e: &CellError) {
+    ui.add_space(4.0);
+    let color = ui.visuals().error_fg_color;
+    egui::Frame::new()
+        .fill(color.gamma_multiply(0.12))
+        .inner_margin(6.0)
+        .corner_radius(4.0)
+        .show(ui, |ui| {
+            ui.colored_label(color, format!("Error: {}", e.message));
+            if let Some(span) = &e.span {
+                let text = cell.text("sql");
+                if let (Some(before), Some(bad)) = (text.get(..span.start), text.get(span.clone()))
+                {
+                    let line_start = before.rfind('\n').map_or(0, |p| p + 1);
+                    let line_end = text[span.end..]
+                        .find('\n')
+                        .map_or(text.len(), |p| span.end + p);
+                    ui.horizontal(|ui| {
+                        ui.spacing_mut().item_spacing.x = 0.0;
+                        ui.monospace(&text[line_start..span.start]);
+                        ui.label(
+                            egui::RichText::new(bad)
+                                .monospace()
+                                .underline()
+                                .color(color)
+                                .strong(),
+                        );
+                        ui.monospace(&text[span.end..line_end]);
+                    });
+                }
+            }
+        });
+}

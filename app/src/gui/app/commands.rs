@@ -1,0 +1,285 @@
+//! The commands UI code sends, applied once per frame in order.
+
+use super::*;
+
+/// Things UI code asks for; applied once per frame, in order.
+#[derive(Debug, Clone)]
+pub enum Command {
+    /// Fetch the next page of a cell's table result.
+    FetchMore(String),
+    /// Run a cell.
+    Run(String),
+    /// Run a cell, then select the next one (adding one at the end).
+    RunAndAdvance(String),
+    /// Run every cell, top to bottom.
+    RunAll,
+    /// Run a cell and every cell below it.
+    RunFrom(String),
+    /// Cancel a cell's run.
+    Cancel(String),
+    /// Cancel every job.
+    CancelAll,
+    /// Add a cell of a kind after a cell (or at the end).
+    Add(String, Option<String>),
+    /// Add a SQL cell with this query after a cell, and run it.
+    AddSql(String, String),
+    /// Delete a cell (Ctrl+Z brings it back).
+    Delete(String),
+    /// Bring back the last deleted cell.
+    UndoDelete,
+    /// Copy a cell below itself.
+    Duplicate(String),
+    /// Move a cell up (-1) or down (+1).
+    Move(String, i32),
+    /// Fold or unfold a cell.
+    ToggleCollapse(String),
+    /// Make a cell the selected one.
+    Select(String),
+    /// Save to the notebook's file (asks for one if it has none).
+    Save,
+    /// Save under a new name.
+    SaveAs,
+    /// Pick a notebook to open.
+    Open,
+    /// Open this notebook.
+    OpenPath(PathBuf),
+    /// A new, empty notebook.
+    New,
+    /// Pick files (false) or a folder (true) for an ingest cell.
+    PickFor(String, bool),
+    /// Ingest these paths in a new cell, now.
+    IngestPaths(Vec<PathBuf>),
+    /// Show a dataset (and column) in the inspector.
+    Inspect(String, Option<String>),
+    /// A new cell that queries or searches a dataset.
+    NewCellFor(String, &'static str),
+    /// Re-read the lake's catalog.
+    RefreshLake,
+    /// Switch light / dark.
+    ToggleTheme,
+}
+
+impl LakebookApp {
+    pub(super) fn apply(&mut self, command: Command) {
+        match command {
+            Command::Run(id) => self.run_queue.push_back(id),
+            Command::RunAndAdvance(id) => {
+                self.run_queue.push_back(id.clone());
+                let next = self.index_of(&id).map(|i| i + 1);
+                match next.and_then(|i| self.notebook.cells.get(i)) {
+                    Some(c) => self.selected = Some(c.id.clone()),
+                    None => self.apply(Command::Add("sql".into(), Some(id))),
+                }
+            }
+            Command::RunAll => {
+                self.run_queue = self.notebook.cells.iter().map(|c| c.id.clone()).collect();
+            }
+            Command::RunFrom(id) => {
+                if let Some(i) = self.index_of(&id) {
+                    self.run_queue = self.notebook.cells[i..]
+                        .iter()
+                        .map(|c| c.id.clone())
+                        .collect();
+                }
+            }
+            Command::FetchMore(id) => self.fetch_more(&id),
+            Command::Cancel(id) => {
+                if let Some(job) = &self.state(&id).job {
+                    job.cancel();
+                }
+                self.run_queue.clear();
+            }
+            Command::CancelAll => {
+                for j in &self.jobs {
+                    j.job.cancel();
+                }
+                self.run_queue.clear();
+            }
+            Command::Add(kind, after) => {
+                let params = self
+                    .runner
+                    .registry()
+                    .get(&kind)
+                    .map(|k| k.default_params())
+                    .unwrap_or_default();
+                let at = after
+                    .and_then(|a| self.index_of(&a))
+                    .map_or(self.notebook.cells.len(), |i| i + 1);
+                let cell = Cell::new(&kind, params, &self.notebook.ids());
+                self.selected = Some(cell.id.clone());
+                self.notebook.cells.insert(at, cell);
+                self.touch();
+            }
+            Command::AddSql(after, sql) => {
+                let mut params = toml::Table::new();
+                params.insert("sql".into(), sql.into());
+                let at = self
+                    .index_of(&after)
+                    .map_or(self.notebook.cells.len(), |i| i + 1);
+                let cell = Cell::new("sql", params, &self.notebook.ids());
+                let id = cell.id.clone();
+                self.notebook.cells.insert(at, cell);
+                self.selected = Some(id.clone());
+                self.run_queue.push_back(id);
+                self.touch();
+            }
+            Command::Delete(id) => {
+                if let Some(i) = self.index_of(&id) {
+                    let cell = self.notebook.cells.remove(i);
+                    self.trash.push((i, cell));
+                    self.say("cell deleted (Ctrl+Z brings it back)");
+                    self.touch();
+                }
+            }
+            Command::UndoDelete => {
+                if let Some((i, cell)) = self.trash.pop() {
+                    let at = i.min(self.notebook.cells.len());
+                    self.selected = Some(cell.id.clone());
+                    self.notebook.cells.insert(at, cell);
+                    self.touch();
+                }
+            }
+            Command::Duplicate(id) => {
+                if let Some(i) = self.index_of(&id) {
+                    let mut copy = self.notebook.cells[i].clone();
+                    copy.id = Cell::new(&copy.kind, toml::Table::new(), &self.notebook.ids()).id;
+                    copy.read.clear();
+                    self.selected = Some(copy.id.clone());
+                    self.notebook.cells.insert(i + 1, copy);
+                    self.touch();
+                }
+            }
+            Command::Move(id, by) => {
+                if let Some(i) = self.index_of(&id) {
+                    let j = i as i64 + i64::from(by);
+                    if j >= 0 && (j as usize) < self.notebook.cells.len() {
+                        self.notebook.cells.swap(i, j as usize);
+                        self.touch();
+                    }
+                }
+            }
+            Command::ToggleCollapse(id) => {
+                if let Some(i) = self.index_of(&id) {
+                    let c = &mut self.notebook.cells[i];
+                    c.collapsed = !c.collapsed;
+                    self.touch();
+                }
+            }
+            Command::Select(id) => self.selected = Some(id),
+            Command::Save => {
+                if self.path.is_some() {
+                    self.save();
+                } else {
+                    self.pick(PickPurpose::SaveNotebookAs, false);
+                }
+            }
+            Command::SaveAs => self.pick(PickPurpose::SaveNotebookAs, false),
+            Command::Open => self.pick(PickPurpose::OpenNotebook, false),
+            Command::OpenPath(p) => match Notebook::load(&p) {
+                Ok(nb) => {
+                    if self.dirty {
+                        self.save();
+                    }
+                    self.notebook = nb;
+                    self.path = Some(p.clone());
+                    self.states.clear();
+                    self.load_cached_outputs();
+                    self.selected = self.notebook.cells.first().map(|c| c.id.clone());
+                    self.settings.remember(&p);
+                    self.settings.last = Some(p);
+                    self.settings.save();
+                    self.dirty = false;
+                }
+                Err(e) => self.say(e.to_string()),
+            },
+            Command::New => {
+                if self.dirty {
+                    self.save();
+                }
+                self.notebook = Notebook::default();
+                self.path = None;
+                self.states.clear();
+                self.apply(Command::Add("sql".into(), None));
+            }
+            Command::PickFor(id, folder) => self.pick(PickPurpose::IngestInto(id), folder),
+            Command::IngestPaths(paths) => {
+                let mut params = toml::Table::new();
+                params.insert(
+                    "paths".into(),
+                    toml::Value::Array(
+                        paths
+                            .iter()
+                            .map(|p| toml::Value::String(p.to_string_lossy().into_owned()))
+                            .collect(),
+                    ),
+                );
+                params.insert("mode".into(), "create".into());
+                let cell = Cell::new("ingest", params, &self.notebook.ids());
+                let id = cell.id.clone();
+                self.notebook.cells.push(cell);
+                self.selected = Some(id.clone());
+                self.run_queue.push_back(id);
+                self.touch();
+            }
+            Command::Inspect(dataset, column) => {
+                self.profile = None;
+                self.versions = None;
+                self.inspect = Some((dataset.clone(), column.clone()));
+                if column.is_none() {
+                    let runner = self.runner.clone();
+                    let outbox = self.outbox.clone();
+                    self.rt.spawn(async move {
+                        let result = {
+                            let lake = runner.lake().read().await;
+                            lake.versions(&dataset).await.map_err(|e| e.to_string())
+                        };
+                        outbox.send(WorkResult::Versions { dataset, result });
+                    });
+                } else if let Some(column) = column {
+                    let runner = self.runner.clone();
+                    let outbox = self.outbox.clone();
+                    self.rt.spawn(async move {
+                        let result = {
+                            let lake = runner.lake().read().await;
+                            profile_column(&lake, &dataset, &column).await
+                        };
+                        outbox.send(WorkResult::Profile {
+                            dataset,
+                            column,
+                            result,
+                        });
+                    });
+                }
+            }
+            Command::NewCellFor(dataset, kind) => {
+                let mut params = toml::Table::new();
+                if kind == "search" {
+                    params.insert("query".into(), "".into());
+                    params.insert("mode".into(), "hybrid".into());
+                    params.insert("dataset".into(), dataset.into());
+                    params.insert("k".into(), 10.into());
+                } else {
+                    let quoted = format!("\"{}\"", dataset.replace('"', "\"\""));
+                    params.insert(
+                        "sql".into(),
+                        format!("SELECT * FROM {quoted} LIMIT 100").into(),
+                    );
+                }
+                let cell = Cell::new(kind, params, &self.notebook.ids());
+                let id = cell.id.clone();
+                self.notebook.cells.push(cell);
+                self.selected = Some(id.clone());
+                if kind == "sql" {
+                    self.run_queue.push_back(id);
+                }
+                self.touch();
+            }
+            Command::RefreshLake => self.refresh_lake(),
+            Command::ToggleTheme => {
+                self.dark = !self.dark;
+                self.settings.dark = self.dark;
+                self.settings.save();
+            }
+        }
+    }
+}

@@ -1,0 +1,324 @@
+//! The notebook window: the app's state and its frame loop. UI code only
+//! queues [`Command`]s, applied in one place ([`commands`]); background work
+//! ([`tasks`]) reports back over a channel drained once per frame; the side
+//! panels ([`panels`]) and the notebook's cells ([`cell_view`]) draw
+//! themselves; a cell's state and output views are in [`state`].
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::mpsc::Receiver;
+use std::time::{Duration, Instant};
+
+use egui::{Key, KeyboardShortcut, Modifiers};
+use lakebook_core::Job;
+use lakebook_core::lake::DatasetEntry;
+use lakebook_core::notebook::pager::PAGE_ROWS;
+use lakebook_core::notebook::{
+    Cell, CellError, CellOutput, CellRun, Notebook, ResultPager, Runner, saved,
+};
+
+use super::cells::{CellEditor, EditorResponse, LakeNames, editors, raw_editor_ui};
+use super::cluster_view::ClusterPanel;
+use super::graph_view::GraphPanel;
+use super::inspector::{ColumnProfile, profile_column, profile_ui};
+use super::match_view;
+use super::settings::Settings;
+use super::table_view::ResultTable;
+use super::work::{JobEntry, Outbox, PickPurpose, WorkResult, channel};
+
+mod cell_view;
+mod commands;
+mod panels;
+mod state;
+mod tasks;
+
+pub use commands::Command;
+pub use state::CellStatus;
+use state::{CellState, remember_width};
+
+/// The notebook window.
+pub struct LakebookApp {
+    /// Settings changed since they were last written (panel widths, window size).
+    settings_changed: bool,
+    rt: tokio::runtime::Handle,
+    runner: Arc<Runner>,
+    notebook: Notebook,
+    path: Option<PathBuf>,
+    dirty: bool,
+    last_edit: Instant,
+    states: HashMap<String, CellState>,
+    selected: Option<String>,
+    datasets: Vec<(String, DatasetEntry)>,
+    columns: Vec<(String, Vec<String>)>,
+    inspect: Option<(String, Option<String>)>,
+    profile: Option<Result<ColumnProfile, String>>,
+    versions: Option<Result<Vec<lakebook_core::lake::VersionInfo>, String>>,
+    jobs: Vec<JobEntry>,
+    run_queue: VecDeque<String>,
+    outbox: Outbox,
+    inbox: Receiver<WorkResult>,
+    commands: Vec<Command>,
+    editors: Vec<Box<dyn CellEditor>>,
+    markdown: egui_commonmark::CommonMarkCache,
+    trash: Vec<(usize, Cell)>,
+    status: Option<(String, Instant)>,
+    settings: Settings,
+    dark: bool,
+    /// Asked the window to close (start-up benchmark).
+    closing: bool,
+}
+
+const RUN: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Enter);
+const RUN_ADVANCE: KeyboardShortcut = KeyboardShortcut::new(Modifiers::SHIFT, Key::Enter);
+const SAVE: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::S);
+const SAVE_AS: KeyboardShortcut =
+    KeyboardShortcut::new(Modifiers::COMMAND.plus(Modifiers::SHIFT), Key::S);
+const OPEN: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::O);
+const NEW: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::N);
+const UNDO: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Z);
+
+/// Unsaved edits are written this long after the last change.
+const AUTOSAVE_AFTER: Duration = Duration::from_secs(2);
+
+impl LakebookApp {
+    /// A window over `runner`'s lake showing `notebook` (read from `path`, if
+    /// it has one), remembering recent files in `settings`.
+    pub fn new(
+        ctx: &egui::Context,
+        rt: tokio::runtime::Handle,
+        runner: Arc<Runner>,
+        notebook: Notebook,
+        path: Option<PathBuf>,
+        mut settings: Settings,
+    ) -> Self {
+        let (outbox, inbox) = channel(ctx);
+        if let Some(p) = &path {
+            settings.remember(p);
+        }
+        let dark = settings.dark;
+        ctx.set_visuals(if dark {
+            egui::Visuals::dark()
+        } else {
+            egui::Visuals::light()
+        });
+        let mut app = Self {
+            rt,
+            runner,
+            notebook,
+            path,
+            dirty: false,
+            settings_changed: false,
+            last_edit: Instant::now(),
+            states: HashMap::new(),
+            selected: None,
+            datasets: Vec::new(),
+            columns: Vec::new(),
+            inspect: None,
+            profile: None,
+            versions: None,
+            jobs: Vec::new(),
+            run_queue: VecDeque::new(),
+            outbox,
+            inbox,
+            commands: Vec::new(),
+            editors: editors(),
+            markdown: egui_commonmark::CommonMarkCache::default(),
+            trash: Vec::new(),
+            status: None,
+            settings,
+            dark,
+            closing: false,
+        };
+        app.load_cached_outputs();
+        app.refresh_lake();
+        app
+    }
+
+    /// The notebook as edited.
+    pub fn notebook(&self) -> &Notebook {
+        &self.notebook
+    }
+
+    /// Rows of a cell's last output (table or search hits), if it has one.
+    pub fn output_rows(&self, id: &str) -> Option<usize> {
+        self.states.get(id)?.run.as_ref().map(|r| r.output.rows())
+    }
+
+    /// Rows of a cell's result table as loaded so far (pages fetched).
+    pub fn loaded_rows(&self, id: &str) -> Option<usize> {
+        self.states.get(id)?.tables.first().map(ResultTable::rows)
+    }
+
+    /// Whether any cell is running or fetching rows.
+    pub fn busy(&self) -> bool {
+        !self.jobs.is_empty()
+            || !self.run_queue.is_empty()
+            || self.states.values().any(|s| s.fetching)
+    }
+
+    /// Queues a command, as a click would.
+    pub fn send(&mut self, command: Command) {
+        self.commands.push(command);
+    }
+
+    pub(super) fn say(&mut self, message: impl Into<String>) {
+        self.status = Some((message.into(), Instant::now()));
+    }
+
+    pub(super) fn state(&mut self, id: &str) -> &mut CellState {
+        self.states
+            .entry(id.to_string())
+            .or_insert_with(CellState::new)
+    }
+
+    pub(super) fn index_of(&self, id: &str) -> Option<usize> {
+        self.notebook.cells.iter().position(|c| c.id == id)
+    }
+
+    pub(super) fn touch(&mut self) {
+        self.dirty = true;
+        self.last_edit = Instant::now();
+    }
+
+    pub(super) fn shortcuts(&mut self, ctx: &egui::Context) {
+        // Save as first: Ctrl+S would also match Ctrl+Shift+S.
+        let (save_as, open, new) = ctx.input_mut(|i| {
+            (
+                i.consume_shortcut(&SAVE_AS),
+                i.consume_shortcut(&OPEN),
+                i.consume_shortcut(&NEW),
+            )
+        });
+        for (pressed, command) in [
+            (save_as, Command::SaveAs),
+            (open, Command::Open),
+            (new, Command::New),
+        ] {
+            if pressed {
+                self.commands.push(command);
+            }
+        }
+        let (run, advance, save, undo, escape, dropped) = ctx.input_mut(|i| {
+            (
+                i.consume_shortcut(&RUN),
+                i.consume_shortcut(&RUN_ADVANCE),
+                i.consume_shortcut(&SAVE),
+                i.consume_shortcut(&UNDO),
+                i.key_pressed(Key::Escape),
+                std::mem::take(&mut i.raw.dropped_files),
+            )
+        });
+        if let Some(id) = self.selected.clone() {
+            if run {
+                self.commands.push(Command::Run(id.clone()));
+            }
+            if advance {
+                self.commands.push(Command::RunAndAdvance(id.clone()));
+            }
+            if escape && self.state(&id).status == CellStatus::Running {
+                self.commands.push(Command::Cancel(id));
+            }
+        }
+        if save {
+            self.commands.push(Command::Save);
+        }
+        if undo && !ctx.egui_wants_keyboard_input() {
+            self.commands.push(Command::UndoDelete);
+        }
+        let paths: Vec<PathBuf> = dropped
+            .iter()
+            .map(|f| f.path().to_path_buf())
+            .filter(|p| !p.as_os_str().is_empty())
+            .collect();
+        if !paths.is_empty() {
+            self.commands.push(Command::IngestPaths(paths));
+        }
+    }
+
+    /// Draws one frame and applies what it asked for.
+    pub fn frame_ui(&mut self, ui: &mut egui::Ui) {
+        let ctx = ui.ctx().clone();
+        if ctx.global_style().visuals.dark_mode != self.dark {
+            ctx.set_visuals(if self.dark {
+                egui::Visuals::dark()
+            } else {
+                egui::Visuals::light()
+            });
+        }
+        self.drain_results();
+        self.shortcuts(&ctx);
+        self.menu_ui(ui);
+        self.jobs_ui(ui);
+        self.browser_ui(ui);
+        self.inspector_ui(ui);
+        egui::CentralPanel::default().show(ui, |ui| self.notebook_ui(ui));
+        for command in std::mem::take(&mut self.commands) {
+            self.apply(command);
+        }
+        self.pump_queue();
+        if self.dirty && self.last_edit.elapsed() >= AUTOSAVE_AFTER {
+            self.save();
+        }
+        self.remember_window(&ctx);
+        if self.dirty || self.busy() {
+            ctx.request_repaint_after(Duration::from_millis(200));
+        }
+        let title = format!(
+            "{}{} — Lakebook",
+            if self.dirty { "• " } else { "" },
+            self.path.as_ref().and_then(|p| p.file_name()).map_or_else(
+                || "untitled".to_string(),
+                |n| n.to_string_lossy().into_owned()
+            )
+        );
+        ctx.send_viewport_cmd(egui::ViewportCommand::Title(title));
+        if std::env::var_os("LAKEBOOK_FIRST_FRAME_EXIT").is_some()
+            && !self.closing
+            && let Some(launched) = super::LAUNCHED.get()
+        {
+            self.closing = true;
+            // Start-up benchmark: report the first frame and close.
+            eprintln!(
+                "first frame {:.0} ms after start",
+                launched.elapsed().as_secs_f64() * 1e3
+            );
+            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+        }
+    }
+
+    /// Keeps the window's size for the next session, and writes the settings
+    /// once no button is held (not on every frame of a drag).
+    pub(super) fn remember_window(&mut self, ctx: &egui::Context) {
+        let (size, held) = ctx.input(|i| {
+            (
+                i.viewport().inner_rect.map(|r| r.size()),
+                i.pointer.any_down(),
+            )
+        });
+        if let Some(size) = size {
+            let size = [size.x.round(), size.y.round()];
+            if self.settings.window_size != Some(size) {
+                self.settings.window_size = Some(size);
+                self.settings_changed = true;
+            }
+        }
+        if self.settings_changed && !held {
+            self.settings.save();
+            self.settings_changed = false;
+        }
+    }
+}
+
+impl eframe::App for LakebookApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.frame_ui(ui);
+    }
+
+    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        if self.dirty {
+            self.save();
+        }
+        self.settings.save();
+    }
+}

@@ -1,0 +1,283 @@
+//! Background work: running cells, paging results, reading the lake,
+//! native dialogs and saving, and draining what comes back.
+
+use super::*;
+
+impl LakebookApp {
+    pub(super) fn load_cached_outputs(&mut self) {
+        let Some(path) = &self.path else {
+            return;
+        };
+        let dir = saved::outputs_dir(path);
+        for cell in &self.notebook.cells {
+            let mut state = CellState::new();
+            match saved::load(&dir, &cell.id) {
+                Ok(Some(Ok(run))) => state.set_run(run),
+                Ok(Some(Err(message))) => state.error = Some(CellError::new(message)),
+                _ => {}
+            }
+            self.states.insert(cell.id.clone(), state);
+        }
+    }
+
+    pub(super) fn refresh_lake(&self) {
+        let runner = self.runner.clone();
+        let outbox = self.outbox.clone();
+        self.rt.spawn(async move {
+            let result = {
+                let mut lake = runner.lake().write().await;
+                match lake.refresh().await {
+                    Ok(()) => Ok(lake
+                        .catalog()
+                        .datasets
+                        .iter()
+                        .map(|(n, e)| (n.clone(), e.clone()))
+                        .collect()),
+                    Err(e) => Err(e.to_string()),
+                }
+            };
+            outbox.send(WorkResult::Lake(result));
+        });
+    }
+
+    pub(super) fn start_cell(&mut self, id: &str) {
+        let Some(i) = self.index_of(id) else {
+            return;
+        };
+        if self.state(id).status == CellStatus::Running {
+            return;
+        }
+        let cell = self.notebook.cells[i].clone();
+        let job = Job::new();
+        {
+            let state = self.state(id);
+            state.status = CellStatus::Running;
+            state.job = Some(job.clone());
+        }
+        self.jobs.push(JobEntry {
+            title: format!("{} cell {}", cell.kind, cell.id),
+            job: job.clone(),
+            started: Instant::now(),
+            cell: Some(cell.id.clone()),
+        });
+        let runner = self.runner.clone();
+        let outbox = self.outbox.clone();
+        let outputs_dir = self.path.as_deref().map(saved::outputs_dir);
+        self.rt.spawn(async move {
+            let result = runner.run(&cell, &BTreeMap::new(), &job).await;
+            if let Some(dir) = outputs_dir {
+                // A cache that cannot be written only costs a re-run later.
+                let _ = saved::save(
+                    &dir,
+                    &cell.id,
+                    result.as_ref().map_err(|e| e.message.as_str()),
+                );
+            }
+            outbox.send(WorkResult::CellDone {
+                id: cell.id.clone(),
+                result,
+            });
+        });
+    }
+
+    /// Asks for the next page of a cell's table result (one at a time).
+    pub(super) fn fetch_more(&mut self, id: &str) {
+        let outbox = self.outbox.clone();
+        let state = self.state(id);
+        let Some(pager) = state.more.clone() else {
+            return;
+        };
+        if state.fetching {
+            return;
+        }
+        let Some(loaded) = state.tables.first().map(ResultTable::batch) else {
+            return;
+        };
+        state.fetching = true;
+        let id = id.to_string();
+        // The rows loaded so far are joined with the new page here, off the
+        // UI thread: at a million rows the copy takes longer than a frame.
+        self.rt.spawn(async move {
+            let result = pager.next_page(PAGE_ROWS).await.and_then(|page| {
+                let mut all = vec![loaded.clone()];
+                all.extend(page.batches);
+                let joined = arrow::compute::concat_batches(&loaded.schema(), &all)
+                    .map_err(|e| e.to_string())?;
+                Ok((joined, page.done))
+            });
+            outbox.send(WorkResult::Page { id, result });
+        });
+    }
+
+    pub(super) fn pump_queue(&mut self) {
+        let running = self
+            .states
+            .values()
+            .any(|s| s.status == CellStatus::Running);
+        if running {
+            return;
+        }
+        if let Some(next) = self.run_queue.pop_front() {
+            self.start_cell(&next);
+        }
+    }
+
+    pub(super) fn drain_results(&mut self) {
+        while let Ok(result) = self.inbox.try_recv() {
+            match result {
+                WorkResult::Page { id, result } => {
+                    let state = self.state(&id);
+                    state.fetching = false;
+                    match result {
+                        Ok((rows, done)) => {
+                            if let Some(table) = state.tables.first_mut() {
+                                table.replace_rows(rows);
+                            }
+                            if done {
+                                state.more = None;
+                                state.whole = true;
+                            }
+                        }
+                        Err(e) => {
+                            state.more = None;
+                            self.say(format!("could not fetch more rows: {e}"));
+                        }
+                    }
+                }
+                WorkResult::CellDone { id, result } => {
+                    self.jobs.retain(|j| j.cell.as_deref() != Some(id.as_str()));
+                    let mut changed = Vec::new();
+                    let mut failed = false;
+                    match result {
+                        Ok(run) => {
+                            changed = run.changed.clone();
+                            if let Some(i) = self.index_of(&id) {
+                                self.notebook.cells[i].read = run.read.clone();
+                            }
+                            let state = self.state(&id);
+                            state.status = CellStatus::Done;
+                            state.set_run(run);
+                        }
+                        Err(e) => {
+                            failed = true;
+                            let state = self.state(&id);
+                            state.status = CellStatus::Failed;
+                            state.error = Some(e);
+                        }
+                    }
+                    self.state(&id).job = None;
+                    if failed {
+                        // A failed cell stops a run-all: later cells may need its result.
+                        self.run_queue.clear();
+                    }
+                    if !changed.is_empty() {
+                        self.refresh_lake();
+                    }
+                    self.touch();
+                }
+                WorkResult::Lake(Ok(datasets)) => {
+                    self.columns = datasets
+                        .iter()
+                        .map(|(n, e)| {
+                            (n.clone(), e.schema.iter().map(|c| c.name.clone()).collect())
+                        })
+                        .collect();
+                    self.datasets = datasets;
+                }
+                WorkResult::Lake(Err(e)) => self.say(format!("cannot read the lake: {e}")),
+                WorkResult::Profile {
+                    dataset,
+                    column,
+                    result,
+                } => {
+                    if self.inspect == Some((dataset, Some(column))) {
+                        self.profile = Some(result);
+                    }
+                }
+                WorkResult::Versions { dataset, result } => {
+                    if self.inspect == Some((dataset, None)) {
+                        self.versions = Some(result);
+                    }
+                }
+                WorkResult::Picked(purpose, paths) => self.picked(purpose, paths),
+            }
+        }
+    }
+
+    pub(super) fn picked(&mut self, purpose: PickPurpose, paths: Vec<PathBuf>) {
+        if paths.is_empty() {
+            return;
+        }
+        match purpose {
+            PickPurpose::IngestInto(id) => {
+                if let Some(i) = self.index_of(&id) {
+                    crate::gui::cells::add_ingest_paths(&mut self.notebook.cells[i], &paths);
+                    self.touch();
+                }
+            }
+            PickPurpose::OpenNotebook => {
+                if let Some(p) = paths.into_iter().next() {
+                    self.commands.push(Command::OpenPath(p));
+                }
+            }
+            PickPurpose::SaveNotebookAs => {
+                if let Some(mut p) = paths.into_iter().next() {
+                    if p.extension().is_none() {
+                        p.set_extension("lakebook");
+                    }
+                    self.path = Some(p);
+                    self.save();
+                }
+            }
+        }
+    }
+
+    pub(super) fn pick(&self, purpose: PickPurpose, folder: bool) {
+        let outbox = self.outbox.clone();
+        let start = self
+            .path
+            .as_ref()
+            .and_then(|p| p.parent().map(Path::to_path_buf))
+            .unwrap_or_else(|| PathBuf::from("."));
+        // Native dialogs block their thread; never the UI's.
+        std::thread::spawn(move || {
+            let dialog = rfd::FileDialog::new().set_directory(&start);
+            let paths: Vec<PathBuf> = match (&purpose, folder) {
+                (PickPurpose::OpenNotebook, _) => dialog
+                    .add_filter("Lakebook notebook", &["lakebook"])
+                    .pick_file()
+                    .into_iter()
+                    .collect(),
+                (PickPurpose::SaveNotebookAs, _) => dialog
+                    .add_filter("Lakebook notebook", &["lakebook"])
+                    .set_file_name("notebook.lakebook")
+                    .save_file()
+                    .into_iter()
+                    .collect(),
+                (PickPurpose::IngestInto(_), true) => dialog.pick_folders().unwrap_or_default(),
+                (PickPurpose::IngestInto(_), false) => dialog.pick_files().unwrap_or_default(),
+            };
+            outbox.send(WorkResult::Picked(purpose, paths));
+        });
+    }
+
+    /// Writes the notebook to its file, or to the autosave file when it has none.
+    pub(super) fn save(&mut self) {
+        let Some(target) = self.path.clone().or_else(|| self.settings.untitled()) else {
+            self.dirty = false;
+            return;
+        };
+        match self.notebook.save(&target) {
+            Ok(()) => {
+                self.dirty = false;
+                if self.path.is_some() {
+                    self.settings.remember(&target);
+                    self.say(format!("saved {}", target.display()));
+                }
+                self.settings.last = Some(target);
+                self.settings.save();
+            }
+            Err(e) => self.say(format!("not saved: {e}")),
+        }
+    }
+}
