@@ -9,7 +9,7 @@ use lakebook_core::Job;
 use lakebook_core::lake::DatasetEntry;
 use lakebook_core::notebook::{CellError, CellRun};
 
-use super::inspector::ColumnProfile;
+use lakebook_core::profile::ColumnProfile;
 
 /// What a background task hands back to the UI.
 #[derive(Debug)]

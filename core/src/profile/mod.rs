@@ -75,10 +75,50 @@ pub struct ColumnProfile {
     pub examples: Vec<String>,
     /// A uniform sample of the values (up to 500, duplicates kept).
     pub sample: Vec<String>,
+    /// Values the top counts and the histogram were counted in: a uniform
+    /// sample of up to 10,000, so every value when it equals `rows − nulls`.
+    #[serde(default)]
+    pub sampled: u64,
+    /// A numeric column's distribution over its sampled values.
+    #[serde(default)]
+    pub histogram: Option<Histogram>,
+}
+
+/// Equal-width bins from the smallest to the largest sampled value of a
+/// numeric column. Only the two ends and the counts are kept, so a stored
+/// profile reads back equal to the computed one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Histogram {
+    /// The smallest value.
+    pub lo: f64,
+    /// The largest value.
+    pub hi: f64,
+    /// Values in each bin, counted in the sample.
+    pub counts: Vec<u64>,
+}
+
+impl Histogram {
+    /// Every bin as (start, end, sample count).
+    pub fn bins(&self) -> Vec<(f64, f64, u64)> {
+        let n = self.counts.len().max(1) as f64;
+        let width = (self.hi - self.lo) / n;
+        self.counts
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let end = if i + 1 == self.counts.len() {
+                    self.hi
+                } else {
+                    self.lo + (i + 1) as f64 * width
+                };
+                (self.lo + i as f64 * width, end, *c)
+            })
+            .collect()
+    }
 }
 
 /// Format of stored profiles; a stored profile of another format is recomputed.
-pub const PROFILE_FORMAT: u32 = 2;
+pub const PROFILE_FORMAT: u32 = 3;
 
 /// Every column of one dataset version.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -242,6 +282,8 @@ impl ColumnState {
                 quantiles.push(self.numbers[(q as f64 / 10.0 * last as f64).round() as usize]);
             }
         }
+        let histogram = histogram(&self.numbers, HISTOGRAM_BINS);
+        let sampled = self.sample.len() as u64;
         let mut counts: HashMap<&str, u64> = HashMap::new();
         for v in &self.sample {
             *counts.entry(v.as_str()).or_default() += 1;
@@ -279,8 +321,34 @@ impl ColumnState {
             minhash: self.minhash,
             examples: self.examples,
             sample: spread(&self.sample, KEPT_SAMPLE),
+            sampled,
+            histogram,
         }
     }
+}
+
+/// Bins of a profile's histogram.
+const HISTOGRAM_BINS: usize = 20;
+
+/// `bins` equal-width bins over sorted, finite-or-not `numbers` (non-finite
+/// values are left out); one bin when every value is the same.
+fn histogram(numbers: &[f64], bins: usize) -> Option<Histogram> {
+    let finite: Vec<f64> = numbers.iter().copied().filter(|v| v.is_finite()).collect();
+    let (&lo, &hi) = (finite.first()?, finite.last()?);
+    if hi <= lo {
+        return Some(Histogram {
+            lo,
+            hi,
+            counts: vec![finite.len() as u64],
+        });
+    }
+    let width = (hi - lo) / bins as f64;
+    let mut counts = vec![0u64; bins];
+    for v in &finite {
+        let bin = (((v - lo) / width) as usize).min(bins - 1);
+        counts[bin] += 1;
+    }
+    Some(Histogram { lo, hi, counts })
 }
 
 /// The profile of an in-memory table (a file read for evaluation, a query result).
@@ -426,6 +494,74 @@ pub async fn profile_dataset(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_column_type_profiles_and_numbers_get_a_histogram() {
+        use arrow::array::{BooleanArray, Float32Array, Float64Array, Int64Array};
+        use std::sync::Arc;
+        let schema = Arc::new(arrow::datatypes::Schema::new(vec![
+            arrow::datatypes::Field::new("f64", DataType::Float64, true),
+            arrow::datatypes::Field::new("f32", DataType::Float32, true),
+            arrow::datatypes::Field::new("flag", DataType::Boolean, true),
+            arrow::datatypes::Field::new("n", DataType::Int64, true),
+        ]));
+        let batch = arrow::record_batch::RecordBatch::try_new(
+            schema,
+            vec![
+                Arc::new(Float64Array::from(vec![
+                    Some(0.0),
+                    Some(10.0),
+                    None,
+                    Some(5.0),
+                ])),
+                Arc::new(Float32Array::from(vec![1.5f32, 1.5, 1.5, 1.5])),
+                Arc::new(BooleanArray::from(vec![
+                    Some(true),
+                    None,
+                    Some(true),
+                    Some(false),
+                ])),
+                Arc::new(Int64Array::from(vec![1i64, 2, 3, 4])),
+            ],
+        )
+        .expect("batch");
+        let profile = profile_batch("t", &batch);
+        let column = |name: &str| {
+            profile
+                .columns
+                .iter()
+                .find(|c| c.name == name)
+                .expect("column")
+        };
+        let f = column("f64");
+        assert_eq!((f.rows, f.nulls, f.sampled), (4, 1, 3));
+        assert_eq!(
+            (f.min.as_deref(), f.max.as_deref()),
+            (Some("0.0"), Some("10.0"))
+        );
+        let bins = f.histogram.as_ref().expect("a histogram").bins();
+        assert_eq!(bins.len(), 20);
+        assert_eq!(bins[0], (0.0, 0.5, 1));
+        assert_eq!(bins[10], (5.0, 5.5, 1));
+        assert_eq!(bins[19], (9.5, 10.0, 1));
+        assert_eq!(bins.iter().map(|b| b.2).sum::<u64>(), 3);
+        assert_eq!(
+            column("f32").histogram.as_ref().map(Histogram::bins),
+            Some(vec![(1.5, 1.5, 4)])
+        );
+        let flag = column("flag");
+        assert_eq!(
+            flag.top,
+            vec![("true".to_string(), 2), ("false".to_string(), 1)]
+        );
+        assert_eq!(flag.histogram, None);
+        let n = column("n").histogram.as_ref().expect("a histogram");
+        assert_eq!(n.counts.iter().sum::<u64>(), 4);
+        // Kept as its ends and counts: the stored JSON reads back equal.
+        let json = serde_json::to_string(&profile).expect("json");
+        let back: DatasetProfile = serde_json::from_str(&json).expect("read back");
+        assert_eq!(back, profile);
+    }
 
     #[test]
     fn names_split_into_words() {

@@ -155,6 +155,27 @@ fn a_failing_cell_shows_its_error_and_cells_can_be_added_moved_and_deleted() -> 
     h.state_mut()
         .send(Command::Inspect("cities".into(), Some("people".into())));
     step_until(&mut h, "the profile", |h| shows(h, "545000"))?;
+
+    // Float and boolean columns profile too (core's profile, every Arrow type).
+    let places = t.file(
+        "places.csv",
+        "name,area_km2,coastal\nLisbon,100.05,true\nPorto,41.42,false\nBraga,183.4,false\n",
+    )?;
+    rt.block_on(t.ingest(&[&places], &[]))?;
+    h.state_mut().send(Command::RefreshLake);
+    step_until(&mut h, "the new dataset", |h| shows(h, "places"))?;
+    h.state_mut()
+        .send(Command::Inspect("places".into(), Some("area_km2".into())));
+    step_until(&mut h, "the float profile", |h| {
+        shows(h, "places.area_km2") && shows(h, "183.4") && shows(h, "histogram")
+    })?;
+    h.state_mut()
+        .send(Command::Inspect("places".into(), Some("coastal".into())));
+    step_until(&mut h, "the boolean profile", |h| {
+        shows(h, "places.coastal") && shows(h, "top values")
+    })?;
+    assert!(shows(&h, "Boolean"), "the type is shown");
+    assert!(!shows(&h, "not implemented"), "no SQL error");
     Ok(())
 }
 

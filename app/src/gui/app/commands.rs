@@ -236,12 +236,20 @@ impl LakebookApp {
                         outbox.send(WorkResult::Versions { dataset, result });
                     });
                 } else if let Some(column) = column {
+                    // A job like a cell's: progress in the jobs panel, and cancel.
+                    let job = Job::new();
+                    self.jobs.push(JobEntry {
+                        title: profile_title(&dataset, &column),
+                        job: job.clone(),
+                        started: Instant::now(),
+                        cell: None,
+                    });
                     let runner = self.runner.clone();
                     let outbox = self.outbox.clone();
                     self.rt.spawn(async move {
                         let result = {
                             let lake = runner.lake().read().await;
-                            profile_column(&lake, &dataset, &column).await
+                            profile_column(&lake, &dataset, &column, &job).await
                         };
                         outbox.send(WorkResult::Profile {
                             dataset,
@@ -282,4 +290,9 @@ impl LakebookApp {
             }
         }
     }
+}
+
+/// The jobs panel's title of profiling one column (also how its entry is found again).
+pub(super) fn profile_title(dataset: &str, column: &str) -> String {
+    format!("profile {dataset}.{column}")
 }

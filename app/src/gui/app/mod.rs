@@ -21,11 +21,12 @@ use lakebook_core::notebook::{
 use super::cells::{CellEditor, EditorResponse, LakeNames, editors, raw_editor_ui};
 use super::cluster_view::ClusterPanel;
 use super::graph_view::GraphPanel;
-use super::inspector::{ColumnProfile, profile_column, profile_ui};
+use super::inspector::{profile_column, profile_ui};
 use super::match_view;
 use super::settings::Settings;
 use super::table_view::ResultTable;
 use super::work::{JobEntry, Outbox, PickPurpose, WorkResult, channel};
+use lakebook_core::profile::ColumnProfile;
 
 mod cell_view;
 mod commands;
@@ -34,6 +35,7 @@ mod state;
 mod tasks;
 
 pub use commands::Command;
+use commands::profile_title;
 pub use state::CellStatus;
 use state::{CellState, remember_width};
 

@@ -190,6 +190,8 @@ impl LakebookApp {
                     column,
                     result,
                 } => {
+                    let title = profile_title(&dataset, &column);
+                    self.jobs.retain(|j| j.title != title);
                     if self.inspect == Some((dataset, Some(column))) {
                         self.profile = Some(result);
                     }
