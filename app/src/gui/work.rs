@@ -2,8 +2,8 @@
 //! results back over a bounded channel that the app drains once per frame.
 
 use std::path::PathBuf;
-use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::time::Instant;
+use tokio::sync::mpsc::{Receiver, Sender};
 
 use lakebook_core::Job;
 use lakebook_core::lake::DatasetEntry;
@@ -78,32 +78,25 @@ pub struct JobEntry {
 /// The sending half, cloned into every task.
 #[derive(Clone)]
 pub struct Outbox {
-    tx: SyncSender<WorkResult>,
+    tx: Sender<WorkResult>,
     ctx: egui::Context,
 }
 
 impl Outbox {
-    /// Sends a result and wakes the UI. A full channel waits (bounded), a closed one drops it.
-    pub fn send(&self, result: WorkResult) {
-        let mut pending = result;
-        loop {
-            match self.tx.try_send(pending) {
-                Ok(()) => break,
-                Err(TrySendError::Full(back)) => {
-                    pending = back;
-                    self.ctx.request_repaint();
-                    std::thread::sleep(std::time::Duration::from_millis(5));
-                }
-                Err(TrySendError::Disconnected(_)) => return,
-            }
-        }
+    /// Sends a result and wakes the UI. A full channel (bounded) makes the
+    /// task wait without holding a thread; a closed one (the window has
+    /// gone) drops the result.
+    pub async fn send(&self, result: WorkResult) {
         self.ctx.request_repaint();
+        if self.tx.send(result).await.is_ok() {
+            self.ctx.request_repaint();
+        }
     }
 }
 
 /// A channel for results: the outbox for tasks, the receiver for the app.
 pub fn channel(ctx: &egui::Context) -> (Outbox, Receiver<WorkResult>) {
-    let (tx, rx) = sync_channel(64);
+    let (tx, rx) = tokio::sync::mpsc::channel(64);
     (
         Outbox {
             tx,

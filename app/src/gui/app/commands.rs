@@ -19,6 +19,11 @@ pub enum Command {
     Cancel(String),
     /// Cancel every job.
     CancelAll,
+    /// Cancel one job of the jobs panel.
+    CancelJob {
+        /// The job's title, as the panel shows it.
+        title: String,
+    },
     /// Add a cell of a kind after a cell (or at the end).
     Add(String, Option<String>),
     /// Add a SQL cell with this query after a cell, and run it.
@@ -88,6 +93,11 @@ impl LakebookApp {
                     job.cancel();
                 }
                 self.run_queue.clear();
+            }
+            Command::CancelJob { title } => {
+                for j in self.jobs.iter().filter(|j| j.title == title) {
+                    j.job.cancel();
+                }
             }
             Command::CancelAll => {
                 for j in &self.jobs {
@@ -233,7 +243,7 @@ impl LakebookApp {
                             let lake = runner.lake().read().await;
                             lake.versions(&dataset).await.map_err(|e| e.to_string())
                         };
-                        outbox.send(WorkResult::Versions { dataset, result });
+                        outbox.send(WorkResult::Versions { dataset, result }).await;
                     });
                 } else if let Some(column) = column {
                     // A job like a cell's: progress in the jobs panel, and cancel.
@@ -251,11 +261,13 @@ impl LakebookApp {
                             let lake = runner.lake().read().await;
                             profile_column(&lake, &dataset, &column, &job).await
                         };
-                        outbox.send(WorkResult::Profile {
-                            dataset,
-                            column,
-                            result,
-                        });
+                        outbox
+                            .send(WorkResult::Profile {
+                                dataset,
+                                column,
+                                result,
+                            })
+                            .await;
                     });
                 }
             }

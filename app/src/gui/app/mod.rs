@@ -7,8 +7,8 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
+use tokio::sync::mpsc::Receiver;
 
 use egui::{Key, KeyboardShortcut, Modifiers};
 use lakebook_core::Job;

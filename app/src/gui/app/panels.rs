@@ -103,7 +103,9 @@ impl LakebookApp {
                         .on_hover_text("Stop this job (Esc)")
                         .clicked()
                     {
-                        entry.job.cancel();
+                        self.commands.push(Command::CancelJob {
+                            title: entry.title.clone(),
+                        });
                     }
                     if !p.message.is_empty() {
                         ui.label(&p.message);

@@ -36,7 +36,7 @@ impl LakebookApp {
                     Err(e) => Err(e.to_string()),
                 }
             };
-            outbox.send(WorkResult::Lake(result));
+            outbox.send(WorkResult::Lake(result)).await;
         });
     }
 
@@ -73,10 +73,12 @@ impl LakebookApp {
                     result.as_ref().map_err(|e| e.message.as_str()),
                 );
             }
-            outbox.send(WorkResult::CellDone {
-                id: cell.id.clone(),
-                result,
-            });
+            outbox
+                .send(WorkResult::CellDone {
+                    id: cell.id.clone(),
+                    result,
+                })
+                .await;
         });
     }
 
@@ -105,7 +107,7 @@ impl LakebookApp {
                     .map_err(|e| e.to_string())?;
                 Ok((joined, page.done))
             });
-            outbox.send(WorkResult::Page { id, result });
+            outbox.send(WorkResult::Page { id, result }).await;
         });
     }
 
@@ -241,25 +243,33 @@ impl LakebookApp {
             .as_ref()
             .and_then(|p| p.parent().map(Path::to_path_buf))
             .unwrap_or_else(|| PathBuf::from("."));
-        // Native dialogs block their thread; never the UI's.
-        std::thread::spawn(move || {
-            let dialog = rfd::FileDialog::new().set_directory(&start);
-            let paths: Vec<PathBuf> = match (&purpose, folder) {
+        // The dialog is awaited on the runtime (the desktop portal answers
+        // asynchronously); the UI thread never waits for it.
+        self.rt.spawn(async move {
+            let dialog = rfd::AsyncFileDialog::new().set_directory(&start);
+            let handles: Vec<rfd::FileHandle> = match (&purpose, folder) {
                 (PickPurpose::OpenNotebook, _) => dialog
                     .add_filter("Lakebook notebook", &["lakebook"])
                     .pick_file()
+                    .await
                     .into_iter()
                     .collect(),
                 (PickPurpose::SaveNotebookAs, _) => dialog
                     .add_filter("Lakebook notebook", &["lakebook"])
                     .set_file_name("notebook.lakebook")
                     .save_file()
+                    .await
                     .into_iter()
                     .collect(),
-                (PickPurpose::IngestInto(_), true) => dialog.pick_folders().unwrap_or_default(),
-                (PickPurpose::IngestInto(_), false) => dialog.pick_files().unwrap_or_default(),
+                (PickPurpose::IngestInto(_), true) => {
+                    dialog.pick_folders().await.unwrap_or_default()
+                }
+                (PickPurpose::IngestInto(_), false) => {
+                    dialog.pick_files().await.unwrap_or_default()
+                }
             };
-            outbox.send(WorkResult::Picked(purpose, paths));
+            let paths = handles.iter().map(|h| h.path().to_path_buf()).collect();
+            outbox.send(WorkResult::Picked(purpose, paths)).await;
         });
     }
 
