@@ -53,6 +53,7 @@ pub async fn run_notebook(
     let runner = Runner::open(&lake_dir, &base, args.model.as_deref()).await?;
     let outputs_dir = saved::outputs_dir(&args.notebook);
     let mut failed = 0;
+    let mut cancelled = false;
     if !notebook.title.is_empty() {
         writeln!(out, "# {}", notebook.title)?;
     }
@@ -78,6 +79,9 @@ pub async fn run_notebook(
                 print_cell_output(out, run, args.format, args.max_rows).await?;
                 cell.read = run.read.clone();
             }
+            Err(e) if e.cancelled => {
+                writeln!(out, "\n[{}] {} cancelled", cell.id, cell.kind)?;
+            }
             Err(e) => {
                 failed += 1;
                 writeln!(out, "\n[{}] {} failed", cell.id, cell.kind)?;
@@ -85,15 +89,18 @@ pub async fn run_notebook(
             }
         }
         if !args.no_save {
-            saved::save(
-                &outputs_dir,
-                &cell.id,
-                result.as_ref().map_err(|e| e.message.as_str()),
-            )?;
+            saved::save(&outputs_dir, &cell.id, result.as_ref())?;
+        }
+        if result.as_ref().is_err_and(|e| e.cancelled) {
+            cancelled = true;
+            break;
         }
     }
     if !args.no_save {
         notebook.save(&args.notebook)?;
+    }
+    if cancelled {
+        bail!("cancelled: the cells after the cancelled one did not run");
     }
     if failed > 0 {
         bail!(

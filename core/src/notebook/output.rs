@@ -19,6 +19,9 @@ pub struct CellError {
     pub message: String,
     /// Byte range of the failing part of the cell's text.
     pub span: Option<std::ops::Range<usize>>,
+    /// The run was stopped by the user rather than failing: front ends show
+    /// it as Cancelled, not as an error.
+    pub cancelled: bool,
 }
 
 impl CellError {
@@ -27,6 +30,16 @@ impl CellError {
         Self {
             message: message.to_string(),
             span: None,
+            cancelled: false,
+        }
+    }
+
+    /// A run the user stopped.
+    pub fn cancelled() -> Self {
+        Self {
+            message: "cancelled".to_string(),
+            span: None,
+            cancelled: true,
         }
     }
 }

@@ -196,7 +196,14 @@ impl Runner {
             model_dir: self.model_dir.as_deref(),
         };
         let started = Instant::now();
-        let mut run = kind.run(cell, &ctx, job).await?;
+        // Whatever a kind reports after the user cancelled is a cancel.
+        let mut run = kind.run(cell, &ctx, job).await.map_err(|e| {
+            if job.is_cancelled() {
+                CellError::cancelled()
+            } else {
+                e
+            }
+        })?;
         run.elapsed = started.elapsed();
         Ok(run)
     }

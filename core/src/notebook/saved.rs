@@ -16,7 +16,7 @@ use arrow::record_batch::RecordBatch;
 use serde::{Deserialize, Serialize};
 
 use super::file::NotebookError;
-use super::output::{CellOutput, CellRun};
+use super::output::{CellError, CellOutput, CellRun};
 use crate::lake::DatasetKind;
 use crate::search::{SearchHits, SearchMode};
 
@@ -69,6 +69,9 @@ struct Meta {
     changed: Vec<String>,
     #[serde(default)]
     error: Option<String>,
+    /// The error is the user's cancel.
+    #[serde(default)]
+    cancelled: bool,
     #[serde(default)]
     parts: Vec<PartMeta>,
 }
@@ -128,8 +131,12 @@ fn clear(dir: &Path, id: &str) -> Result<(), NotebookError> {
     Ok(())
 }
 
-/// Saves a cell's run (or its error) as its cached output.
-pub fn save(dir: &Path, id: &str, result: Result<&CellRun, &str>) -> Result<(), NotebookError> {
+/// Saves a cell's run (or its error, or its cancel) as its cached output.
+pub fn save(
+    dir: &Path,
+    id: &str,
+    result: Result<&CellRun, &CellError>,
+) -> Result<(), NotebookError> {
     check_id(dir, id)?;
     std::fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
     clear(dir, id)?;
@@ -142,10 +149,14 @@ pub fn save(dir: &Path, id: &str, result: Result<&CellRun, &str>) -> Result<(), 
         read: BTreeMap::new(),
         changed: Vec::new(),
         error: None,
+        cancelled: false,
         parts: Vec::new(),
     };
     match result {
-        Err(message) => meta.error = Some(message.to_string()),
+        Err(e) => {
+            meta.error = Some(e.message.clone());
+            meta.cancelled = e.cancelled;
+        }
         Ok(run) => {
             meta.elapsed_ms = run.elapsed.as_secs_f64() * 1e3;
             meta.read = run.read.clone();
@@ -244,15 +255,20 @@ fn save_part(
 }
 
 /// The cached output of a cell: `None` if it never ran (or the cache is gone),
-/// `Some(Err(message))` if its last run failed.
-pub fn load(dir: &Path, id: &str) -> Result<Option<Result<CellRun, String>>, NotebookError> {
+/// `Some(Err(error))` if its last run failed or was cancelled.
+pub fn load(dir: &Path, id: &str) -> Result<Option<Result<CellRun, CellError>>, NotebookError> {
     check_id(dir, id)?;
     let path = dir.join(format!("{id}.json"));
     let Ok(text) = std::fs::read_to_string(&path) else {
         return Ok(None);
     };
     let meta: Meta = serde_json::from_str(&text).map_err(|e| io_err(&path, e))?;
-    if let Some(error) = meta.error {
+    if let Some(message) = meta.error {
+        let error = if meta.cancelled {
+            CellError::cancelled()
+        } else {
+            CellError::new(message)
+        };
         return Ok(Some(Err(error)));
     }
     let output = if meta.part.output == "parts" {

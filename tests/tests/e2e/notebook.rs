@@ -1,7 +1,12 @@
 //! Notebooks run headless: `lakebook run`, cached outputs, pinned re-runs.
 
+use std::collections::BTreeMap;
+use std::time::Duration;
+
 use anyhow::{Context, Result};
-use lakebook_core::notebook::{CellOutput, Notebook, saved};
+use lakebook_core::Job;
+use lakebook_core::notebook::kind::table;
+use lakebook_core::notebook::{Cell, CellOutput, Notebook, Runner, saved};
 
 use crate::support::{TestLake, demo_assets};
 
@@ -84,7 +89,7 @@ text = "Done."
     );
     let typo = saved::load(&dir, "typo")?.context("cached error")?;
     let message = typo.err().context("the typo cell failed")?;
-    assert!(message.contains("salez"), "{message}");
+    assert!(message.message.contains("salez"), "{message}");
 
     // Append, then: a plain re-run sees the new rows, a pinned re-run the recorded version.
     let more = t.file("more.csv", "region,amount\neast,58\n")?;
@@ -181,5 +186,53 @@ async fn a_large_result_comes_a_page_at_a_time() -> Result<()> {
         }
     ));
     assert!(cached.more.is_none());
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_cell_is_cancelled_not_failed_and_stays_so_when_cached() -> Result<()> {
+    let t = TestLake::new()?;
+    t.run(&["init"]).await?;
+    let runner = Runner::open(&t.lake(), &t.src(""), None)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let slow = Cell::new(
+        "sql",
+        table(&[("sql", "SELECT count(*) FROM range(1, 20000000000) a".into())]),
+        &[],
+    );
+    let job = Job::new();
+    let cancel = job.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        cancel.cancel();
+    });
+    let Err(stopped) = runner.run(&slow, &BTreeMap::new(), &job).await else {
+        anyhow::bail!("a 20-billion-row count finished before the cancel");
+    };
+    assert_eq!(
+        (stopped.message.as_str(), stopped.cancelled),
+        ("cancelled", true)
+    );
+
+    let typo = Cell::new(
+        "sql",
+        table(&[("sql", "SELECT nope".into())]),
+        &[slow.id.as_str()],
+    );
+    let Err(failed) = runner.run(&typo, &BTreeMap::new(), &Job::new()).await else {
+        anyhow::bail!("a query of an unknown column ran");
+    };
+    assert!(!failed.cancelled, "a failure is not a cancel");
+
+    // The cache keeps the difference.
+    let dir = t.src("cells.lakebook.out");
+    saved::save(&dir, &slow.id, Err(&stopped))?;
+    saved::save(&dir, &typo.id, Err(&failed))?;
+    let back = |id: &str| -> Result<bool> {
+        let cached = saved::load(&dir, id)?.context("cached")?;
+        Ok(cached.err().context("an error")?.cancelled)
+    };
+    assert_eq!((back(&slow.id)?, back(&typo.id)?), (true, false));
     Ok(())
 }

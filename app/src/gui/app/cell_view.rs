@@ -103,6 +103,9 @@ impl LakebookApp {
                 CellStatus::Failed => {
                     ui.colored_label(ui.visuals().error_fg_color, "✖ error");
                 }
+                CellStatus::Cancelled => {
+                    ui.weak("⏹ cancelled");
+                }
                 CellStatus::Idle => {
                     if elapsed.is_some() {
                         ui.weak("(cached)");
@@ -327,6 +330,10 @@ impl LakebookApp {
 /// A failed cell's error, with the failing part of its text marked.
 pub(super) fn error_ui(ui: &mut egui::Ui, cell: &Cell, e: &CellError) {
     ui.add_space(4.0);
+    if e.cancelled {
+        ui.weak("Cancelled before it finished; run the cell again for its result.");
+        return;
+    }
     let color = ui.visuals().error_fg_color;
     egui::Frame::new()
         .fill(color.gamma_multiply(0.12))

@@ -14,6 +14,8 @@ pub enum CellStatus {
     Done,
     /// Failed.
     Failed,
+    /// Stopped by the user.
+    Cancelled,
 }
 
 /// What the window keeps per cell besides the cell itself.

@@ -13,7 +13,12 @@ impl LakebookApp {
             let mut state = CellState::new();
             match saved::load(&dir, &cell.id) {
                 Ok(Some(Ok(run))) => state.set_run(run),
-                Ok(Some(Err(message))) => state.error = Some(CellError::new(message)),
+                Ok(Some(Err(e))) => {
+                    if e.cancelled {
+                        state.status = CellStatus::Cancelled;
+                    }
+                    state.error = Some(e);
+                }
                 _ => {}
             }
             self.states.insert(cell.id.clone(), state);
@@ -67,11 +72,7 @@ impl LakebookApp {
             let result = runner.run(&cell, &BTreeMap::new(), &job).await;
             if let Some(dir) = outputs_dir {
                 // A cache that cannot be written only costs a re-run later.
-                let _ = saved::save(
-                    &dir,
-                    &cell.id,
-                    result.as_ref().map_err(|e| e.message.as_str()),
-                );
+                let _ = saved::save(&dir, &cell.id, result.as_ref());
             }
             outbox
                 .send(WorkResult::CellDone {
@@ -161,9 +162,14 @@ impl LakebookApp {
                             state.set_run(run);
                         }
                         Err(e) => {
+                            // A cancel, like a failure, stops a run-all.
                             failed = true;
                             let state = self.state(&id);
-                            state.status = CellStatus::Failed;
+                            state.status = if e.cancelled {
+                                CellStatus::Cancelled
+                            } else {
+                                CellStatus::Failed
+                            };
                             state.error = Some(e);
                         }
                     }

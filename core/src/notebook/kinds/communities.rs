@@ -94,7 +94,7 @@ impl CellKind for CommunitiesCell {
             })
             .await
             .map_err(|e| CellError::new(format!("community detection failed: {e}")))?
-            .ok_or_else(|| CellError::new("cancelled"))?;
+            .ok_or_else(CellError::cancelled)?;
             let run = CommunityRun::finished(&options, &partition);
             stored.record =
                 save_node_state(&mut lake, &stored, Some((&partition.membership, run)), None)

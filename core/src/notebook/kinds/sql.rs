@@ -58,7 +58,7 @@ impl CellKind for SqlCell {
         };
         let (stream, page) = tokio::select! {
             r = first_page => r?,
-            () = job.cancelled() => return Err(CellError::new("cancelled")),
+            () = job.cancelled() => return Err(CellError::cancelled()),
         };
         let schema = stream.schema();
         let more = (!page.done).then(|| ResultPager::new(stream));
@@ -92,6 +92,7 @@ fn sql_error(sql: &str, message: &str) -> CellError {
     CellError {
         message: message.to_string(),
         span,
+        cancelled: false,
     }
 }
 
