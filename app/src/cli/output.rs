@@ -419,9 +419,9 @@ async fn print_part(
             // (memory stays bounded); csv and json print every row.
             if let Some(more) = more {
                 if format == Format::Table && max_rows > 0 && first > max_rows {
-                    total += more.count_rest().await.map_err(anyhow::Error::msg)?;
+                    total += more.count_rest().await?;
                 } else {
-                    all.extend(more.rest().await.map_err(anyhow::Error::msg)?);
+                    all.extend(more.rest().await?);
                     total = all.iter().map(|b| b.num_rows()).sum();
                 }
             }

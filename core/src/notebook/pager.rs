@@ -10,6 +10,12 @@ use datafusion::physical_plan::SendableRecordBatchStream;
 use futures::StreamExt;
 use tokio::sync::Mutex;
 
+/// Why the next page of a result could not be read: the query's own error,
+/// shown as DataFusion words it.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct PageError(#[from] pub datafusion::error::DataFusionError);
+
 /// Rows in the first page a SQL cell keeps (and in each later page).
 pub const PAGE_ROWS: usize = 100_000;
 
@@ -37,7 +43,7 @@ impl Page {
 pub async fn read_page(
     stream: &mut SendableRecordBatchStream,
     rows: usize,
-) -> Result<Page, String> {
+) -> Result<Page, PageError> {
     let mut page = Page::default();
     let (mut taken, mut bytes) = (0usize, 0usize);
     while taken < rows && bytes < PAGE_BYTES {
@@ -49,7 +55,7 @@ pub async fn read_page(
                     page.batches.push(batch);
                 }
             }
-            Some(Err(e)) => return Err(e.to_string()),
+            Some(Err(e)) => return Err(e.into()),
             None => {
                 page.done = true;
                 break;
@@ -82,7 +88,7 @@ impl ResultPager {
 
     /// The next page of up to `rows` rows; after the last one, empty pages
     /// with `done` set. The query's resources are released at the end.
-    pub async fn next_page(&self, rows: usize) -> Result<Page, String> {
+    pub async fn next_page(&self, rows: usize) -> Result<Page, PageError> {
         let mut guard = self.stream.lock().await;
         let Some(stream) = guard.as_mut() else {
             return Ok(Page {
@@ -98,7 +104,7 @@ impl ResultPager {
     }
 
     /// Every row left (for front ends that print the whole result).
-    pub async fn rest(&self) -> Result<Vec<RecordBatch>, String> {
+    pub async fn rest(&self) -> Result<Vec<RecordBatch>, PageError> {
         let mut batches = Vec::new();
         self.drain(|page| batches.extend(page.batches)).await?;
         Ok(batches)
@@ -106,14 +112,14 @@ impl ResultPager {
 
     /// How many rows are left, read page by page and dropped (memory stays
     /// bounded).
-    pub async fn count_rest(&self) -> Result<usize, String> {
+    pub async fn count_rest(&self) -> Result<usize, PageError> {
         let mut rows = 0;
         self.drain(|page| rows += page.rows()).await?;
         Ok(rows)
     }
 
     /// Hands every page left to `each`, in order.
-    async fn drain(&self, mut each: impl FnMut(Page)) -> Result<(), String> {
+    async fn drain(&self, mut each: impl FnMut(Page)) -> Result<(), PageError> {
         loop {
             let page = self.next_page(PAGE_ROWS).await?;
             let done = page.done;

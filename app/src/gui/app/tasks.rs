@@ -101,13 +101,17 @@ impl LakebookApp {
         // The rows loaded so far are joined with the new page here, off the
         // UI thread: at a million rows the copy takes longer than a frame.
         self.rt.spawn(async move {
-            let result = pager.next_page(PAGE_ROWS).await.and_then(|page| {
-                let mut all = vec![loaded.clone()];
-                all.extend(page.batches);
-                let joined = arrow::compute::concat_batches(&loaded.schema(), &all)
-                    .map_err(|e| e.to_string())?;
-                Ok((joined, page.done))
-            });
+            let result = pager
+                .next_page(PAGE_ROWS)
+                .await
+                .map_err(|e| e.to_string())
+                .and_then(|page| {
+                    let mut all = vec![loaded.clone()];
+                    all.extend(page.batches);
+                    let joined = arrow::compute::concat_batches(&loaded.schema(), &all)
+                        .map_err(|e| e.to_string())?;
+                    Ok((joined, page.done))
+                });
             outbox.send(WorkResult::Page { id, result }).await;
         });
     }

@@ -53,7 +53,7 @@ impl CellKind for SqlCell {
                 .map_err(|e| sql_error(sql, &e.message))?;
             let page = read_page(&mut stream, PAGE_ROWS)
                 .await
-                .map_err(|message| sql_error(sql, &message))?;
+                .map_err(|e| sql_error(sql, &e.to_string()))?;
             Ok::<_, CellError>((stream, page))
         };
         let (stream, page) = tokio::select! {
