@@ -2,6 +2,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
@@ -22,7 +23,7 @@ pub struct MatchArgs {
     /// Target dataset.
     pub target: String,
     /// Which matcher scores the pairs.
-    #[arg(long, default_value = "combined", value_parser = parse_matcher)]
+    #[arg(long, default_value = "combined", value_parser = Matcher::from_str)]
     pub matcher: Matcher,
     /// Pairs shown in table format (0: all).
     #[arg(long, default_value_t = 20)]
@@ -46,10 +47,6 @@ pub struct RelatedArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
-}
-
-fn parse_matcher(s: &str) -> Result<Matcher, String> {
-    s.parse()
 }
 
 /// `match A B`.

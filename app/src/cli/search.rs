@@ -92,11 +92,6 @@ pub struct SearchArgs {
     pub model: Option<PathBuf>,
 }
 
-fn load_model(dir: Option<&Path>) -> Result<MiniLm> {
-    let source = embed::locate_model(dir)?;
-    Ok(MiniLm::load(&source.dir)?)
-}
-
 /// `embed NAME`: vectors for the rows that have none, then the indexes.
 pub async fn run_embed(
     lake_dir: &Path,
@@ -107,7 +102,7 @@ pub async fn run_embed(
 ) -> Result<()> {
     let mut lake = Lake::open(lake_dir).await?;
     lake.entry(&args.name)?;
-    let model = Arc::new(load_model(args.model.as_deref())?);
+    let model = Arc::new(embed::load_model(args.model.as_deref())?);
     let request = EmbedRequest {
         name: args.name.clone(),
         columns: args.columns.clone(),
@@ -225,7 +220,7 @@ pub async fn run_search(
     let model = if mode == SearchMode::Fulltext {
         None
     } else {
-        Some(load_model(args.model.as_deref())?)
+        Some(embed::load_model(args.model.as_deref())?)
     };
     let request = SearchRequest {
         query,

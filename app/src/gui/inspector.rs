@@ -23,15 +23,18 @@ pub async fn profile_column(
         .ok_or_else(|| format!("'{dataset}' has no column '{column}' to profile"))
 }
 
-/// A count measured in the profile's sample, scaled to the whole column
-/// (exact when the sample holds every value).
-fn scaled(profile: &ColumnProfile, n: u64) -> (u64, bool) {
-    let present = profile.rows.saturating_sub(profile.nulls);
-    if profile.sampled == 0 || profile.sampled >= present {
-        return (n, true);
+/// Whether the profile's counts cover every value (else a sample of them).
+fn exact(profile: &ColumnProfile) -> bool {
+    profile.sampled == 0 || profile.sampled >= profile.rows.saturating_sub(profile.nulls)
+}
+
+/// A count measured in the profile's sample, scaled to the whole column.
+fn scaled(profile: &ColumnProfile, n: u64) -> u64 {
+    if exact(profile) {
+        return n;
     }
-    let factor = present as f64 / profile.sampled as f64;
-    ((n as f64 * factor).round() as u64, false)
+    let present = profile.rows.saturating_sub(profile.nulls);
+    (n as f64 * present as f64 / profile.sampled as f64).round() as u64
 }
 
 /// Draws a profile.
@@ -67,8 +70,7 @@ pub fn profile_ui(ui: &mut egui::Ui, dataset: &str, column: &str, profile: &Colu
         });
     if let Some(histogram) = &profile.histogram {
         ui.add_space(6.0);
-        let exact = scaled(profile, 0).1;
-        ui.label(if exact {
+        ui.label(if exact(profile) {
             "histogram".to_string()
         } else {
             format!("histogram (from a sample of {} values)", profile.sampled)
@@ -77,7 +79,7 @@ pub fn profile_ui(ui: &mut egui::Ui, dataset: &str, column: &str, profile: &Colu
             .bins()
             .iter()
             .map(|(lo, hi, n)| {
-                let (n, _) = scaled(profile, *n);
+                let n = scaled(profile, *n);
                 Bar::new((lo + hi) / 2.0, n as f64).width((hi - lo).abs().max(1e-12))
             })
             .collect();
@@ -88,7 +90,7 @@ pub fn profile_ui(ui: &mut egui::Ui, dataset: &str, column: &str, profile: &Colu
     }
     if !profile.top.is_empty() {
         ui.add_space(6.0);
-        ui.label(if scaled(profile, 0).1 {
+        ui.label(if exact(profile) {
             "top values".to_string()
         } else {
             format!(
@@ -100,10 +102,10 @@ pub fn profile_ui(ui: &mut egui::Ui, dataset: &str, column: &str, profile: &Colu
         egui::Grid::new("top").num_columns(2).show(ui, |ui| {
             for (value, n) in &profile.top {
                 ui.label(cut(value)).on_hover_text(value);
-                let (shown, exact) = scaled(profile, *n);
+                let shown = scaled(profile, *n);
                 ui.add(
                     egui::ProgressBar::new(*n as f32 / most as f32)
-                        .text(if exact {
+                        .text(if exact(profile) {
                             shown.to_string()
                         } else {
                             format!("≈{shown}")

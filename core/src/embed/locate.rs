@@ -119,3 +119,8 @@ pub fn locate_model(explicit: Option<&Path>) -> Result<ModelSource, EmbedError> 
         data_dir: data_dir_model(),
     })
 }
+
+/// The model found as [`locate_model`] finds it, loaded.
+pub fn load_model(explicit: Option<&Path>) -> Result<super::MiniLm, EmbedError> {
+    super::MiniLm::load(&locate_model(explicit)?.dir)
+}

@@ -16,7 +16,7 @@ pub mod text;
 
 pub use checkpoint::CheckpointError;
 pub use dataset::{EmbedReport, EmbedRequest, VECTOR_COLUMN, embed_dataset};
-pub use locate::{MODEL_NAME, ModelSource, data_dir_model, locate_model};
+pub use locate::{MODEL_NAME, ModelSource, data_dir_model, load_model, locate_model};
 pub use minilm::{EMBEDDING_DIM, MAX_TOKENS, MiniLm};
 
 pub(crate) use dataset::quote;

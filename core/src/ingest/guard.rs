@@ -372,6 +372,15 @@ impl RecordBatchReader for Guarded {
     }
 }
 
+/// The note for a column of whole numbers too large for 64 bits, which every
+/// reader widens to floating point.
+pub(crate) fn widened_integers_note(path: &Path, column: &str) -> String {
+    format!(
+        "{}: column '{column}' holds whole numbers beyond the 64-bit range; read as floating point, which keeps about 16 significant digits",
+        path.display()
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -231,10 +231,7 @@ pub(crate) fn open(
         ));
     }
     for key in big_integer_keys(&sample) {
-        stats.warn(format!(
-            "{}: column '{key}' holds whole numbers beyond the 64-bit range; read as floating point, which keeps about 16 significant digits",
-            path.display()
-        ));
+        stats.warn(super::guard::widened_integers_note(path, &key));
     }
     let schema = Arc::new(Schema::new(
         inferred

@@ -269,8 +269,8 @@ pub async fn ingest(
     // With several files, each goes in whole or not at all and the others
     // still go in; with one file (or when asked), any failure fails the ingest.
     let per_file = !options.all_or_nothing && found.len() > 1;
-    let plan = plan(lake, &found, options, per_file, &mut report.failed_tables)?;
-    report.already_ingested = plan.already.clone();
+    let mut plan = plan(lake, &found, options, per_file, &mut report.failed_tables)?;
+    report.already_ingested = std::mem::take(&mut plan.already);
 
     let total_bytes: u64 = found
         .iter()

@@ -60,7 +60,7 @@ impl ColumnEmbedder {
         if !matches!(matcher, Matcher::Combined | Matcher::Semantic) {
             return Ok(None);
         }
-        match crate::embed::locate_model(model_dir).and_then(|s| MiniLm::load(&s.dir)) {
+        match crate::embed::load_model(model_dir) {
             Ok(model) => Ok(Some(Self::new(Arc::new(model)))),
             Err(e) if matcher == Matcher::Semantic || model_dir.is_some() => Err(e),
             Err(_) => Ok(None),

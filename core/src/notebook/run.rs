@@ -12,7 +12,7 @@ use tokio::sync::{Mutex, RwLock};
 use super::file::Cell;
 use super::kind::Registry;
 use super::output::{CellError, CellRun};
-use crate::embed::{MiniLm, locate_model};
+use crate::embed::{MiniLm, load_model};
 use crate::graph::seeded::NeighbourhoodIndex;
 use crate::job::Job;
 use crate::lake::Lake;
@@ -44,13 +44,10 @@ impl RunContext<'_> {
             return Ok(m.clone());
         }
         let dir = self.model_dir.map(Path::to_path_buf);
-        let loaded = tokio::task::spawn_blocking(move || {
-            let source = locate_model(dir.as_deref())?;
-            MiniLm::load(&source.dir)
-        })
-        .await
-        .map_err(|e| CellError::new(format!("loading the model failed: {e}")))?
-        .map_err(CellError::new)?;
+        let loaded = tokio::task::spawn_blocking(move || load_model(dir.as_deref()))
+            .await
+            .map_err(|e| CellError::new(format!("loading the model failed: {e}")))?
+            .map_err(CellError::new)?;
         let model = Arc::new(loaded);
         *slot = Some(model.clone());
         Ok(model)

@@ -2,6 +2,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
@@ -28,7 +29,7 @@ pub struct EvalMatchArgs {
     #[arg(long)]
     pub truth: PathBuf,
     /// Which matcher scores the pairs.
-    #[arg(long, default_value = "combined", value_parser = parse_matcher)]
+    #[arg(long, default_value = "combined", value_parser = Matcher::from_str)]
     pub matcher: Matcher,
     /// Model folder for the semantic matcher.
     #[arg(long)]
@@ -41,7 +42,7 @@ pub struct EvalSuiteArgs {
     /// Folder of pair folders.
     pub dir: PathBuf,
     /// Which matcher scores the pairs.
-    #[arg(long, default_value = "combined", value_parser = parse_matcher)]
+    #[arg(long, default_value = "combined", value_parser = Matcher::from_str)]
     pub matcher: Matcher,
     /// Model folder for the semantic matcher.
     #[arg(long)]
@@ -53,10 +54,6 @@ pub struct EvalSuiteArgs {
     /// (0 lists every pair), evidence from SURE is certain.
     #[arg(long, num_args = 2, value_names = ["FLOOR", "SURE"])]
     pub calibration: Option<Vec<f64>>,
-}
-
-fn parse_matcher(s: &str) -> Result<Matcher, String> {
-    s.parse()
 }
 
 /// `eval match`: one pair scored against its ground truth, as JSON.

@@ -193,10 +193,7 @@ impl CsvReader {
         let names = column_names(path, header.then_some(&first), first.len(), &stats)?;
         for (name, guess) in names.iter().zip(&guesses) {
             if guess.widened_integers() {
-                stats.warn(format!(
-                    "{}: column '{name}' holds whole numbers beyond the 64-bit range; read as floating point, which keeps about 16 significant digits",
-                    path.display()
-                ));
+                stats.warn(super::guard::widened_integers_note(path, name));
             }
         }
         let schema = Arc::new(Schema::new(

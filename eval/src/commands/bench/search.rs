@@ -6,12 +6,8 @@ use std::path::Path;
 
 use anyhow::Result;
 use lakebook_core::Lake;
-use lakebook_core::embed::{self, MiniLm};
+use lakebook_core::embed;
 use lakebook_core::search::{self, SearchMode, SearchRequest};
-
-fn load_model(dir: Option<&Path>) -> Result<MiniLm> {
-    Ok(MiniLm::load(&embed::locate_model(dir)?.dir)?)
-}
 
 /// One text per line: a JSON string, or the line itself.
 fn read_lines(file: &Path) -> Result<Vec<String>> {
@@ -64,7 +60,7 @@ pub(super) async fn run_search_bench(
     let lake = Lake::open(lake_dir).await?;
     let rows = lake.entry(name)?.rows;
     let texts = read_lines(queries)?;
-    let model = load_model(model_dir)?;
+    let model = embed::load_model(model_dir)?;
     let mut embed_ms = Vec::new();
     let mut vectors = Vec::new();
     for t in &texts {
@@ -131,7 +127,7 @@ pub(super) fn run_embed_bench(
     if let Some(limit) = limit {
         texts.truncate(limit);
     }
-    let model = load_model(model_dir)?;
+    let model = embed::load_model(model_dir)?;
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
     let mut tokens = 0usize;
     for t in &refs {
