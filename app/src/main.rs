@@ -40,11 +40,11 @@ fn main() -> std::process::ExitCode {
         // The reader went away (`lakebook sql … | head`): nothing to say.
         Err(e) if closed_pipe(&e) => std::process::ExitCode::SUCCESS,
         Err(e) if e.is::<lakebook::cli::IngestIncomplete>() => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", lakebook::cli::error_text(&e));
             std::process::ExitCode::from(lakebook::cli::IngestIncomplete::EXIT_CODE)
         }
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", lakebook::cli::error_text(&e));
             std::process::ExitCode::FAILURE
         }
     }

@@ -4,6 +4,11 @@
 //! units done of units total and checks [`Job::is_cancelled`] often enough to
 //! stop promptly. Front ends (CLI progress bar, GUI jobs panel) poll
 //! [`Job::snapshot`] and call [`Job::cancel`].
+//!
+//! Computations that do not know about jobs (k-means, HDBSCAN, UMAP, PCA)
+//! take a [`Watch`]: a `Job`, or in tests a plain `Fn() -> bool`. Every
+//! module's error converts from the one [`Cancelled`] error, so `?` carries a
+//! cancel up to the caller, which reports it as cancelled, not as failed.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -26,6 +31,7 @@ struct JobState {
     done: AtomicU64,
     total: AtomicU64,
     cancelled: AtomicBool,
+    finished: AtomicBool,
     unit: Mutex<&'static str>,
     message: Mutex<String>,
 }
@@ -53,6 +59,18 @@ impl Job {
         self.0.total.fetch_add(more, Ordering::Relaxed);
     }
 
+    /// Sets how many units are done (for work that counts itself).
+    pub fn set_done(&self, done: u64) {
+        self.0.done.store(done, Ordering::Relaxed);
+    }
+
+    /// Starts a new stage: its message, nothing done of `total` units.
+    pub fn begin_stage(&self, message: impl Into<String>, total: u64, unit: &'static str) {
+        self.set_message(message);
+        self.set_done(0);
+        self.set_total(total, unit);
+    }
+
     /// Records `units` more of work done.
     pub fn advance(&self, units: u64) {
         self.0.done.fetch_add(units, Ordering::Relaxed);
@@ -77,6 +95,17 @@ impl Job {
         }
     }
 
+    /// Marks the work as over (done, failed or stopped), so that whoever
+    /// lists running jobs can drop it.
+    pub fn finish(&self) {
+        self.0.finished.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether [`Job::finish`] was called.
+    pub fn is_finished(&self) -> bool {
+        self.0.finished.load(Ordering::SeqCst)
+    }
+
     /// Whether [`Job::cancel`] was called.
     pub fn is_cancelled(&self) -> bool {
         self.0.cancelled.load(Ordering::SeqCst)
@@ -91,6 +120,86 @@ impl Job {
             message: self.0.message.lock().map(|m| m.clone()).unwrap_or_default(),
         }
     }
+}
+
+/// The one error for work stopped on request; every module's error type
+/// converts from it (see [`cancelled_converts_to`](crate::cancelled_converts_to)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("cancelled")]
+pub struct Cancelled;
+
+/// What a long computation asks (stop?) and tells (how far?) while it runs.
+pub trait Watch {
+    /// Whether the work should stop now.
+    fn is_cancelled(&self) -> bool;
+
+    /// Reports `done` of `total` steps of the current stage, named in words.
+    fn progress(&self, _stage: &str, _done: u64, _total: u64) {}
+
+    /// `Err(Cancelled)` once the work should stop, for `?`.
+    fn check(&self) -> Result<(), Cancelled> {
+        if self.is_cancelled() {
+            Err(Cancelled)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl Watch for Job {
+    fn is_cancelled(&self) -> bool {
+        Job::is_cancelled(self)
+    }
+
+    fn progress(&self, stage: &str, done: u64, total: u64) {
+        let same_stage = self.0.message.lock().is_ok_and(|m| *m == stage);
+        if !same_stage {
+            self.set_message(stage);
+        }
+        self.set_total(total, "steps");
+        self.set_done(done);
+    }
+}
+
+/// A plain predicate watches too: it says when to stop and ignores progress.
+impl<F: Fn() -> bool> Watch for F {
+    fn is_cancelled(&self) -> bool {
+        self()
+    }
+}
+
+/// Never cancelled, reports nowhere: for work nobody watches.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Unwatched;
+
+impl Watch for Unwatched {
+    fn is_cancelled(&self) -> bool {
+        false
+    }
+}
+
+/// Passes cancels through and keeps progress to itself: for a step inside a
+/// stage that reports its own progress.
+#[derive(Clone, Copy)]
+pub struct Silenced<'a>(pub &'a dyn Watch);
+
+impl Watch for Silenced<'_> {
+    fn is_cancelled(&self) -> bool {
+        self.0.is_cancelled()
+    }
+}
+
+/// `impl From<Cancelled> for E` giving `E`'s own unit variant, for each
+/// module error that has one: `cancelled_converts_to!(KMeansError::Cancelled)`.
+#[macro_export]
+macro_rules! cancelled_converts_to {
+    ($($error:ident :: $variant:ident),+ $(,)?) => {
+        $(impl From<$crate::job::Cancelled> for $error {
+            fn from(_: $crate::job::Cancelled) -> Self {
+                $error::$variant
+            }
+        })+
+    };
 }
 
 #[cfg(test)]
@@ -111,5 +220,18 @@ mod tests {
         assert!(!job.is_cancelled());
         watcher.cancel();
         assert!(job.is_cancelled());
+    }
+
+    #[test]
+    fn a_job_and_a_predicate_both_watch() {
+        let job = Job::new();
+        job.progress("clustering", 3, 10);
+        let p = job.snapshot();
+        assert_eq!((p.done, p.total, p.message.as_str()), (3, 10, "clustering"));
+        assert_eq!(Watch::check(&job), Ok(()));
+        job.cancel();
+        assert_eq!(Watch::check(&job), Err(Cancelled));
+        assert_eq!(Watch::check(&|| true), Err(Cancelled));
+        assert_eq!(Unwatched.check(), Ok(()));
     }
 }

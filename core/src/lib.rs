@@ -22,3 +22,8 @@ pub mod sql;
 
 pub use job::{Job, Progress};
 pub use lake::{Lake, LakeError};
+
+/// The cause kept inside an error whose source can be one of several error
+/// types (Lance, Arrow, DataFusion, I/O): its text is shown, and it stays
+/// reachable through `Error::source`.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;

@@ -208,7 +208,10 @@ pub async fn run(
         Command::Rm(args) => lake::rm(&lake_dir, &args, out).await,
         Command::Restore(args) => lake::restore(&lake_dir, &args, out).await,
         Command::Gc(args) => lake::gc(&lake_dir, &args, out).await,
-        Command::Sql(args) => Box::pin(sql::run_sql(&lake_dir, args, out)).await,
+        Command::Sql(args) => {
+            let _bar = show_progress.then(|| crate::progress::show(job));
+            Box::pin(sql::run_sql(&lake_dir, args, out, job)).await
+        }
         Command::Embed(args) => {
             Box::pin(search::run_embed(&lake_dir, args, out, job, show_progress)).await
         }
@@ -225,7 +228,10 @@ pub async fn run(
         }
         Command::Search(args) => Box::pin(search::run_search(&lake_dir, args, out)).await,
         Command::Model(command) => search::run_model(command, out),
-        Command::Run(args) => Box::pin(notebook::run_notebook(&lake_dir, args, out, job)).await,
+        Command::Run(args) => {
+            let _bar = show_progress.then(|| crate::progress::show(job));
+            Box::pin(notebook::run_notebook(&lake_dir, args, out, job)).await
+        }
         Command::Match(args) => {
             let _bar = show_progress.then(|| crate::progress::show(job));
             Box::pin(matching::run_match(&lake_dir, args, out, job)).await
@@ -246,9 +252,18 @@ pub async fn run(
             let _bar = show_progress.then(|| crate::progress::show(job));
             Box::pin(cluster::run_cluster(&lake_dir, args, out, job)).await
         }
-        Command::Eval(command) => Box::pin(eval::run_eval(&lake_dir, command, out, job)).await,
-        Command::Fabricate(args) => eval::run_fabricate(args, out, job),
-        Command::Generate(command) => eval::run_generate(command, out),
+        Command::Eval(command) => {
+            let _bar = show_progress.then(|| crate::progress::show(job));
+            Box::pin(eval::run_eval(&lake_dir, command, out, job)).await
+        }
+        Command::Fabricate(args) => {
+            let _bar = show_progress.then(|| crate::progress::show(job));
+            eval::run_fabricate(args, out, job)
+        }
+        Command::Generate(command) => {
+            let _bar = show_progress.then(|| crate::progress::show(job));
+            eval::run_generate(command, out, job)
+        }
         Command::Bench(BenchCommand::Eval(command)) => {
             Box::pin(eval::run_bench(&lake_dir, command, out)).await
         }
@@ -265,6 +280,21 @@ pub async fn run(
             bail!("bench frames runs from the lakebook program itself, which owns the runtime")
         }
     }
+}
+
+/// An error and its causes on one line, each cause once: errors that show
+/// their cause in their own message (`file: what the OS said`) also keep it
+/// as their source, and it is not repeated.
+pub fn error_text(error: &anyhow::Error) -> String {
+    let mut text = error.to_string();
+    for cause in error.chain().skip(1) {
+        let cause = cause.to_string();
+        if !text.contains(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+    }
+    text
 }
 
 /// Where the demo sources are: `LAKEBOOK_ASSETS`, else the checkout this binary was built from.

@@ -57,10 +57,17 @@ pub async fn run_notebook(
     if !notebook.title.is_empty() {
         writeln!(out, "# {}", notebook.title)?;
     }
-    for cell in notebook.cells.iter_mut() {
+    let count = notebook.cells.len();
+    for (at, cell) in notebook.cells.iter_mut().enumerate() {
         if job.is_cancelled() {
             bail!("cancelled");
         }
+        // The bar names the cell; the cell's own work fills it in.
+        job.begin_stage(
+            format!("cell {} of {count}: {} ({})", at + 1, cell.id, cell.kind),
+            0,
+            "steps",
+        );
         let pins = if args.pinned {
             cell.read.clone()
         } else {

@@ -4,10 +4,11 @@
 use std::io::Write;
 use std::sync::Arc;
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 use arrow::array::{ArrayRef, AsArray, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema};
 use clap::ValueEnum;
+use lakebook_core::Job;
 use lakebook_core::cluster::ClusterReport;
 use lakebook_core::ingest;
 use lakebook_core::matching::{MatchOutput, MatchReport, text};
@@ -95,19 +96,24 @@ pub async fn print_query(
     format: Format,
     max_rows: usize,
     out: &mut (dyn Write + Send),
+    job: &Job,
 ) -> Result<usize> {
-    use futures::StreamExt;
-    let mut stream = engine.stream(query).await?;
+    job.begin_stage("querying", 0, "rows");
+    let mut stream = tokio::select! {
+        stream = engine.stream(query) => stream?,
+        () = job.cancelled() => bail!("cancelled"),
+    };
     let schema = stream.schema();
     if let Some(mut writer) = StreamingWriter::new(&mut *out, format.into()) {
-        while let Some(batch) = stream.next().await {
-            writer.write(&batch?)?;
+        while let Some(batch) = next_batch(&mut stream, job).await? {
+            job.advance(batch.num_rows() as u64);
+            writer.write(&batch)?;
         }
         return Ok(writer.finish(&schema)?);
     }
     let (mut kept, mut kept_rows, mut total) = (Vec::new(), 0, 0);
-    while let Some(batch) = stream.next().await {
-        let batch = batch?;
+    while let Some(batch) = next_batch(&mut stream, job).await? {
+        job.advance(batch.num_rows() as u64);
         total += batch.num_rows();
         let room = if max_rows == 0 {
             batch.num_rows()
@@ -127,6 +133,20 @@ pub async fn print_query(
         )?;
     }
     Ok(total)
+}
+
+/// The stream's next batch, or an error once `job` is cancelled (dropping the
+/// stream stops the query).
+async fn next_batch<S, E>(stream: &mut S, job: &Job) -> Result<Option<RecordBatch>>
+where
+    S: futures::Stream<Item = std::result::Result<RecordBatch, E>> + Unpin,
+    E: std::error::Error + Send + Sync + 'static,
+{
+    use futures::StreamExt;
+    tokio::select! {
+        batch = stream.next() => Ok(batch.transpose()?),
+        () = job.cancelled() => bail!("cancelled"),
+    }
 }
 
 /// Writes text ending in exactly one newline.

@@ -5,9 +5,9 @@ use std::path::Path;
 
 use anyhow::Result;
 use clap::Args;
-use lakebook_core::Lake;
 use lakebook_core::render::render_batches;
 use lakebook_core::sql::SqlEngine;
+use lakebook_core::{Job, Lake};
 
 use super::output::{Format, print_query, write_text};
 
@@ -31,8 +31,13 @@ pub struct SqlArgs {
     pub max_rows: usize,
 }
 
-/// `sql QUERY`.
-pub async fn run_sql(lake_dir: &Path, args: SqlArgs, out: &mut (dyn Write + Send)) -> Result<()> {
+/// `sql QUERY`: stops on `job`'s cancel (Ctrl-C) and counts rows as they come.
+pub async fn run_sql(
+    lake_dir: &Path,
+    args: SqlArgs,
+    out: &mut (dyn Write + Send),
+    job: &Job,
+) -> Result<()> {
     let SqlArgs {
         query,
         format,
@@ -44,7 +49,7 @@ pub async fn run_sql(lake_dir: &Path, args: SqlArgs, out: &mut (dyn Write + Send
     if repeat == 1 {
         let started = std::time::Instant::now();
         let engine = SqlEngine::new(&lake);
-        let rows = print_query(&engine, &query, format, max_rows, out).await?;
+        let rows = print_query(&engine, &query, format, max_rows, out, job).await?;
         if timing {
             let ms = started.elapsed().as_secs_f64() * 1e3;
             eprintln!("{rows} rows in {ms:.3} ms");
@@ -53,9 +58,13 @@ pub async fn run_sql(lake_dir: &Path, args: SqlArgs, out: &mut (dyn Write + Send
     }
     let engine = SqlEngine::with_cache(&lake, sql_cache_bytes());
     let mut result = None;
-    for _ in 0..repeat {
+    for run in 0..repeat {
         let started = std::time::Instant::now();
-        let r = engine.query(&query).await?;
+        job.set_message(format!("run {} of {repeat}", run + 1));
+        let r = tokio::select! {
+            r = engine.query(&query) => r?,
+            () = job.cancelled() => anyhow::bail!("cancelled"),
+        };
         if timing {
             let ms = started.elapsed().as_secs_f64() * 1e3;
             eprintln!("{} rows in {ms:.3} ms", r.num_rows());

@@ -11,9 +11,6 @@ const ZOOM_RANGE: (f32, f32) = (1e-5, 1e5);
 /// a line) does not zoom in without bound.
 const MIN_EXTENT: f32 = 1e-3;
 
-/// Wheel scroll (points) that zooms by a factor of e.
-const SCROLL_PER_E: f32 = 400.0;
-
 /// Where a canvas looks: the world point at the centre of its rectangle and
 /// the screen points per world unit.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -79,9 +76,10 @@ impl Camera {
         self.centre -= screen_delta / self.zoom;
     }
 
-    /// Applies this frame's wheel scroll and pinch while the pointer is over
+    /// Applies this frame's Ctrl+wheel and pinch while the pointer is over
     /// `response` (a canvas occupying `rect`), zooming around the pointer.
-    /// Returns whether the view changed.
+    /// A plain wheel is left to the notebook, which scrolls: one rule for
+    /// every canvas and chart. Returns whether the view changed.
     pub fn zoom_from_input(
         &mut self,
         ui: &egui::Ui,
@@ -91,8 +89,8 @@ impl Camera {
         if !response.hovered() {
             return false;
         }
-        let (scroll, pinch) = ui.input(|i| (i.smooth_scroll_delta.y, i.zoom_delta()));
-        let factor = pinch * (scroll / SCROLL_PER_E).exp();
+        // egui turns Ctrl+wheel into a zoom delta (and scrolls nothing then).
+        let factor = ui.input(|i| i.zoom_delta());
         match response.hover_pos() {
             Some(pointer) if (factor - 1.0).abs() > 1e-4 => {
                 self.zoom_at(rect, pointer, factor);

@@ -1,5 +1,5 @@
 //! A Clusters cell's output: the rows as a 2-D scatter coloured by cluster
-//! (scroll to zoom, drag to pan, hover for the row, shift-drag to select a
+//! (Ctrl+scroll to zoom, drag to pan, hover for the row, shift-drag to select a
 //! box and see its rows), the subpopulations with labels, sizes and the
 //! values that set them apart (click one to see its members), the clusters
 //! by dimension, and a SQL cell for a subpopulation's slice.
@@ -182,7 +182,7 @@ impl ClusterPanel {
             rect.left_bottom() + Vec2::new(6.0, -6.0),
             egui::Align2::LEFT_BOTTOM,
             format!(
-                "{} · scroll: zoom · drag: pan · shift-drag: select · double-click: fit",
+                "{} · Ctrl+scroll: zoom · drag: pan · shift-drag: select · double-click: fit",
                 report.projected_by
             ),
             egui::FontId::proportional(10.0),

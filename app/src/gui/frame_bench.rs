@@ -1,6 +1,7 @@
 //! Frame-time benchmark: the CPU time of the window's frames (all UI code plus
 //! tessellation, no GPU) while scrolling a 1M-row result, and while a long
 //! ingest runs in the background. `lakebook bench frames` prints it as JSON.
+//! `lakebook bench graph-frames` does the same for the graph view.
 
 use std::io::Write;
 use std::path::Path;
@@ -10,8 +11,13 @@ use std::time::{Duration, Instant};
 use anyhow::{Result, bail};
 use lakebook_core::notebook::{Notebook, Runner};
 
+use lakebook_core::graph::store::GraphRecord;
+use lakebook_core::graph::{GraphData, GraphOutput};
+
 use super::app::{Command, LakebookApp};
+use super::graph_view::GraphPanel;
 use super::settings::Settings;
+use super::work::Spawner;
 
 /// Window size the frames are laid out for.
 const SCREEN: egui::Vec2 = egui::vec2(1400.0, 900.0);
@@ -199,4 +205,99 @@ pub fn bench_frames(
         "ingest_seconds": ingest.as_secs_f64(),
         "during_ingest": summary(during_ingest),
     }))
+}
+
+/// `lakebook bench graph-frames`: CPU time of the graph view's frames (layout
+/// steps, drawing and tessellation) on an LFR graph, as JSON.
+pub fn bench_graph_frames(
+    nodes: usize,
+    average_degree: f64,
+    frames: usize,
+) -> Result<serde_json::Value> {
+    use lakebook_core::graph::{GraphBuilder, model::EdgeMerge};
+    use lakebook_eval::graph::lfr::{LfrParams, generate};
+    let params = LfrParams::with_average_degree(nodes, average_degree);
+    let generated = generate(&params).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut builder = GraphBuilder::new(EdgeMerge::First);
+    for (a, b) in &generated.edges {
+        builder.add_edge(Some(&a.to_string()), Some(&b.to_string()), Some(1.0));
+    }
+    let (graph, report) = builder.finish();
+    let adjacency = graph.adjacency();
+    let record = GraphRecord {
+        name: "bench".into(),
+        recipe: lakebook_core::graph::GraphRecipe::Lake,
+        nodes_dataset: String::new(),
+        edges_dataset: String::new(),
+        nodes: graph.node_count() as u64,
+        edges: graph.edge_count() as u64,
+        report,
+        read: Default::default(),
+        built: Default::default(),
+        communities: None,
+        extra: Default::default(),
+    };
+    let membership =
+        lakebook_core::graph::leiden::leiden(&adjacency, &Default::default()).membership;
+    let output = GraphOutput {
+        record,
+        membership: Some(membership),
+        summaries: Vec::new(),
+        seeded: None,
+        data: Some(Arc::new(GraphData {
+            graph,
+            adjacency,
+            positions: None,
+        })),
+    };
+    let ctx = egui::Context::default();
+    let rt = tokio::runtime::Runtime::new()?;
+    let spawner = Spawner::new(rt.handle().clone(), ctx.clone());
+    let mut panel =
+        GraphPanel::new(&output, &spawner).ok_or_else(|| anyhow::anyhow!("no graph data"))?;
+    panel.wait_until_laid_out();
+    let started = Instant::now();
+    let mut times = Vec::with_capacity(frames);
+    for frame in 0..frames {
+        // The pointer wanders over the canvas, zooming (Ctrl+wheel) a little
+        // now and then.
+        let x = 200.0 + (frame % 50) as f32 * 12.0;
+        let mut events = vec![egui::Event::PointerMoved(egui::pos2(x, 300.0))];
+        if frame % 10 == 0 {
+            events.push(egui::Event::MouseWheel {
+                unit: egui::MouseWheelUnit::Point,
+                delta: egui::vec2(0.0, if frame % 20 == 0 { 30.0 } else { -30.0 }),
+                phase: egui::TouchPhase::Move,
+                source: egui::MouseWheelSource::Unknown,
+                modifiers: egui::Modifiers::COMMAND,
+            });
+        }
+        let input = egui::RawInput {
+            screen_rect: Some(egui::Rect::from_min_size(
+                egui::Pos2::ZERO,
+                egui::Vec2::new(1400.0, 900.0),
+            )),
+            time: Some(started.elapsed().as_secs_f64()),
+            events,
+            ..Default::default()
+        };
+        let t = Instant::now();
+        let mut output = ctx.run_ui(input, |ui| {
+            egui::CentralPanel::default().show(ui, |ui| {
+                panel.ui(ui, "bench");
+            });
+        });
+        let primitives =
+            ctx.tessellate(std::mem::take(&mut output.shapes), output.pixels_per_point);
+        times.push(t.elapsed());
+        // No GPU here: font texture updates are not uploaded anywhere.
+        output.textures_delta.clear();
+        drop(primitives);
+    }
+    let iterations = panel.layout_iterations();
+    let mut value = summary(times);
+    value["nodes"] = serde_json::json!(nodes);
+    value["edges"] = serde_json::json!(generated.edges.len());
+    value["layout_iterations"] = serde_json::json!(iterations);
+    Ok(value)
 }

@@ -118,11 +118,16 @@ pub fn profile_ui(ui: &mut egui::Ui, dataset: &str, column: &str, profile: &Colu
     }
 }
 
-/// A value cut to 32 characters for the panel (the whole one on hover).
+/// A value on one line, cut to 32 characters for the panel (the whole one
+/// on hover).
 fn cut(value: &str) -> String {
-    if value.chars().count() <= 32 {
-        value.to_string()
+    let line: String = value
+        .chars()
+        .map(|c| if c.is_control() { '⏎' } else { c })
+        .collect();
+    if line.chars().count() <= 32 {
+        line
     } else {
-        format!("{}…", value.chars().take(31).collect::<String>())
+        format!("{}…", line.chars().take(31).collect::<String>())
     }
 }

@@ -25,8 +25,7 @@ use lakebook_core::notebook::{Notebook, Runner};
 
 pub use app::{CellStatus, Command, LakebookApp};
 pub use camera::Camera;
-pub use frame_bench::bench_frames;
-pub use graph_view::bench_graph_frames;
+pub use frame_bench::{bench_frames, bench_graph_frames};
 
 /// When the program started, for the start-up time `LAKEBOOK_FIRST_FRAME_EXIT=1` reports.
 pub static LAUNCHED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();

@@ -195,7 +195,12 @@ impl ResultTable {
         let mut copied = None;
         let height = (row_height * (self.rows() as f32 + 1.5)).clamp(row_height * 3.0, 360.0);
         let rows = self.rows();
-        ui.push_id(id, |ui| {
+        // A wide result scrolls sideways inside its cell; it never widens
+        // the notebook (which would push every cell's buttons off-screen).
+        let scroll = egui::ScrollArea::horizontal()
+            .id_salt((id, "sideways"))
+            .auto_shrink([false, true]);
+        scroll.show(ui, |ui| {
             TableBuilder::new(ui)
                 .striped(true)
                 .resizable(true)
@@ -291,7 +296,8 @@ impl ResultTable {
         if let Some(caveat) = chart_caveat(kind, self.rows(), self.partial) {
             ui.label(egui::RichText::new(caveat).weak());
         }
-        let plot = Plot::new((id, "chart")).height(260.0);
+        // The wheel scrolls the notebook; Ctrl+wheel (or a pinch) zooms the chart.
+        let plot = Plot::new((id, "chart")).height(260.0).allow_scroll(false);
         match kind {
             ChartKind::Bar => {
                 let labels = self.batch.column(self.x).clone();
@@ -354,11 +360,13 @@ fn column_picker(
     value: &mut usize,
 ) {
     ui.label(label);
-    egui::ComboBox::from_id_salt(id)
+    let _ = egui::ComboBox::from_id_salt(id)
         .selected_text(names.get(*value).cloned().unwrap_or_default())
         .show_ui(ui, |ui| {
             for (i, n) in names.iter().enumerate() {
                 ui.selectable_value(value, i, n);
             }
-        });
+        })
+        .response
+        .accessible_name(format!("{label} column"));
 }

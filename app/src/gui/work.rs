@@ -2,6 +2,8 @@
 //! results back over a bounded channel that the app drains once per frame.
 
 use std::path::PathBuf;
+use std::sync::mpsc::TryRecvError;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use tokio::sync::mpsc::{Receiver, Sender};
 
@@ -104,4 +106,101 @@ pub fn channel(ctx: &egui::Context) -> (Outbox, Receiver<WorkResult>) {
         },
         rx,
     )
+}
+
+/// Starts a view's heavy work (a graph level, an index, an export) on the
+/// runtime's blocking threads, as a job in the jobs panel. Cheap to clone.
+#[derive(Clone)]
+pub struct Spawner {
+    rt: tokio::runtime::Handle,
+    ctx: egui::Context,
+    /// Jobs started since the app last looked; it lists them in its panel.
+    started: Arc<Mutex<Vec<JobEntry>>>,
+}
+
+impl Spawner {
+    /// A spawner on `rt` that wakes the window `ctx` when work ends.
+    pub fn new(rt: tokio::runtime::Handle, ctx: egui::Context) -> Self {
+        Self {
+            rt,
+            ctx,
+            started: Arc::default(),
+        }
+    }
+
+    /// The runtime, for async work such as file dialogs.
+    pub fn runtime(&self) -> &tokio::runtime::Handle {
+        &self.rt
+    }
+
+    /// Runs `work` with a fresh job titled `title`; its result comes back
+    /// through the returned [`Background`]. The job ends (and leaves the jobs
+    /// panel) when `work` returns.
+    pub fn spawn<T: Send + 'static>(
+        &self,
+        title: impl Into<String>,
+        work: impl FnOnce(&Job) -> T + Send + 'static,
+    ) -> Background<T> {
+        let job = Job::new();
+        if let Ok(mut started) = self.started.lock() {
+            started.push(JobEntry {
+                title: title.into(),
+                job: job.clone(),
+                started: Instant::now(),
+                cell: None,
+            });
+        }
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (worker, ctx) = (job.clone(), self.ctx.clone());
+        self.rt.spawn_blocking(move || {
+            let result = work(&worker);
+            worker.finish();
+            let _ = tx.send(result);
+            ctx.request_repaint();
+        });
+        Background { rx, job }
+    }
+
+    /// The jobs started since the last call.
+    pub fn take_started(&self) -> Vec<JobEntry> {
+        self.started
+            .lock()
+            .map(|mut started| std::mem::take(&mut *started))
+            .unwrap_or_default()
+    }
+}
+
+/// Work running in the background and, once it ends, its result.
+pub struct Background<T> {
+    rx: std::sync::mpsc::Receiver<T>,
+    job: Job,
+}
+
+/// What [`Background::poll`] found.
+pub enum Polled<T> {
+    /// Still running.
+    Running,
+    /// Finished with this result.
+    Done(T),
+    /// The work panicked or was dropped without a result.
+    Lost,
+}
+
+impl<T> Background<T> {
+    /// The result, once the work has ended.
+    pub fn poll(&self) -> Polled<T> {
+        match self.rx.try_recv() {
+            Ok(result) => Polled::Done(result),
+            Err(TryRecvError::Empty) => Polled::Running,
+            Err(TryRecvError::Disconnected) => Polled::Lost,
+        }
+    }
+}
+
+/// Work nobody waits for any more (its view was replaced or closed) is
+/// asked to stop.
+impl<T> Drop for Background<T> {
+    fn drop(&mut self) {
+        self.job.cancel();
+    }
 }

@@ -25,7 +25,7 @@ pub use describe::{Dimension, Subpopulation};
 pub use features::FeatureSource;
 pub use kmeans::KChoice;
 
-use crate::job::Job;
+use crate::job::{Cancelled, Job, Watch};
 use crate::lake::{DatasetKind, Lake, LakeError};
 use crate::sql::{SqlEngine, quote_ident};
 use hdbscan::{HdbscanOptions, hdbscan};
@@ -190,6 +190,9 @@ pub enum ClusterError {
     /// Reading the rows failed.
     #[error("{0}")]
     Read(String),
+    /// Arrow could not assemble the rows.
+    #[error(transparent)]
+    Arrow(#[from] arrow::error::ArrowError),
     /// The rows cannot become vectors.
     #[error(transparent)]
     Features(#[from] features::FeatureError),
@@ -217,6 +220,8 @@ pub enum ClusterError {
     #[error("cancelled")]
     Cancelled,
 }
+
+crate::cancelled_converts_to!(ClusterError::Cancelled);
 
 /// Reads up to `max_rows` rows of the dataset, clusters them and describes the clusters.
 pub async fn cluster_dataset(
@@ -249,8 +254,7 @@ pub async fn cluster_dataset(
         .query(&sql)
         .await
         .map_err(|e| ClusterError::Read(e.message))?;
-    let batch = concat_batches(&result.schema, &result.batches)
-        .map_err(|e| ClusterError::Read(e.to_string()))?;
+    let batch = concat_batches(&result.schema, &result.batches).map_err(ClusterError::Arrow)?;
     let mut notes = Vec::new();
     if entry.rows as usize > max_rows {
         notes.push(format!(
@@ -303,8 +307,8 @@ fn cluster_batch(
         (FeatureSource::Both, Some(column)) => {
             let (e, kept) = features::embedding_features(&batch, column)?;
             let indices = UInt32Array::from_iter_values(kept.iter().map(|r| *r as u32));
-            let rows = take_record_batch(&without_vectors, &indices)
-                .map_err(|e| ClusterError::Read(e.to_string()))?;
+            let rows =
+                take_record_batch(&without_vectors, &indices).map_err(ClusterError::Arrow)?;
             let c = features::column_features(&rows)?;
             (features::combine(&e, &c), kept)
         }
@@ -319,10 +323,8 @@ fn cluster_batch(
         notes.push(format!("not used: {s}"));
     }
     let indices = UInt32Array::from_iter_values(kept.iter().map(|r| *r as u32));
-    let shown = take_record_batch(&without_vectors, &indices)
-        .map_err(|e| ClusterError::Read(e.to_string()))?;
+    let shown = take_record_batch(&without_vectors, &indices).map_err(ClusterError::Arrow)?;
     let matrix = &features.matrix;
-    let cancel = || job.is_cancelled();
     job.set_message("clustering".to_string());
     let (labels, clusters, silhouettes) = match request.method {
         Method::Kmeans => {
@@ -331,17 +333,17 @@ fn cluster_batch(
                 seed: request.seed,
                 ..KMeansOptions::for_rows(matrix.rows())
             };
-            let result = kmeans(matrix, &options, &cancel)?;
+            let result = kmeans(matrix, &options, job)?;
             let labels: Vec<i32> = result.labels.iter().map(|l| *l as i32).collect();
             (labels, result.k, result.silhouettes)
         }
         Method::Hdbscan => {
-            let reduced = reduce(matrix, HDBSCAN_DIMS, request.seed);
+            let reduced = reduce(matrix, HDBSCAN_DIMS, request.seed, job)?;
             let options = HdbscanOptions {
                 min_cluster_size: request.min_cluster_size.max(2),
                 ..HdbscanOptions::default()
             };
-            let result = hdbscan(&reduced, &options, &cancel)?;
+            let result = hdbscan(&reduced, &options, job)?;
             let noise = result.labels.iter().filter(|l| **l < 0).count();
             if noise > 0 {
                 notes.push(format!("{noise} rows are noise (in no cluster)"));
@@ -366,7 +368,7 @@ fn cluster_batch(
         seed: request.seed,
         ..umap::UmapOptions::default()
     };
-    let projection = project_2d(matrix, projected_by, &layout, &cancel)?;
+    let projection = project_2d(matrix, projected_by, &layout, job)?;
     let texts = row_texts(&shown, kind);
     // Passages are described by their document, not by offsets.
     let describing = match kind {
@@ -441,21 +443,21 @@ fn project_named(batch: &RecordBatch, names: &[&str]) -> RecordBatch {
 }
 
 /// `matrix` in at most `dims` dimensions (PCA), unchanged when already small.
-fn reduce(matrix: &Matrix, dims: usize, seed: u64) -> Matrix {
+fn reduce(matrix: &Matrix, dims: usize, seed: u64, watch: &dyn Watch) -> Result<Matrix, Cancelled> {
     if matrix.cols() <= dims {
-        return matrix.clone();
+        return Ok(matrix.clone());
     }
-    fit_pca(matrix, dims, seed).project(matrix)
+    Ok(fit_pca(matrix, dims, seed, watch)?.project(matrix))
 }
 
 /// Each row's 2-D position for the scatter view: UMAP (with `layout`'s
 /// settings, after a PCA to 50 dimensions when there are more) or PCA.
-/// `cancel` is asked between steps of UMAP.
+/// `watch` hears of the PCA and UMAP steps and can stop them.
 pub fn project_2d(
     matrix: &Matrix,
     how: Projection,
     layout: &umap::UmapOptions,
-    cancel: &dyn Fn() -> bool,
+    watch: &dyn Watch,
 ) -> Result<Vec<[f32; 2]>, ClusterError> {
     let seed = layout.seed;
     if matrix.rows() == 0 {
@@ -463,13 +465,13 @@ pub fn project_2d(
     }
     if how == Projection::Umap {
         return Ok(umap::umap(
-            &reduce(matrix, UMAP_DIMS, seed),
+            &reduce(matrix, UMAP_DIMS, seed, watch)?,
             layout,
-            cancel,
+            watch,
         )?);
     }
     let projected = if matrix.cols() >= 2 {
-        fit_pca(matrix, 2, seed).project(matrix)
+        fit_pca(matrix, 2, seed, watch)?.project(matrix)
     } else {
         matrix.clone()
     };
@@ -564,7 +566,7 @@ pub async fn save_slice(
             .filter(|(_, l)| **l == cluster)
             .map(|(r, _)| r as u32),
     );
-    let slice = take_record_batch(rows, &indices).map_err(|e| ClusterError::Read(e.to_string()))?;
+    let slice = take_record_batch(rows, &indices).map_err(ClusterError::Arrow)?;
     let count = slice.num_rows();
     lake.write_table(name, slice.schema(), vec![slice]).await?;
     Ok(count)

@@ -11,10 +11,9 @@
 //! per block of rows in unit order, so the result is the same for a seed
 //! whatever the number of threads.
 
-use std::fmt;
-
 use super::kernels::{dot, squared_distance};
 use super::matrix::Matrix;
+use crate::job::{Cancelled, Watch};
 use crate::parallel::parallel_map;
 use crate::rng::Rng;
 
@@ -45,16 +44,6 @@ const DESCENT_CONVERGED: f64 = 0.001;
 const STREAM_TREES: u64 = 1;
 const STREAM_RANDOM_NEIGHBOURS: u64 = 2;
 const STREAM_DESCENT: u64 = 3;
-
-/// The search was cancelled (the `cancelled` callback returned true).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Cancelled;
-
-impl fmt::Display for Cancelled {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("the nearest-neighbour search was cancelled")
-    }
-}
 
 /// The `k` nearest other rows of every row, nearest first (ties by index).
 #[derive(Debug, Clone, PartialEq)]
@@ -145,20 +134,20 @@ fn before(a: (f32, u32), b: (f32, u32)) -> bool {
 /// The `k` nearest neighbours of every row (1 ≤ `k` < rows; every value
 /// finite, which callers make sure of), Euclidean:
 /// exact up to [`EXACT_ROWS`] rows (not interrupted), by NN-descent above
-/// (`cancelled` is asked between waves of joins; `round_done` is told
+/// (`watch` is asked between waves of joins and told each round; `round_done` is told
 /// after each round which round it was and the share of list entries it
 /// improved: the search stops once that falls under 0.1%).
 pub(crate) fn nearest_neighbours(
     data: &Matrix,
     k: usize,
     seed: u64,
-    cancelled: &dyn Fn() -> bool,
+    watch: &dyn Watch,
     round_done: &dyn Fn(usize, f64),
 ) -> Result<Neighbours, Cancelled> {
     let mut found = if data.rows() <= EXACT_ROWS {
         exact_neighbours(data, k)
     } else {
-        descent_neighbours(data, k, seed, cancelled, round_done)?
+        descent_neighbours(data, k, seed, watch, round_done)?
     };
     found.distances.iter_mut().for_each(|d| *d = d.sqrt());
     Ok(found)
@@ -185,7 +174,7 @@ fn descent_neighbours(
     data: &Matrix,
     k: usize,
     seed: u64,
-    cancelled: &dyn Fn() -> bool,
+    watch: &dyn Watch,
     round_done: &dyn Fn(usize, f64),
 ) -> Result<Neighbours, Cancelled> {
     let n = data.rows();
@@ -202,7 +191,7 @@ fn descent_neighbours(
         .flat_map(|(order, leaves)| leaves.iter().map(|&(start, end)| &order[start..end]))
         .collect();
     let leaf_units = leaves.len().div_ceil(LEAVES_PER_UNIT);
-    join_in_waves(&mut lists, leaf_units, cancelled, |current, unit| {
+    join_in_waves(&mut lists, leaf_units, watch, |current, unit| {
         let mut proposals = vec![Vec::new(); n.div_ceil(UNIT_ROWS)];
         for leaf in leaves
             .iter()
@@ -232,9 +221,14 @@ fn descent_neighbours(
     });
     let mut rng = Rng::stream(seed, STREAM_DESCENT, 0);
     for round in 1..=DESCENT_ROUNDS {
+        watch.progress(
+            "nearest neighbours",
+            round as u64 - 1,
+            DESCENT_ROUNDS as u64,
+        );
         let (new, old) = sample_candidates(&mut lists, &mut rng);
         let units = n.div_ceil(UNIT_ROWS);
-        let improved = join_in_waves(&mut lists, units, cancelled, |current, unit| {
+        let improved = join_in_waves(&mut lists, units, watch, |current, unit| {
             local_join(data, current, &new, &old, unit)
         })?;
         let share = improved as f64 / (n * k) as f64;
@@ -255,14 +249,12 @@ type Update = (u32, u32, f32);
 fn join_in_waves(
     lists: &mut Neighbours,
     units: usize,
-    cancelled: &dyn Fn() -> bool,
+    watch: &dyn Watch,
     proposals_of: impl Fn(&Neighbours, usize) -> Vec<Vec<Update>> + Sync,
 ) -> Result<usize, Cancelled> {
     let (k, mut improved) = (lists.k, 0);
     for wave_start in (0..units).step_by(WAVE_UNITS) {
-        if cancelled() {
-            return Err(Cancelled);
-        }
+        watch.check()?;
         let current = &*lists;
         let wave = (wave_start..(wave_start + WAVE_UNITS).min(units)).collect();
         let proposals = parallel_map(wave, |unit| proposals_of(current, unit));

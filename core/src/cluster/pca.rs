@@ -15,6 +15,7 @@
 
 use super::kernels::{dot, dot_1x2};
 use super::matrix::Matrix;
+use crate::job::{Cancelled, Watch};
 use crate::parallel::parallel_map;
 use crate::rng::Rng;
 
@@ -51,25 +52,32 @@ pub struct Pca {
 
 /// Fits `components` principal components of the rows of `data` (fewer when
 /// the data has fewer columns). `seed` draws the starting subspace; results
-/// are deterministic for a seed. Values are expected to be finite.
-pub fn fit_pca(data: &Matrix, components: usize, seed: u64) -> Pca {
+/// are deterministic for a seed. Values are expected to be finite. `watch`
+/// hears of the subspace iterations and can stop the fit between them.
+pub fn fit_pca(
+    data: &Matrix,
+    components: usize,
+    seed: u64,
+    watch: &dyn Watch,
+) -> Result<Pca, Cancelled> {
     let (rows, cols) = (data.rows(), data.cols());
     let wanted = components.min(cols);
     let mean = column_means(data);
     let mean_f32: Vec<f32> = mean.iter().map(|&m| m as f32).collect();
     if rows == 0 || wanted == 0 {
-        return Pca {
+        return Ok(Pca {
             mean: mean_f32,
             components: Matrix::zeros(0, cols),
             explained_variance: Vec::new(),
-        };
+        });
     }
+    watch.check()?;
     let mut covariance = scatter_matrix(data, &mean_f32);
     let denominator = rows.saturating_sub(1).max(1) as f64;
     for value in &mut covariance {
         *value /= denominator;
     }
-    let (values, vectors) = leading_eigenpairs(&covariance, cols, wanted, seed);
+    let (values, vectors) = leading_eigenpairs(&covariance, cols, wanted, seed, watch)?;
     let mut flat = Vec::with_capacity(wanted * cols);
     for mut vector in vectors {
         let largest = vector
@@ -83,11 +91,11 @@ pub fn fit_pca(data: &Matrix, components: usize, seed: u64) -> Pca {
         }
         flat.extend(vector.iter().map(|&v| v as f32));
     }
-    Pca {
+    Ok(Pca {
         mean: mean_f32,
         components: Matrix::new(wanted, cols, flat).unwrap_or_else(|| Matrix::zeros(wanted, cols)),
         explained_variance: values,
-    }
+    })
 }
 
 impl Pca {
@@ -228,7 +236,8 @@ fn leading_eigenpairs(
     size: usize,
     wanted: usize,
     seed: u64,
-) -> (Vec<f64>, Vec<Vec<f64>>) {
+    watch: &dyn Watch,
+) -> Result<(Vec<f64>, Vec<Vec<f64>>), Cancelled> {
     let width = (wanted + OVERSAMPLING).min(size);
     let single: Vec<f32> = matrix.iter().map(|&v| v as f32).collect();
     let mut rng = Rng::new(seed);
@@ -240,6 +249,8 @@ fn leading_eigenpairs(
     if width < size {
         let mut ritz: Vec<f64> = Vec::new();
         for iteration in 0..MAX_ITERATIONS {
+            watch.check()?;
+            watch.progress("PCA iterations", iteration as u64, MAX_ITERATIONS as u64);
             let images = multiply_each(&single, size, &basis);
             if iteration % 3 == 2 {
                 // Ritz values of the current basis: Bᵀ (M B).
@@ -285,7 +296,7 @@ fn leading_eigenpairs(
             vector
         })
         .collect();
-    (values.into_iter().take(wanted).collect(), vectors)
+    Ok((values.into_iter().take(wanted).collect(), vectors))
 }
 
 /// `matrix × v` (f32) for every vector of `basis`, two vectors at a time, in
@@ -444,6 +455,7 @@ fn symmetric_eigen(matrix: &mut [f64], size: usize) -> (Vec<f64>, Vec<f64>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::job::Unwatched;
 
     fn unit(v: &[f64]) -> Vec<f64> {
         let norm = v.iter().map(|x| x * x).sum::<f64>().sqrt();
@@ -486,7 +498,7 @@ mod tests {
         let main = unit(&[1.0, 2.0, 0.0, -1.0, 0.5]);
         let offset = [10.0, -4.0, 3.0, 100.0, 0.0];
         let data = elongated(5000, &offset, &[(10.0, main.clone())], 1.0, 1);
-        let pca = fit_pca(&data, 2, 7);
+        let pca = fit_pca(&data, 2, 7, &Unwatched).expect("not cancelled");
         assert_eq!(pca.components.rows(), 2);
         assert_eq!(pca.components.cols(), 5);
         assert!(cosine(pca.components.row(0), &main).abs() > 0.99);
@@ -515,7 +527,7 @@ mod tests {
             })
             .collect();
         let data = elongated(3000, &[0.0; 40], &axes, 0.5, 3);
-        let pca = fit_pca(&data, 6, 4);
+        let pca = fit_pca(&data, 6, 4, &Unwatched).expect("not cancelled");
         assert_eq!(pca.components.rows(), 6);
         assert!(pca.explained_variance.windows(2).all(|w| w[0] >= w[1]));
         for a in 0..6 {
@@ -539,14 +551,17 @@ mod tests {
             assert!(captured > 0.98, "captured {captured}");
         }
         // The same data and seed give the same fit.
-        assert_eq!(pca, fit_pca(&data, 6, 4));
+        assert_eq!(
+            pca,
+            fit_pca(&data, 6, 4, &Unwatched).expect("not cancelled")
+        );
     }
 
     #[test]
     fn projection_is_centred_and_matches_the_components() {
         let axis = unit(&[3.0, -1.0, 2.0]);
         let data = elongated(2001, &[5.0, 5.0, -5.0], &[(4.0, axis)], 0.3, 5);
-        let pca = fit_pca(&data, 3, 6);
+        let pca = fit_pca(&data, 3, 6, &Unwatched).expect("not cancelled");
         let mean = Matrix::new(1, 3, pca.mean.clone()).expect("shape");
         let at_mean = pca.project(&mean);
         assert_eq!((at_mean.rows(), at_mean.cols()), (1, 3));
@@ -575,17 +590,19 @@ mod tests {
 
     #[test]
     fn degenerate_inputs_do_not_panic() {
-        let empty = fit_pca(&Matrix::zeros(0, 4), 2, 1);
+        let empty = fit_pca(&Matrix::zeros(0, 4), 2, 1, &Unwatched).expect("not cancelled");
         assert_eq!(empty.components.rows(), 0);
         let same = Matrix::new(5, 3, [1.0f32, 2.0, 3.0].repeat(5)).expect("shape");
-        let pca = fit_pca(&same, 2, 1);
+        let pca = fit_pca(&same, 2, 1, &Unwatched).expect("not cancelled");
         assert_eq!(pca.components.rows(), 2);
         assert!(pca.explained_variance.iter().all(|&v| v.abs() < 1e-9));
         let one = fit_pca(
             &Matrix::new(1, 3, vec![1.0, 2.0, 3.0]).expect("shape"),
             5,
             1,
-        );
+            &Unwatched,
+        )
+        .expect("not cancelled");
         assert_eq!(one.components.rows(), 3);
     }
 

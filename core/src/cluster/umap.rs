@@ -37,7 +37,8 @@
 use std::borrow::Cow;
 
 use super::matrix::Matrix;
-use super::neighbours::{Cancelled, EXACT_UNIT_ROWS, Neighbours, UNIT_ROWS, nearest_neighbours};
+use super::neighbours::{EXACT_UNIT_ROWS, Neighbours, UNIT_ROWS, nearest_neighbours};
+use crate::job::Watch;
 use crate::parallel::parallel_map;
 use crate::rng::Rng;
 
@@ -126,22 +127,19 @@ impl Default for UmapOptions {
 /// Why [`umap`] stopped without a layout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum UmapError {
-    /// The `cancelled` callback returned true.
+    /// The caller's watch asked to stop.
     #[error("the UMAP projection was cancelled")]
     Cancelled,
 }
 
-impl From<Cancelled> for UmapError {
-    fn from(_: Cancelled) -> Self {
-        UmapError::Cancelled
-    }
-}
+crate::cancelled_converts_to!(UmapError::Cancelled);
 
 /// 2-D coordinates for the rows of `data`, in row order; the same for the
-/// same data and options. `cancelled` is asked from the calling thread
-/// between pieces of work (NN-descent waves and the epochs; the exact
-/// search of up to 4,096 rows and the start layout are not interrupted);
-/// when it returns true the work stops with [`UmapError::Cancelled`].
+/// same data and options. `watch` hears of the NN-descent rounds and the
+/// epochs, and is asked from the calling thread between pieces of work
+/// (NN-descent waves and the epochs; the exact search of up to 4,096 rows
+/// and the start layout are not interrupted); a cancel stops the work with
+/// [`UmapError::Cancelled`].
 ///
 /// No rows give no points and one row `[0, 0]`. Values that are not finite
 /// are read as 0. Identical rows are allowed (they end up close together).
@@ -149,7 +147,7 @@ impl From<Cancelled> for UmapError {
 pub fn umap(
     data: &Matrix,
     options: &UmapOptions,
-    cancelled: &dyn Fn() -> bool,
+    watch: &dyn Watch,
 ) -> Result<Vec<[f32; 2]>, UmapError> {
     let rows = data.rows();
     if rows <= 1 {
@@ -162,7 +160,7 @@ pub fn umap(
     } else {
         LARGE_DATA_EPOCHS
     });
-    let neighbours = nearest_neighbours(&data, k, options.seed, cancelled, &|_, _| {})?;
+    let neighbours = nearest_neighbours(&data, k, options.seed, watch, &|_, _| {})?;
     let graph = fuzzy_graph(&neighbours, epochs);
     let mut layout = initial_layout(&data, &graph, options.seed);
     let (a, b) = curve_parameters(options.min_dist);
@@ -173,7 +171,7 @@ pub fn umap(
         negative_samples: options.negative_samples,
         seed: options.seed,
     };
-    optimise_layout(&mut layout, &graph, &schedule, cancelled)?;
+    optimise_layout(&mut layout, &graph, &schedule, watch)?;
     Ok(layout)
 }
 
@@ -763,7 +761,7 @@ pub(super) fn optimise_layout(
     layout: &mut [[f32; 2]],
     graph: &Graph,
     schedule: &Schedule,
-    cancelled: &dyn Fn() -> bool,
+    watch: &dyn Watch,
 ) -> Result<(), UmapError> {
     let n = layout.len();
     let strongest = graph.weights.iter().copied().fold(0f32, f32::max);
@@ -774,9 +772,8 @@ pub(super) fn optimise_layout(
     let blocks = n.div_ceil(UNIT_ROWS);
     let mut before = layout.to_vec();
     for epoch in 0..schedule.epochs {
-        if cancelled() {
-            return Err(UmapError::Cancelled);
-        }
+        watch.check()?;
+        watch.progress("UMAP: layout epochs", epoch as u64, schedule.epochs as u64);
         let rate = 1.0 - epoch as f32 / schedule.epochs as f32;
         let now = (epoch + 1) as f32;
         before.copy_from_slice(layout);

@@ -73,9 +73,9 @@ pub async fn embed_dataset(
     job: &Job,
 ) -> Result<EmbedReport, EmbedError> {
     let name = request.name.as_str();
-    let lance_err = |e: lance::Error| EmbedError::Lance {
+    let lance_err = |source: lance::Error| EmbedError::Lance {
         name: name.to_string(),
-        reason: e.to_string(),
+        source,
     };
     let entry = lake.entry(name)?.clone();
     let mut ds = (*lake.open_dataset(name, None).await?).clone();
@@ -102,9 +102,9 @@ pub async fn embed_dataset(
         existing = None;
     }
     if request.rebuild && checkpoint_root.exists() {
-        std::fs::remove_dir_all(&checkpoint_root).map_err(|e| EmbedError::Io {
+        std::fs::remove_dir_all(&checkpoint_root).map_err(|source| EmbedError::Io {
             path: checkpoint_root.clone(),
-            reason: e.to_string(),
+            source,
         })?;
     }
 
@@ -296,9 +296,9 @@ async fn embed_fragment(
     job: &Job,
     report: &mut EmbedReport,
 ) -> Result<(), EmbedError> {
-    let lance_err = |e: lance::Error| EmbedError::Lance {
+    let lance_err = |source: lance::Error| EmbedError::Lance {
         name: name.to_string(),
-        reason: e.to_string(),
+        source,
     };
     let done = checkpoint.done_offsets()?;
     report.resumed += done.len() as u64;

@@ -48,6 +48,9 @@ pub enum EmbedError {
     /// The model failed while running.
     #[error("embedding failed: {0}")]
     Run(String),
+    /// The model's tensor library failed.
+    #[error("embedding failed: {0}")]
+    Candle(#[from] candle_core::Error),
     /// The columns to embed do not fit the dataset.
     #[error("cannot embed '{name}': {reason}")]
     Columns {
@@ -57,20 +60,20 @@ pub enum EmbedError {
         reason: String,
     },
     /// Lance failed reading or writing the dataset.
-    #[error("embedding '{name}': {reason}")]
+    #[error("embedding '{name}': {source}")]
     Lance {
         /// The dataset.
         name: String,
-        /// Lance's message.
-        reason: String,
+        /// Lance's error.
+        source: lance::Error,
     },
     /// A file of the lake could not be read or written.
-    #[error("{}: {reason}", .path.display())]
+    #[error("{}: {source}", .path.display())]
     Io {
         /// The file or folder.
         path: PathBuf,
-        /// What went wrong.
-        reason: String,
+        /// What the OS said.
+        source: std::io::Error,
     },
     /// The lake refused (no such dataset, damaged catalog, ...).
     #[error(transparent)]
@@ -83,8 +86,4 @@ pub enum EmbedError {
     Cancelled,
 }
 
-impl From<candle_core::Error> for EmbedError {
-    fn from(e: candle_core::Error) -> Self {
-        EmbedError::Run(e.to_string())
-    }
-}
+crate::cancelled_converts_to!(EmbedError::Cancelled);

@@ -84,10 +84,21 @@ pub enum GraphError {
     /// A node named by the user is not in the graph.
     #[error("node '{0}' is not in the graph")]
     UnknownNode(String),
+    /// Arrow could not convert or assemble a column.
+    #[error(transparent)]
+    Arrow(#[from] arrow::error::ArrowError),
+    /// Reading a query's rows failed.
+    #[error(transparent)]
+    DataFusion(#[from] datafusion::error::DataFusionError),
+    /// The lake's column sketches could not be read.
+    #[error(transparent)]
+    Profile(#[from] crate::profile::ProfileError),
     /// Stopped by the user.
     #[error("cancelled")]
     Cancelled,
 }
+
+crate::cancelled_converts_to!(GraphError::Cancelled);
 
 impl GraphError {
     /// A SQL failure, in the SQL engine's words.

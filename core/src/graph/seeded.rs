@@ -96,6 +96,8 @@ pub enum SeededError {
     Cancelled,
 }
 
+crate::cancelled_converts_to!(SeededError::Cancelled);
+
 /// One band's LSH table: band keys sorted, with the node each came from.
 #[derive(Debug, Clone, Default)]
 struct BandTable {

@@ -93,14 +93,8 @@ pub async fn build_graph(
 
 /// Column `i` of a batch as plain UTF-8 text (SQL casts may give string views).
 fn text_column(batch: &RecordBatch, i: usize) -> Result<arrow::array::StringArray, GraphError> {
-    let column = cast(batch.column(i), &DataType::Utf8).map_err(arrow_error)?;
+    let column = cast(batch.column(i), &DataType::Utf8).map_err(GraphError::Arrow)?;
     Ok(column.as_string::<i32>().clone())
-}
-
-fn arrow_error(e: arrow::error::ArrowError) -> GraphError {
-    GraphError::Sql {
-        message: e.to_string(),
-    }
 }
 
 /// A query giving (source, target, weight) as text, text and double.
@@ -150,14 +144,12 @@ async fn edges_from_sql(
     job: &Job,
 ) -> Result<BuiltGraph, GraphError> {
     let mut stream = engine.stream(sql).await.map_err(GraphError::from_sql)?;
-    while let Some(batch) = stream.try_next().await.map_err(|e| GraphError::Sql {
-        message: e.to_string(),
-    })? {
+    while let Some(batch) = stream.try_next().await? {
         if job.is_cancelled() {
             return Err(GraphError::Cancelled);
         }
         let (s, t) = (text_column(&batch, 0)?, text_column(&batch, 1)?);
-        let w = cast(batch.column(2), &DataType::Float64).map_err(arrow_error)?;
+        let w = cast(batch.column(2), &DataType::Float64).map_err(GraphError::Arrow)?;
         let w = w.as_primitive::<Float64Type>();
         for row in 0..batch.num_rows() {
             builder.add_edge(
@@ -459,11 +451,7 @@ async fn lake_graph(lake: &Lake, job: &Job) -> Result<BuiltGraph, GraphError> {
             builder.link(table, node, 1.0);
         }
     }
-    let sketches = lake_sketches(lake, job)
-        .await
-        .map_err(|e| GraphError::Sql {
-            message: e.to_string(),
-        })?;
+    let sketches = lake_sketches(lake, job).await?;
     let sketches: Vec<_> = sketches.into_iter().filter(|s| is_table(&s.name)).collect();
     let names: Vec<String> = sketches.iter().map(|s| s.name.clone()).collect();
     let index = RelatedIndex::build(sketches);

@@ -89,13 +89,14 @@ pub(crate) fn open_parquet(
             ),
         })?;
     let rows_total = u64::try_from(builder.metadata().file_metadata().num_rows()).ok();
-    let reader = builder
-        .with_batch_size(batch_rows)
-        .build()
-        .map_err(|e| IngestError::Format {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        })?;
+    let reader =
+        builder
+            .with_batch_size(batch_rows)
+            .build()
+            .map_err(|e| IngestError::Unreadable {
+                path: path.to_path_buf(),
+                source: e.into(),
+            })?;
     let schema = reader.schema();
     Ok(Box::new(Boxed {
         schema,

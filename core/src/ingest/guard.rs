@@ -257,9 +257,9 @@ impl Guarded {
             };
             columns.push(column);
         }
-        RecordBatch::try_new(target.clone(), columns).map_err(|e| IngestError::Format {
+        RecordBatch::try_new(target.clone(), columns).map_err(|e| IngestError::Unreadable {
             path: self.label.clone(),
-            reason: e.to_string(),
+            source: e.into(),
         })
     }
 }
@@ -332,9 +332,9 @@ impl Iterator for Guarded {
                 return Some(Err(self.fail(e)));
             }
             Err(e) => {
-                let e = IngestError::Format {
+                let e = IngestError::Unreadable {
                     path: self.label.clone(),
-                    reason: e.to_string(),
+                    source: e.into(),
                 };
                 return Some(Err(self.fail(e)));
             }
@@ -342,9 +342,9 @@ impl Iterator for Guarded {
         let batch = match RecordBatch::try_new(self.storable.clone(), batch.columns().to_vec()) {
             Ok(b) => b,
             Err(e) => {
-                let e = IngestError::Format {
+                let e = IngestError::Unreadable {
                     path: self.label.clone(),
-                    reason: e.to_string(),
+                    source: e.into(),
                 };
                 return Some(Err(self.fail(e)));
             }

@@ -399,9 +399,9 @@ impl JsonReader {
             .with_batch_size(self.batch_rows.max(1))
             .with_coerce_primitive(true)
             .build_decoder()
-            .map_err(|e| IngestError::Format {
+            .map_err(|e| IngestError::Unreadable {
                 path: self.path.clone(),
-                reason: e.to_string(),
+                source: e.into(),
             })
     }
 
@@ -475,9 +475,9 @@ impl JsonReader {
                 {
                     Ok(_) => decoder
                         .serialize(std::slice::from_ref(value))
-                        .map_err(|e| IngestError::Format {
+                        .map_err(|e| IngestError::Unreadable {
                             path: self.path.clone(),
-                            reason: e.to_string(),
+                            source: e.into(),
                         })?,
                     Err(e) => self.bad_row(IngestError::Parse {
                         path: self.path.clone(),
@@ -489,9 +489,9 @@ impl JsonReader {
                 }
             }
         }
-        let batch = decoder.flush().map_err(|e| IngestError::Format {
+        let batch = decoder.flush().map_err(|e| IngestError::Unreadable {
             path: self.path.clone(),
-            reason: e.to_string(),
+            source: e.into(),
         })?;
         Ok(batch)
     }

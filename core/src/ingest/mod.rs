@@ -119,6 +119,14 @@ pub enum IngestError {
         /// What is wrong.
         reason: String,
     },
+    /// A library could not read the file (Arrow, Parquet, JSON).
+    #[error("{}: {source}", .path.display())]
+    Unreadable {
+        /// The file.
+        path: PathBuf,
+        /// The library's error.
+        source: crate::BoxError,
+    },
     /// The file has no data.
     #[error("{}: the file is empty; there is nothing to ingest", .path.display())]
     Empty {
@@ -173,17 +181,19 @@ pub enum IngestError {
         not_written: Vec<String>,
     },
     /// Lance refused the data.
-    #[error("writing dataset '{name}': {reason}")]
+    #[error("writing dataset '{name}': {source}")]
     Write {
         /// The dataset.
         name: String,
         /// What Lance said.
-        reason: String,
+        source: crate::BoxError,
     },
     /// The lake itself failed.
     #[error(transparent)]
     Lake(#[from] LakeError),
 }
+
+crate::cancelled_converts_to!(IngestError::Cancelled);
 
 /// What happened to one dataset.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -374,16 +384,16 @@ pub fn read_table(
             Ok(b) => batches.push(b),
             Err(e) => {
                 let kept = slot.lock().ok().and_then(|mut s| s.take());
-                return Err(kept.unwrap_or_else(|| IngestError::Format {
+                return Err(kept.unwrap_or_else(|| IngestError::Unreadable {
                     path: path.clone(),
-                    reason: e.to_string(),
+                    source: e.into(),
                 }));
             }
         }
     }
-    arrow::compute::concat_batches(&schema, &batches).map_err(|e| IngestError::Format {
+    arrow::compute::concat_batches(&schema, &batches).map_err(|e| IngestError::Unreadable {
         path: path.clone(),
-        reason: e.to_string(),
+        source: e.into(),
     })
 }
 
@@ -490,6 +500,7 @@ fn is_source_error(e: &IngestError) -> bool {
         IngestError::Io { .. }
             | IngestError::Parse { .. }
             | IngestError::Format { .. }
+            | IngestError::Unreadable { .. }
             | IngestError::Empty { .. }
             | IngestError::Write { .. }
     )

@@ -185,7 +185,7 @@ impl Target {
                 staged.discard().await;
                 Err(IngestError::Write {
                     name,
-                    reason: e.to_string(),
+                    source: e.into(),
                 })
             }
         }
@@ -233,7 +233,7 @@ impl Staged {
         let Some(tx) = self.transaction.take() else {
             return Err(IngestError::Write {
                 name: self.target.name.clone(),
-                reason: "nothing was staged".into(),
+                source: "nothing was staged".into(),
             });
         };
         let warnings = self
@@ -269,7 +269,7 @@ impl Staged {
                     } if create => IngestError::Exists { name },
                     LakeError::Lance { source, .. } => IngestError::Write {
                         name,
-                        reason: source.to_string(),
+                        source: source.into(),
                     },
                     other => other.into(),
                 });

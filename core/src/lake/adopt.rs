@@ -51,9 +51,9 @@ impl Lake {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(io)?;
         }
-        let text = serde_json::to_string(intent).map_err(|e| LakeError::BadCatalog {
+        let text = serde_json::to_string(intent).map_err(|source| LakeError::BadCatalog {
             path: path.clone(),
-            reason: e.to_string(),
+            source,
         })?;
         std::fs::write(&path, text).map_err(io)
     }

@@ -153,10 +153,7 @@ impl Catalog {
             path: path.clone(),
             source,
         })?;
-        serde_json::from_str(&text).map_err(|e| LakeError::BadCatalog {
-            path,
-            reason: e.to_string(),
-        })
+        serde_json::from_str(&text).map_err(|source| LakeError::BadCatalog { path, source })
     }
 
     /// Writes `lake.json` atomically: a temp file beside it, synced, then renamed.
@@ -166,9 +163,9 @@ impl Catalog {
             path: path.clone(),
             source,
         };
-        let text = serde_json::to_string_pretty(self).map_err(|e| LakeError::BadCatalog {
+        let text = serde_json::to_string_pretty(self).map_err(|source| LakeError::BadCatalog {
             path: path.clone(),
-            reason: e.to_string(),
+            source,
         })?;
         crate::files::write_atomic_with(&path, |file| {
             file.write_all(text.as_bytes())?;

@@ -48,12 +48,12 @@ pub enum LakeError {
         source: std::io::Error,
     },
     /// `lake.json` could not be parsed or written.
-    #[error("the catalog {} is damaged: {reason}", .path.display())]
+    #[error("the catalog {} is damaged: {source}", .path.display())]
     BadCatalog {
         /// The catalog file.
         path: PathBuf,
         /// The parser's words.
-        reason: String,
+        source: serde_json::Error,
     },
     /// No dataset by that name.
     #[error("no dataset named '{name}' in the lake (datasets: {known})")]

@@ -33,12 +33,12 @@ pub const NOTEBOOK_FORMAT: u32 = 1;
 #[derive(Debug, thiserror::Error)]
 pub enum NotebookError {
     /// The file could not be read or written.
-    #[error("{}: {reason}", .path.display())]
+    #[error("{}: {source}", .path.display())]
     Io {
         /// The file.
         path: PathBuf,
-        /// What went wrong.
-        reason: String,
+        /// What went wrong (the OS's, Arrow's or the JSON parser's error).
+        source: crate::BoxError,
     },
     /// The file is not a notebook.
     #[error("{} is not a Lakebook notebook: {reason}", .path.display())]
@@ -179,7 +179,7 @@ impl Notebook {
     pub fn load(path: &Path) -> Result<Self, NotebookError> {
         let text = std::fs::read_to_string(path).map_err(|e| NotebookError::Io {
             path: path.to_path_buf(),
-            reason: e.to_string(),
+            source: e.into(),
         })?;
         Self::parse(&text, path)
     }
@@ -196,7 +196,7 @@ impl Notebook {
     pub fn save(&self, path: &Path) -> Result<(), NotebookError> {
         let io = |e: std::io::Error| NotebookError::Io {
             path: path.to_path_buf(),
-            reason: e.to_string(),
+            source: e.into(),
         };
         let text = self.to_text()?;
         let dir = match path.parent() {

@@ -44,6 +44,12 @@ impl CellError {
     }
 }
 
+impl From<crate::job::Cancelled> for CellError {
+    fn from(_: crate::job::Cancelled) -> Self {
+        CellError::cancelled()
+    }
+}
+
 /// What a cell shows after it ran.
 #[derive(Debug, Clone)]
 pub enum CellOutput {

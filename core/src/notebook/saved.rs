@@ -76,10 +76,10 @@ struct Meta {
     parts: Vec<PartMeta>,
 }
 
-fn io_err(path: &Path, e: impl std::fmt::Display) -> NotebookError {
+fn io_err(path: &Path, e: impl Into<crate::BoxError>) -> NotebookError {
     NotebookError::Io {
         path: path.to_path_buf(),
-        reason: e.to_string(),
+        source: e.into(),
     }
 }
 
@@ -108,10 +108,7 @@ fn read_arrow(path: &Path) -> Result<(SchemaRef, Vec<RecordBatch>), NotebookErro
 
 /// Refuses a cell id that could reach outside the outputs folder.
 fn check_id(dir: &Path, id: &str) -> Result<(), NotebookError> {
-    crate::lake::names::check_cell_id(id).map_err(|reason| NotebookError::Io {
-        path: dir.to_path_buf(),
-        reason,
-    })
+    crate::lake::names::check_cell_id(id).map_err(|reason| io_err(dir, reason))
 }
 
 /// Removes every cached file of a cell: `ID.json` and its pages

@@ -32,17 +32,19 @@ pub enum ProfileError {
     #[error(transparent)]
     Lake(#[from] LakeError),
     /// Lance failed reading the dataset.
-    #[error("profiling '{name}': {reason}")]
+    #[error("profiling '{name}': {source}")]
     Read {
         /// Dataset.
         name: String,
-        /// What went wrong.
-        reason: String,
+        /// Lance's error.
+        source: lance::Error,
     },
     /// Cancelled by the user.
     #[error("cancelled")]
     Cancelled,
 }
+
+crate::cancelled_converts_to!(ProfileError::Cancelled);
 
 /// What one column holds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -441,9 +443,9 @@ pub async fn profile_dataset(
     {
         return Ok(p);
     }
-    let read_err = |e: lance::Error| ProfileError::Read {
+    let read_err = |source: lance::Error| ProfileError::Read {
         name: name.to_string(),
-        reason: e.to_string(),
+        source,
     };
     let rows = ds.count_rows(None).await.map_err(read_err)? as u64;
     job.set_total(rows, "rows");

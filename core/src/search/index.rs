@@ -109,7 +109,7 @@ pub async fn refresh_indexes(
 ) -> Result<IndexReport, SearchError> {
     let lance_err = |e: lance::Error| SearchError::Lance {
         name: name.to_string(),
-        reason: e.to_string(),
+        source: e.into(),
     };
     let mut ds = (*lake.open_dataset(name, None).await?).clone();
     let embedding = lake.entry(name)?.embedding.clone();
@@ -199,7 +199,7 @@ async fn has_index(ds: &Dataset, index_name: &str) -> Result<bool, SearchError> 
         .await
         .map_err(|e| SearchError::Lance {
             name: ds.uri().to_string(),
-            reason: e.to_string(),
+            source: e.into(),
         })?;
     Ok(!found.is_empty())
 }

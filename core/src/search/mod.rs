@@ -69,14 +69,14 @@ pub enum SearchError {
         hint: String,
     },
     /// The `--where` predicate does not parse or fit the dataset.
-    #[error("the filter `{filter}` does not work on '{name}': {reason}")]
+    #[error("the filter `{filter}` does not work on '{name}': {source}")]
     BadFilter {
         /// The dataset.
         name: String,
         /// The predicate.
         filter: String,
-        /// Lance's message.
-        reason: String,
+        /// Lance's error.
+        source: lance::Error,
     },
     /// The query is empty.
     #[error("the search query is empty")]
@@ -85,12 +85,12 @@ pub enum SearchError {
     #[error("semantic and hybrid search need the embedding model: {0}")]
     Model(#[from] crate::embed::EmbedError),
     /// Lance failed.
-    #[error("searching '{name}': {reason}")]
+    #[error("searching '{name}': {source}")]
     Lance {
         /// The dataset.
         name: String,
-        /// Lance's message.
-        reason: String,
+        /// Lance's (or Arrow's) error.
+        source: crate::BoxError,
     },
     /// The lake refused (no such dataset, ...).
     #[error(transparent)]
@@ -99,3 +99,5 @@ pub enum SearchError {
     #[error("cancelled")]
     Cancelled,
 }
+
+crate::cancelled_converts_to!(SearchError::Cancelled);

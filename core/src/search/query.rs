@@ -146,7 +146,7 @@ async fn search_one(
     let ds = lake.open_dataset(name, None).await?;
     let lance_err = |e: lance::Error| SearchError::Lance {
         name: name.to_string(),
-        reason: e.to_string(),
+        source: e.into(),
     };
     let vector_column = entry
         .embedding
@@ -278,11 +278,11 @@ fn bad_filter(name: &str, request: &SearchRequest, e: lance::Error) -> SearchErr
         Some(filter) => SearchError::BadFilter {
             name: name.to_string(),
             filter: filter.clone(),
-            reason: e.to_string(),
+            source: e,
         },
         None => SearchError::Lance {
             name: name.to_string(),
-            reason: e.to_string(),
+            source: e.into(),
         },
     }
 }
@@ -291,7 +291,7 @@ fn bad_filter(name: &str, request: &SearchRequest, e: lance::Error) -> SearchErr
 fn lance_err_arrow(name: &str) -> impl Fn(arrow::error::ArrowError) -> SearchError + '_ {
     move |e| SearchError::Lance {
         name: name.to_string(),
-        reason: e.to_string(),
+        source: e.into(),
     }
 }
 
@@ -299,7 +299,7 @@ fn lance_err_arrow(name: &str) -> impl Fn(arrow::error::ArrowError) -> SearchErr
 fn lance_error(name: &str) -> impl Fn(lance::Error) -> SearchError + '_ {
     move |e| SearchError::Lance {
         name: name.to_string(),
-        reason: e.to_string(),
+        source: e.into(),
     }
 }
 
@@ -470,7 +470,7 @@ fn assemble(
 ) -> Result<RecordBatch, SearchError> {
     let arrow_err = |e: arrow::error::ArrowError| SearchError::Lance {
         name: String::new(),
-        reason: e.to_string(),
+        source: e.into(),
     };
     let mut fields = vec![Field::new("score", DataType::Float32, false)];
     let mut columns: Vec<ArrayRef> = vec![Arc::new(Float32Array::from(scores))];

@@ -37,8 +37,22 @@ pub fn quote_ident(name: &str) -> String {
 pub struct SqlError {
     /// The SQL text.
     pub query: String,
-    /// DataFusion's message.
+    /// DataFusion's message (or why the plan was refused).
     pub message: String,
+    /// DataFusion's error, when it gave one.
+    #[source]
+    pub source: Option<DataFusionError>,
+}
+
+impl SqlError {
+    /// A failed query in DataFusion's words, keeping its error.
+    fn from_datafusion(query: &str, error: DataFusionError) -> Self {
+        SqlError {
+            query: query.to_string(),
+            message: error.to_string(),
+            source: Some(error),
+        }
+    }
 }
 
 /// The result of a query, all batches collected.
@@ -326,41 +340,33 @@ impl SqlEngine {
 
     /// Plans a query, refusing what reaches outside the lake (see [`check_plan`]).
     pub async fn plan(&self, sql: &str) -> Result<DataFrame, SqlError> {
-        let err = |message: String| SqlError {
+        let err = |e: DataFusionError| SqlError::from_datafusion(sql, e);
+        let state = self.ctx.state();
+        let plan = state.create_logical_plan(sql).await.map_err(err)?;
+        check_plan(&plan).map_err(|message| SqlError {
             query: sql.to_string(),
             message,
-        };
-        let state = self.ctx.state();
-        let plan = state
-            .create_logical_plan(sql)
-            .await
-            .map_err(|e| err(e.to_string()))?;
-        check_plan(&plan).map_err(err)?;
-        self.ctx
-            .execute_logical_plan(plan)
-            .await
-            .map_err(|e| err(e.to_string()))
+            source: None,
+        })?;
+        self.ctx.execute_logical_plan(plan).await.map_err(err)
     }
 
     /// Plans and starts a query; batches are pulled from the stream.
     pub async fn stream(&self, sql: &str) -> Result<SendableRecordBatchStream, SqlError> {
-        let err = |e: DataFusionError| SqlError {
-            query: sql.to_string(),
-            message: e.to_string(),
-        };
         let df = self.plan(sql).await?;
-        df.execute_stream().await.map_err(err)
+        df.execute_stream()
+            .await
+            .map_err(|e| SqlError::from_datafusion(sql, e))
     }
 
     /// Runs a query and collects all rows.
     pub async fn query(&self, sql: &str) -> Result<QueryResult, SqlError> {
-        let err = |e: DataFusionError| SqlError {
-            query: sql.to_string(),
-            message: e.to_string(),
-        };
         let df = self.plan(sql).await?;
         let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
-        let batches = df.collect().await.map_err(err)?;
+        let batches = df
+            .collect()
+            .await
+            .map_err(|e| SqlError::from_datafusion(sql, e))?;
         Ok(QueryResult { schema, batches })
     }
 }

@@ -123,11 +123,15 @@ pub struct EvalSeededArgs {
 }
 
 /// `generate lfr`.
-pub fn run_generate(command: GenerateCommand, out: &mut (dyn Write + Send)) -> Result<()> {
+pub fn run_generate(
+    command: GenerateCommand,
+    out: &mut (dyn Write + Send),
+    job: &Job,
+) -> Result<()> {
     let GenerateCommand::Lfr(args) = command;
     let params = args.params();
     let started = Instant::now();
-    let graph = lfr::generate(&params).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let graph = lfr::generate_watched(&params, job).map_err(|e| anyhow::anyhow!("{e}"))?;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
     let edges_path = args.out.join("edges.txt");

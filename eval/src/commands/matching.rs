@@ -8,6 +8,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use lakebook_core::ingest::{self, IngestOptions};
+use lakebook_core::job::Watch;
 use lakebook_core::matching::{
     Calibration, ColumnEmbedder, MatchReport, Matcher, match_profiles, match_profiles_with,
 };
@@ -100,9 +101,15 @@ pub fn eval_match_suite(
     }
     let mut results = Vec::new();
     let mut total = 0.0;
-    for pair in pairs {
+    let count = pairs.len() as u64;
+    for (done, pair) in pairs.into_iter().enumerate() {
+        job.check()?;
+        job.begin_stage(format!("matching {}", pair.display()), count, "pairs");
+        job.set_done(done as u64);
         let truth = read_truth(&pair.join("truth.json"))?;
-        let read = |f: &str| ingest::read_table(&pair.join(f), &IngestOptions::default(), job);
+        // The reads report to a job of their own: the bar counts pairs.
+        let reading = Job::new();
+        let read = |f: &str| ingest::read_table(&pair.join(f), &IngestOptions::default(), &reading);
         let (a, b) = (read("source.csv")?, read("target.csv")?);
         // Timed like Valentine's match call: profiling and matching, not CSV parsing.
         let started = Instant::now();
@@ -253,13 +260,22 @@ fn walk(dir: &Path) -> Result<Vec<PathBuf>> {
 /// `fabricate BASE... --out DIR`.
 pub fn run_fabricate(args: FabricateArgs, out: &mut (dyn Write + Send), job: &Job) -> Result<()> {
     let mut written = 0;
+    let variants = fabricate::suite();
+    let count = (args.bases.len() * variants.len()) as u64;
     for base in &args.bases {
-        let batch = ingest::read_table(base, &IngestOptions::default(), job)?;
+        let batch = ingest::read_table(base, &IngestOptions::default(), &Job::new())?;
         let stem = base
             .file_stem()
             .map_or("table".into(), |s| s.to_string_lossy().to_string());
-        for variant in fabricate::suite() {
-            let pair: FabricatedPair = fabricate::fabricate(&batch, &stem, &variant, args.seed)
+        job.begin_stage(
+            format!("fabricating from {}", base.display()),
+            count,
+            "pairs",
+        );
+        for variant in &variants {
+            job.check()?;
+            job.set_done(written as u64);
+            let pair: FabricatedPair = fabricate::fabricate(&batch, &stem, variant, args.seed)
                 .with_context(|| format!("fabricating from {}", base.display()))?;
             let dir = args.out.join(&stem).join(variant.id());
             fabricate::write_pair(&dir, &pair)?;

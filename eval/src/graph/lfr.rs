@@ -38,6 +38,7 @@ use std::cmp::Reverse;
 use std::collections::HashSet;
 use std::io::{self, BufWriter, Write};
 
+use lakebook_core::job::{Cancelled, Unwatched, Watch};
 use lakebook_core::rng::Rng;
 
 /// How many swaps are tried to repair one bad edge before it is dropped.
@@ -126,12 +127,30 @@ pub struct LfrGraph {
 #[error("{0}")]
 pub struct LfrError(pub String);
 
+impl From<Cancelled> for LfrError {
+    fn from(_: Cancelled) -> Self {
+        LfrError("cancelled".into())
+    }
+}
+
 fn fail<T>(message: String) -> Result<T, LfrError> {
     Err(LfrError(message))
 }
 
 /// Generates the LFR graph described by `params`.
 pub fn generate(params: &LfrParams) -> Result<LfrGraph, LfrError> {
+    generate_watched(params, &Unwatched)
+}
+
+/// [`generate`], telling `watch` which of its five stages runs and stopping
+/// between them on a cancel.
+pub fn generate_watched(params: &LfrParams, watch: &dyn Watch) -> Result<LfrGraph, LfrError> {
+    let stage = |done: u64, name: &str| {
+        watch.check()?;
+        watch.progress(name, done, 5);
+        Ok::<(), Cancelled>(())
+    };
+    stage(0, "LFR: degrees")?;
     validate(params)?;
     let n = params.nodes;
     let mut rng = Rng::new(params.seed);
@@ -154,6 +173,7 @@ pub fn generate(params: &LfrParams) -> Result<LfrGraph, LfrError> {
     }
 
     // 2. Community sizes summing to n.
+    stage(1, "LFR: community sizes")?;
     let sizes = community_sizes(params, &mut rng)?;
 
     // 3. Internal degrees, rounded at random so the mean mixing is exactly μ.
@@ -169,6 +189,7 @@ pub fn generate(params: &LfrParams) -> Result<LfrGraph, LfrError> {
         .collect();
 
     // 4. Placement (may lower some internal degrees).
+    stage(2, "LFR: placing nodes in communities")?;
     let membership = assign(&sizes, &mut internal, &mut rng)?;
     let (offsets, members) = group_members(&membership, sizes.len());
 
@@ -188,6 +209,7 @@ pub fn generate(params: &LfrParams) -> Result<LfrGraph, LfrError> {
     }
 
     // 5a. Internal edges: a configuration model per community.
+    stage(3, "LFR: internal edges")?;
     let mut edges: Vec<u64> = Vec::with_capacity((total / 2) as usize + 1);
     let mut stubs: Vec<u32> = Vec::new();
     for c in 0..sizes.len() {
@@ -201,6 +223,7 @@ pub fn generate(params: &LfrParams) -> Result<LfrGraph, LfrError> {
     }
 
     // 5b. External edges: one configuration model over the whole graph.
+    stage(4, "LFR: external edges")?;
     stubs.clear();
     for (v, (&k, &d)) in degree.iter().zip(&internal).enumerate() {
         stubs.extend(std::iter::repeat_n(v as u32, (k - d) as usize));

@@ -58,3 +58,24 @@ fn each_eval_command_describes_itself_alone() {
     assert!(!about("communities").contains("pair folder"));
     assert!(about("match-suite").contains("pair folder"));
 }
+
+/// An error prints with each cause once: a cause the message already shows
+/// (`file: what the OS said`) is not repeated, one it does not is appended.
+#[test]
+fn errors_print_each_cause_once() {
+    let disk_full = std::io::Error::other("disk full");
+    let lake = lakebook_core::LakeError::Io {
+        path: "/lake/lake.json".into(),
+        source: disk_full,
+    };
+    let error = anyhow::Error::new(lake).context("saving the catalog");
+    assert_eq!(
+        lakebook::cli::error_text(&error),
+        "saving the catalog: /lake/lake.json: disk full"
+    );
+    let bare = anyhow::anyhow!("no such table").context("running cell 3");
+    assert_eq!(
+        lakebook::cli::error_text(&bare),
+        "running cell 3: no such table"
+    );
+}

@@ -150,10 +150,15 @@ fn a_failing_cell_shows_its_error_and_cells_can_be_added_moved_and_deleted() -> 
     assert_eq!(ids(&h).len(), 2);
 
     // The inspector lists a dataset's versions, and a column's profile.
-    h.state_mut().send(Command::Inspect("cities".into(), None));
+    h.state_mut().send(Command::Inspect {
+        dataset: "cities".into(),
+        column: None,
+    });
     step_until(&mut h, "the versions", |h| shows(h, "v1 (latest)"))?;
-    h.state_mut()
-        .send(Command::Inspect("cities".into(), Some("people".into())));
+    h.state_mut().send(Command::Inspect {
+        dataset: "cities".into(),
+        column: Some("people".into()),
+    });
     step_until(&mut h, "the profile", |h| shows(h, "545000"))?;
 
     // Float and boolean columns profile too (core's profile, every Arrow type).
@@ -164,13 +169,17 @@ fn a_failing_cell_shows_its_error_and_cells_can_be_added_moved_and_deleted() -> 
     rt.block_on(t.ingest(&[&places], &[]))?;
     h.state_mut().send(Command::RefreshLake);
     step_until(&mut h, "the new dataset", |h| shows(h, "places"))?;
-    h.state_mut()
-        .send(Command::Inspect("places".into(), Some("area_km2".into())));
+    h.state_mut().send(Command::Inspect {
+        dataset: "places".into(),
+        column: Some("area_km2".into()),
+    });
     step_until(&mut h, "the float profile", |h| {
         shows(h, "places.area_km2") && shows(h, "183.4") && shows(h, "histogram")
     })?;
-    h.state_mut()
-        .send(Command::Inspect("places".into(), Some("coastal".into())));
+    h.state_mut().send(Command::Inspect {
+        dataset: "places".into(),
+        column: Some("coastal".into()),
+    });
     step_until(&mut h, "the boolean profile", |h| {
         shows(h, "places.coastal") && shows(h, "top values")
     })?;
@@ -186,7 +195,10 @@ fn a_saved_notebook_reopens_with_its_cells_and_outputs() -> Result<()> {
     let path = small_lake(&t, &rt)?;
     {
         let mut h = open_app(&rt, &t.lake(), &path)?;
-        h.state_mut().send(Command::Add("sql".into(), None));
+        h.state_mut().send(Command::Add {
+            kind: "sql".into(),
+            after: None,
+        });
         h.run_steps(2);
         let id = h.state().notebook().cells[1].id.clone();
         h.state_mut().send(Command::Run(id));

@@ -20,8 +20,10 @@ impl LakebookApp {
                             .on_hover_text("Add a cell at the end")
                             .clicked()
                         {
-                            self.commands
-                                .push(Command::Add(kind.name().to_string(), None));
+                            self.commands.push(Command::Add {
+                                kind: kind.name().to_string(),
+                                after: None,
+                            });
                         }
                     }
                 });
@@ -67,7 +69,7 @@ impl LakebookApp {
         let id = cell.id.clone();
         let status = self.state(&id).status.clone();
         let job = self.state(&id).job.clone();
-        let elapsed = self.state(&id).run.as_ref().map(|r| r.elapsed);
+        let elapsed = self.state(&id).run().map(|r| r.elapsed);
         ui.horizontal(|ui| {
             if status == CellStatus::Running {
                 if ui.button("■").on_hover_text("Cancel (Esc)").clicked() {
@@ -124,10 +126,16 @@ impl LakebookApp {
                     self.commands.push(Command::Duplicate(id.clone()));
                 }
                 if ui.small_button("⬇").on_hover_text("Move down").clicked() {
-                    self.commands.push(Command::Move(id.clone(), 1));
+                    self.commands.push(Command::Move {
+                        id: id.clone(),
+                        by: 1,
+                    });
                 }
                 if ui.small_button("⬆").on_hover_text("Move up").clicked() {
-                    self.commands.push(Command::Move(id.clone(), -1));
+                    self.commands.push(Command::Move {
+                        id: id.clone(),
+                        by: -1,
+                    });
                 }
                 let fold = if cell.collapsed { "⏵" } else { "⏷" };
                 if ui
@@ -167,36 +175,42 @@ impl LakebookApp {
             self.touch();
         }
         if let Some(folder) = response.pick {
-            self.commands.push(Command::PickFor(id.clone(), folder));
+            self.commands.push(Command::PickFor {
+                id: id.clone(),
+                folder,
+            });
         }
         if is_markdown {
             let text = self.notebook.cells[i].text("text").to_string();
             egui_commonmark::CommonMarkViewer::new().show(ui, &mut self.markdown, &text);
             return;
         }
-        let error = self.state(&id).error.clone();
-        if let Some(e) = error {
-            error_ui(ui, &self.notebook.cells[i], &e);
-            return;
-        }
         let dark = self.dark;
         let state = self.states.entry(id.clone()).or_insert_with(CellState::new);
-        let Some(run) = &state.run else {
-            return;
+        let run = match &state.outcome {
+            Some(Ok(run)) => run,
+            Some(Err(e)) => {
+                error_ui(ui, &self.notebook.cells[i], e);
+                return;
+            }
+            None => return,
         };
-        // Each part in turn; tables take their views in order.
-        let mut tables = state.tables.iter_mut();
+        // Each part in turn, with its view.
         let mut table_no = 0;
-        for part in run.output.parts() {
-            match part {
-                CellOutput::Match(output) => {
+        let running = state.status == CellStatus::Running;
+        for (part, view) in run.output.parts().into_iter().zip(state.views.iter_mut()) {
+            match (part, view) {
+                (CellOutput::Match(output), _) => {
                     let action = match_view::match_ui(ui, &id, &mut self.notebook.cells[i], output);
                     if action.changed {
                         self.dirty = true;
                         self.last_edit = Instant::now();
                     }
                     if let Some(sql) = action.new_sql {
-                        self.commands.push(Command::AddSql(id.clone(), sql));
+                        self.commands.push(Command::AddSql {
+                            after: id.clone(),
+                            sql,
+                        });
                     }
                     if let Some(table) = action.match_with {
                         self.notebook.cells[i].set("target", table);
@@ -205,26 +219,31 @@ impl LakebookApp {
                         self.commands.push(Command::Run(id.clone()));
                     }
                 }
-                CellOutput::Cluster(c) => {
+                (CellOutput::Cluster(c), PartView::Clusters(panel)) => {
                     ui.add_space(4.0);
                     ui.weak(format!(
                         "{} rows of {} by {}, {}: {} clusters ({:.2} s)",
                         c.rows, c.dataset, c.by, c.method, c.clusters, c.seconds
                     ));
-                    let panel = state.clusters.get_or_insert_with(|| ClusterPanel::new(c));
                     let action = panel.ui(ui, &id);
                     if let Some(sql) = action.new_sql {
-                        self.commands.push(Command::AddSql(id.clone(), sql));
+                        self.commands.push(Command::AddSql {
+                            after: id.clone(),
+                            sql,
+                        });
                     }
                 }
-                CellOutput::Graph(g) => {
+                (CellOutput::Graph(g), PartView::Graph(graph)) => {
                     ui.add_space(4.0);
                     ui.monospace(g.summary().trim_end());
-                    match state.graph.as_mut() {
-                        Some(panel) => {
+                    match graph {
+                        GraphView::Shown(panel) => {
                             let action = panel.ui(ui, &id);
                             if let Some(sql) = action.new_sql {
-                                self.commands.push(Command::AddSql(id.clone(), sql));
+                                self.commands.push(Command::AddSql {
+                                    after: id.clone(),
+                                    sql,
+                                });
                             }
                             let cell = &mut self.notebook.cells[i];
                             if let Some(seeds) = action.seeds
@@ -236,13 +255,13 @@ impl LakebookApp {
                                 self.last_edit = Instant::now();
                             }
                         }
-                        None if !state.graph_requested && state.status != CellStatus::Running => {
+                        GraphView::Missing if !running => {
                             // A cached output holds no graph: read the stored one
                             // from the lake (the cell reopens it, nothing is rebuilt).
-                            state.graph_requested = true;
+                            *graph = GraphView::Requested;
                             self.commands.push(Command::Run(id.clone()));
                         }
-                        None => {
+                        GraphView::Missing | GraphView::Requested => {
                             ui.horizontal(|ui| {
                                 ui.spinner();
                                 ui.small("reading the graph from the lake…");
@@ -251,50 +270,49 @@ impl LakebookApp {
                     }
                 }
                 // A Markdown cell shows its own text above; other kinds' Markdown parts show here.
-                CellOutput::Markdown(text) => {
+                (CellOutput::Markdown(text), _) => {
                     ui.add_space(4.0);
                     egui_commonmark::CommonMarkViewer::new().show(ui, &mut self.markdown, text);
                 }
-                CellOutput::Text(text) => {
+                (CellOutput::Text(text), _) => {
                     ui.add_space(4.0);
                     ui.monospace(text.trim_end());
                 }
-                CellOutput::Table { .. } => {
+                (CellOutput::Table { .. }, PartView::Table(table)) => {
                     let view_id = if table_no == 0 {
                         id.clone()
                     } else {
                         format!("{id}-{table_no}")
                     };
                     table_no += 1;
-                    if let Some(table) = tables.next() {
-                        ui.add_space(4.0);
-                        let rows = table.rows();
-                        if state.whole {
-                            ui.weak(format!("{rows} rows"));
-                        } else if state.more.is_some() {
-                            ui.horizontal(|ui| {
-                                ui.weak(format!("{rows} rows loaded, more as you scroll"));
-                                if state.fetching {
-                                    ui.spinner();
-                                }
-                            });
-                        } else {
-                            ui.weak(format!(
-                                "the first {rows} rows (cached): run the cell to scroll further"
-                            ));
-                        }
-                        table.set_partial(!state.whole);
-                        table.ui(ui, &view_id);
-                        if table.near_end() && state.more.is_some() && !state.fetching {
-                            self.commands.push(Command::FetchMore(id.clone()));
-                        }
+                    ui.add_space(4.0);
+                    let rows = table.rows();
+                    let paging = &state.paging;
+                    if !paging.partial {
+                        ui.weak(format!("{rows} rows"));
+                    } else if paging.more.is_some() {
+                        ui.horizontal(|ui| {
+                            ui.weak(format!("{rows} rows loaded, more as you scroll"));
+                            if paging.fetching {
+                                ui.spinner();
+                            }
+                        });
+                    } else {
+                        ui.weak(format!(
+                            "the first {rows} rows (cached): run the cell to scroll further"
+                        ));
+                    }
+                    table.set_partial(paging.partial);
+                    table.ui(ui, &view_id);
+                    if table.near_end() && paging.more.is_some() && !paging.fetching {
+                        self.commands.push(Command::FetchMore(id.clone()));
                     }
                 }
-                CellOutput::Search(groups) => {
+                (CellOutput::Search(groups), PartView::Search(tables)) => {
                     if groups.is_empty() {
                         ui.weak("no hits");
                     }
-                    for (group, table) in groups.iter().zip(tables.by_ref()) {
+                    for (group, table) in groups.iter().zip(tables.iter_mut()) {
                         let view_id = format!("{id}-{table_no}");
                         table_no += 1;
                         ui.add_space(4.0);
@@ -321,7 +339,8 @@ impl LakebookApp {
                         table.ui(ui, &view_id);
                     }
                 }
-                CellOutput::Parts(_) => {}
+                // Parts are flattened; a table that could not be shown shows nothing.
+                _ => {}
             }
         }
     }

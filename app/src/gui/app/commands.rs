@@ -25,9 +25,19 @@ pub enum Command {
         title: String,
     },
     /// Add a cell of a kind after a cell (or at the end).
-    Add(String, Option<String>),
+    Add {
+        /// The kind's name.
+        kind: String,
+        /// The cell to add it after; none adds it at the end.
+        after: Option<String>,
+    },
     /// Add a SQL cell with this query after a cell, and run it.
-    AddSql(String, String),
+    AddSql {
+        /// The cell to add it after.
+        after: String,
+        /// The query.
+        sql: String,
+    },
     /// Delete a cell (Ctrl+Z brings it back).
     Delete(String),
     /// Bring back the last deleted cell.
@@ -35,7 +45,12 @@ pub enum Command {
     /// Copy a cell below itself.
     Duplicate(String),
     /// Move a cell up (-1) or down (+1).
-    Move(String, i32),
+    Move {
+        /// The cell.
+        id: String,
+        /// Places to move: -1 up, +1 down.
+        by: i32,
+    },
     /// Fold or unfold a cell.
     ToggleCollapse(String),
     /// Make a cell the selected one.
@@ -50,14 +65,29 @@ pub enum Command {
     OpenPath(PathBuf),
     /// A new, empty notebook.
     New,
-    /// Pick files (false) or a folder (true) for an ingest cell.
-    PickFor(String, bool),
+    /// Pick files or a folder for an ingest cell.
+    PickFor {
+        /// The ingest cell.
+        id: String,
+        /// A folder rather than files.
+        folder: bool,
+    },
     /// Ingest these paths in a new cell, now.
     IngestPaths(Vec<PathBuf>),
     /// Show a dataset (and column) in the inspector.
-    Inspect(String, Option<String>),
+    Inspect {
+        /// The dataset.
+        dataset: String,
+        /// One of its columns, to profile.
+        column: Option<String>,
+    },
     /// A new cell that queries or searches a dataset.
-    NewCellFor(String, &'static str),
+    NewCellFor {
+        /// The dataset (`name@version` for an old version).
+        dataset: String,
+        /// The new cell's kind.
+        kind: &'static str,
+    },
     /// Re-read the lake's catalog.
     RefreshLake,
     /// Switch light / dark.
@@ -73,7 +103,10 @@ impl LakebookApp {
                 let next = self.index_of(&id).map(|i| i + 1);
                 match next.and_then(|i| self.notebook.cells.get(i)) {
                     Some(c) => self.selected = Some(c.id.clone()),
-                    None => self.apply(Command::Add("sql".into(), Some(id))),
+                    None => self.apply(Command::Add {
+                        kind: "sql".into(),
+                        after: Some(id),
+                    }),
                 }
             }
             Command::RunAll => {
@@ -105,7 +138,7 @@ impl LakebookApp {
                 }
                 self.run_queue.clear();
             }
-            Command::Add(kind, after) => {
+            Command::Add { kind, after } => {
                 let params = self
                     .runner
                     .registry()
@@ -120,7 +153,7 @@ impl LakebookApp {
                 self.notebook.cells.insert(at, cell);
                 self.touch();
             }
-            Command::AddSql(after, sql) => {
+            Command::AddSql { after, sql } => {
                 let mut params = toml::Table::new();
                 params.insert("sql".into(), sql.into());
                 let at = self
@@ -159,7 +192,7 @@ impl LakebookApp {
                     self.touch();
                 }
             }
-            Command::Move(id, by) => {
+            Command::Move { id, by } => {
                 if let Some(i) = self.index_of(&id) {
                     let j = i as i64 + i64::from(by);
                     if j >= 0 && (j as usize) < self.notebook.cells.len() {
@@ -209,9 +242,12 @@ impl LakebookApp {
                 self.notebook = Notebook::default();
                 self.path = None;
                 self.states.clear();
-                self.apply(Command::Add("sql".into(), None));
+                self.apply(Command::Add {
+                    kind: "sql".into(),
+                    after: None,
+                });
             }
-            Command::PickFor(id, folder) => self.pick(PickPurpose::IngestInto(id), folder),
+            Command::PickFor { id, folder } => self.pick(PickPurpose::IngestInto(id), folder),
             Command::IngestPaths(paths) => {
                 let mut params = toml::Table::new();
                 params.insert(
@@ -231,7 +267,7 @@ impl LakebookApp {
                 self.run_queue.push_back(id);
                 self.touch();
             }
-            Command::Inspect(dataset, column) => {
+            Command::Inspect { dataset, column } => {
                 self.profile = None;
                 self.versions = None;
                 self.inspect = Some((dataset.clone(), column.clone()));
@@ -271,7 +307,7 @@ impl LakebookApp {
                     });
                 }
             }
-            Command::NewCellFor(dataset, kind) => {
+            Command::NewCellFor { dataset, kind } => {
                 let mut params = toml::Table::new();
                 if kind == "search" {
                     params.insert("query".into(), "".into());

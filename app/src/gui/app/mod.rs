@@ -25,7 +25,7 @@ use super::inspector::{profile_column, profile_ui};
 use super::match_view;
 use super::settings::Settings;
 use super::table_view::ResultTable;
-use super::work::{JobEntry, Outbox, PickPurpose, WorkResult, channel};
+use super::work::{JobEntry, Outbox, PickPurpose, Spawner, WorkResult, channel};
 use lakebook_core::profile::ColumnProfile;
 
 mod cell_view;
@@ -37,13 +37,15 @@ mod tasks;
 pub use commands::Command;
 use commands::profile_title;
 pub use state::CellStatus;
-use state::{CellState, remember_width};
+use state::{CellState, GraphView, PartView, remember_width};
 
 /// The notebook window.
 pub struct LakebookApp {
     /// Settings changed since they were last written (panel widths, window size).
     settings_changed: bool,
     rt: tokio::runtime::Handle,
+    /// Views' heavy work (graph levels, indexes, exports) as jobs.
+    spawner: Spawner,
     runner: Arc<Runner>,
     notebook: Notebook,
     path: Option<PathBuf>,
@@ -69,6 +71,9 @@ pub struct LakebookApp {
     dark: bool,
     /// Asked the window to close (start-up benchmark).
     closing: bool,
+    /// The title last given to the window (sent again only when it changes:
+    /// every viewport command asks for another frame).
+    window_title: String,
 }
 
 const RUN: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Enter);
@@ -105,6 +110,7 @@ impl LakebookApp {
             egui::Visuals::light()
         });
         let mut app = Self {
+            spawner: Spawner::new(rt.clone(), ctx.clone()),
             rt,
             runner,
             notebook,
@@ -131,6 +137,7 @@ impl LakebookApp {
             settings,
             dark,
             closing: false,
+            window_title: String::new(),
         };
         app.load_cached_outputs();
         app.refresh_lake();
@@ -144,19 +151,24 @@ impl LakebookApp {
 
     /// Rows of a cell's last output (table or search hits), if it has one.
     pub fn output_rows(&self, id: &str) -> Option<usize> {
-        self.states.get(id)?.run.as_ref().map(|r| r.output.rows())
+        self.states.get(id)?.run().map(|r| r.output.rows())
     }
 
     /// Rows of a cell's result table as loaded so far (pages fetched).
     pub fn loaded_rows(&self, id: &str) -> Option<usize> {
-        self.states.get(id)?.tables.first().map(ResultTable::rows)
+        let state = self.states.get(id)?;
+        state.views.iter().find_map(|view| match view {
+            PartView::Table(table) => Some(table.rows()),
+            PartView::Search(tables) => tables.first().map(ResultTable::rows),
+            _ => None,
+        })
     }
 
     /// Whether any cell is running or fetching rows.
     pub fn busy(&self) -> bool {
         !self.jobs.is_empty()
             || !self.run_queue.is_empty()
-            || self.states.values().any(|s| s.fetching)
+            || self.states.values().any(|s| s.paging.fetching)
     }
 
     /// Queues a command, as a click would.
@@ -249,6 +261,8 @@ impl LakebookApp {
             });
         }
         self.drain_results();
+        self.jobs.extend(self.spawner.take_started());
+        self.jobs.retain(|j| !j.job.is_finished());
         self.shortcuts(&ctx);
         self.menu_ui(ui);
         self.jobs_ui(ui);
@@ -274,7 +288,10 @@ impl LakebookApp {
                 |n| n.to_string_lossy().into_owned()
             )
         );
-        ctx.send_viewport_cmd(egui::ViewportCommand::Title(title));
+        if title != self.window_title {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
+            self.window_title = title;
+        }
         if std::env::var_os("LAKEBOOK_FIRST_FRAME_EXIT").is_some()
             && !self.closing
             && let Some(launched) = super::LAUNCHED.get()

@@ -43,8 +43,10 @@ impl LakebookApp {
                 ui.menu_button("Cell", |ui| {
                     for kind in self.runner.registry().kinds().to_vec() {
                         if ui.button(format!("Add {}", kind.label())).clicked() {
-                            self.commands
-                                .push(Command::Add(kind.name().to_string(), self.selected.clone()));
+                            self.commands.push(Command::Add {
+                                kind: kind.name().to_string(),
+                                after: self.selected.clone(),
+                            });
                         }
                     }
                     ui.separator();
@@ -127,9 +129,11 @@ impl LakebookApp {
     }
 
     pub(super) fn browser_ui(&mut self, ui: &mut egui::Ui) {
+        let range = side_panel_range(ui.ctx());
         let shown = egui::Panel::left("lake")
             .resizable(true)
-            .default_size(self.settings.lake_width.unwrap_or(230.0))
+            .size_range(range)
+            .default_size(clamp_width(self.settings.lake_width, 230.0, range))
             .show(ui, |ui| {
                 ui.horizontal(|ui| {
                     ui.heading("Lake");
@@ -141,7 +145,10 @@ impl LakebookApp {
                         .on_hover_text("Add files to the lake")
                         .clicked()
                     {
-                        self.commands.push(Command::Add("ingest".into(), None));
+                        self.commands.push(Command::Add {
+                            kind: "ingest".into(),
+                            after: None,
+                        });
                     }
                 });
                 ui.separator();
@@ -173,27 +180,38 @@ impl LakebookApp {
                                         )
                                         .on_hover_text("Show in the inspector");
                                     if r.clicked() {
-                                        self.commands.push(Command::Inspect(
-                                            name.clone(),
-                                            Some(column.name.clone()),
-                                        ));
+                                        self.commands.push(Command::Inspect {
+                                            dataset: name.clone(),
+                                            column: Some(column.name.clone()),
+                                        });
                                     }
                                 }
                             });
                         header.header_response.context_menu(|ui| {
                             if ui.button("Query in a new cell").clicked() {
-                                self.commands.push(Command::NewCellFor(name.clone(), "sql"));
+                                self.commands.push(Command::NewCellFor {
+                                    dataset: name.clone(),
+                                    kind: "sql",
+                                });
                             }
                             if ui.button("Search in a new cell").clicked() {
-                                self.commands
-                                    .push(Command::NewCellFor(name.clone(), "search"));
+                                self.commands.push(Command::NewCellFor {
+                                    dataset: name.clone(),
+                                    kind: "search",
+                                });
                             }
                             if ui.button("Details and versions").clicked() {
-                                self.commands.push(Command::Inspect(name.clone(), None));
+                                self.commands.push(Command::Inspect {
+                                    dataset: name.clone(),
+                                    column: None,
+                                });
                             }
                         });
                         if header.header_response.clicked() {
-                            self.commands.push(Command::Inspect(name.clone(), None));
+                            self.commands.push(Command::Inspect {
+                                dataset: name.clone(),
+                                column: None,
+                            });
                         }
                     }
                     if self.datasets.is_empty() {
@@ -209,9 +227,11 @@ impl LakebookApp {
         let Some((dataset, column)) = self.inspect.clone() else {
             return;
         };
+        let range = side_panel_range(ui.ctx());
         let shown = egui::Panel::right("inspector")
             .resizable(true)
-            .default_size(self.settings.inspector_width.unwrap_or(280.0))
+            .size_range(range)
+            .default_size(clamp_width(self.settings.inspector_width, 280.0, range))
             .show(ui, |ui| {
                 ui.horizontal(|ui| {
                     ui.heading("Inspector");
@@ -234,8 +254,10 @@ impl LakebookApp {
                             dataset_ui(ui, &dataset, entry);
                         }
                         if let Some(version) = versions_ui(ui, self.versions.as_ref()) {
-                            self.commands
-                                .push(Command::NewCellFor(format!("{dataset}@{version}"), "sql"));
+                            self.commands.push(Command::NewCellFor {
+                                dataset: format!("{dataset}@{version}"),
+                                kind: "sql",
+                            });
                         }
                     }
                 }
@@ -245,6 +267,20 @@ impl LakebookApp {
             shown.response.rect.width(),
         );
     }
+}
+
+/// Widths a side panel may take: at least 160 px, at most a third of the
+/// window (and never more than 560 px), so the notebook keeps the middle.
+fn side_panel_range(ctx: &egui::Context) -> egui::Rangef {
+    let max = (ctx.content_rect().width() / 3.0).clamp(160.0, 560.0);
+    egui::Rangef::new(160.0, max)
+}
+
+/// A stored width (or the default) clamped into `range`: a width saved on a
+/// larger screen, or by an older version, cannot cover the notebook.
+fn clamp_width(stored: Option<f32>, default: f32, range: egui::Rangef) -> f32 {
+    let width = stored.filter(|w| w.is_finite()).unwrap_or(default);
+    width.clamp(range.min, range.max)
 }
 
 /// A dataset's versions; returns the one whose "Query" button was clicked.

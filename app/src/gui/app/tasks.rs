@@ -12,12 +12,12 @@ impl LakebookApp {
         for cell in &self.notebook.cells {
             let mut state = CellState::new();
             match saved::load(&dir, &cell.id) {
-                Ok(Some(Ok(run))) => state.set_run(run),
+                Ok(Some(Ok(run))) => state.set_run(run, &self.spawner),
                 Ok(Some(Err(e))) => {
                     if e.cancelled {
                         state.status = CellStatus::Cancelled;
                     }
-                    state.error = Some(e);
+                    state.set_error(e);
                 }
                 _ => {}
             }
@@ -87,16 +87,16 @@ impl LakebookApp {
     pub(super) fn fetch_more(&mut self, id: &str) {
         let outbox = self.outbox.clone();
         let state = self.state(id);
-        let Some(pager) = state.more.clone() else {
+        let Some(pager) = state.paging.more.clone() else {
             return;
         };
-        if state.fetching {
+        if state.paging.fetching {
             return;
         }
-        let Some(loaded) = state.tables.first().map(ResultTable::batch) else {
+        let Some(loaded) = state.first_table().map(|table| table.batch()) else {
             return;
         };
-        state.fetching = true;
+        state.paging.fetching = true;
         let id = id.to_string();
         // The rows loaded so far are joined with the new page here, off the
         // UI thread: at a million rows the copy takes longer than a frame.
@@ -134,24 +134,25 @@ impl LakebookApp {
             match result {
                 WorkResult::Page { id, result } => {
                     let state = self.state(&id);
-                    state.fetching = false;
+                    state.paging.fetching = false;
                     match result {
                         Ok((rows, done)) => {
-                            if let Some(table) = state.tables.first_mut() {
+                            if let Some(table) = state.first_table() {
                                 table.replace_rows(rows);
                             }
                             if done {
-                                state.more = None;
-                                state.whole = true;
+                                state.paging.more = None;
+                                state.paging.partial = false;
                             }
                         }
                         Err(e) => {
-                            state.more = None;
+                            state.paging.more = None;
                             self.say(format!("could not fetch more rows: {e}"));
                         }
                     }
                 }
                 WorkResult::CellDone { id, result } => {
+                    let spawner = self.spawner.clone();
                     self.jobs.retain(|j| j.cell.as_deref() != Some(id.as_str()));
                     let mut changed = Vec::new();
                     let mut failed = false;
@@ -163,7 +164,7 @@ impl LakebookApp {
                             }
                             let state = self.state(&id);
                             state.status = CellStatus::Done;
-                            state.set_run(run);
+                            state.set_run(run, &spawner);
                         }
                         Err(e) => {
                             // A cancel, like a failure, stops a run-all.
@@ -174,7 +175,7 @@ impl LakebookApp {
                             } else {
                                 CellStatus::Failed
                             };
-                            state.error = Some(e);
+                            state.set_error(e);
                         }
                     }
                     self.state(&id).job = None;

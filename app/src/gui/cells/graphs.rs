@@ -29,14 +29,16 @@ fn dataset_combo(
     } else {
         value.clone()
     };
-    egui::ComboBox::from_id_salt((salt, "dataset"))
+    let _ = egui::ComboBox::from_id_salt((salt, "dataset"))
         .selected_text(shown)
         .width(150.0)
         .show_ui(ui, |ui| {
             for (name, _) in names.datasets {
                 changed |= ui.selectable_value(value, name.clone(), name).changed();
             }
-        });
+        })
+        .response
+        .accessible_name("dataset");
     changed
 }
 
@@ -54,7 +56,7 @@ fn column_combo(
     } else {
         value.clone()
     };
-    egui::ComboBox::from_id_salt(salt)
+    let _ = egui::ComboBox::from_id_salt(salt)
         .selected_text(shown)
         .width(120.0)
         .show_ui(ui, |ui| {
@@ -64,7 +66,9 @@ fn column_combo(
             for c in columns {
                 changed |= ui.selectable_value(value, c.clone(), c).changed();
             }
-        });
+        })
+        .response
+        .accessible_name(salt.1);
     changed
 }
 
@@ -97,7 +101,7 @@ impl CellEditor for GraphEditor {
                 .iter()
                 .find(|(v, _)| v == from)
                 .map_or(from.clone(), |(_, l)| (*l).to_string());
-            egui::ComboBox::from_id_salt((salt, "from"))
+            let _ = egui::ComboBox::from_id_salt((salt, "from"))
                 .selected_text(shown)
                 .width(200.0)
                 .show_ui(ui, |ui| {
@@ -106,7 +110,9 @@ impl CellEditor for GraphEditor {
                             .selectable_value(from, value.to_string(), label)
                             .changed();
                     }
-                });
+                })
+                .response
+                .accessible_name("from");
         });
         let from = text_param(cell, "from").clone();
         let dataset = text_param(cell, "dataset").clone();
@@ -180,6 +186,7 @@ impl CellEditor for GraphEditor {
                 ui.label("neighbours");
                 if ui
                     .add(egui::DragValue::new(&mut k).range(1..=MAX_KNN_K as i64))
+                    .accessible_name("k")
                     .changed()
                 {
                     cell.set("k", k);
@@ -242,14 +249,16 @@ impl CellEditor for CommunitiesEditor {
             } else {
                 graph.clone()
             };
-            egui::ComboBox::from_id_salt((salt, "graph"))
+            let _ = egui::ComboBox::from_id_salt((salt, "graph"))
                 .selected_text(shown)
                 .width(140.0)
                 .show_ui(ui, |ui| {
                     for g in &graphs {
                         changed |= ui.selectable_value(graph, g.clone(), g).changed();
                     }
-                });
+                })
+                .response
+                .accessible_name("graph");
             ui.label("around seeds");
             let mut seeds = seed_list(cell).join(", ");
             if ui
@@ -278,6 +287,7 @@ impl CellEditor for CommunitiesEditor {
                         .speed(0.05),
                 )
                 .on_hover_text("Higher gives more, smaller communities")
+                .accessible_name("resolution")
                 .changed()
             {
                 cell.set("resolution", resolution);
@@ -309,6 +319,7 @@ impl CellEditor for CommunitiesEditor {
                     "Most passes of Leiden over the whole graph. Until stable gives the best \
                      modularity; on large graphs a few passes give nearly as good, much sooner",
                 )
+                .accessible_name("passes")
                 .changed()
             {
                 cell.set("passes", passes);
@@ -319,6 +330,7 @@ impl CellEditor for CommunitiesEditor {
             if ui
                 .add(egui::DragValue::new(&mut seed).range(0..=i64::MAX))
                 .on_hover_text("Random seed: the same seed gives the same communities")
+                .accessible_name("seed")
                 .changed()
             {
                 cell.set("seed", seed);
@@ -353,7 +365,7 @@ impl CellEditor for ClusterEditor {
             } else {
                 by.clone()
             };
-            egui::ComboBox::from_id_salt((salt, "by"))
+            let _ = egui::ComboBox::from_id_salt((salt, "by"))
                 .selected_text(shown)
                 .width(110.0)
                 .show_ui(ui, |ui| {
@@ -364,20 +376,24 @@ impl CellEditor for ClusterEditor {
                     for v in ["embedding", "columns", "both"] {
                         changed |= ui.selectable_value(by, v.to_string(), v).changed();
                     }
-                });
+                })
+                .response
+                .accessible_name("by");
             ui.label("with");
             let method = text_param(cell, "method");
             if method.is_empty() {
                 *method = "kmeans".into();
             }
-            egui::ComboBox::from_id_salt((salt, "method"))
+            let _ = egui::ComboBox::from_id_salt((salt, "method"))
                 .selected_text(method.clone())
                 .width(90.0)
                 .show_ui(ui, |ui| {
                     for v in ["kmeans", "hdbscan"] {
                         changed |= ui.selectable_value(method, v.to_string(), v).changed();
                     }
-                });
+                })
+                .response
+                .accessible_name("method");
             if cell.text("method") == "kmeans" {
                 ui.label("k");
                 let k = text_param(cell, "k");
@@ -395,7 +411,7 @@ impl CellEditor for ClusterEditor {
             if projection.is_empty() {
                 *projection = "umap".into();
             }
-            egui::ComboBox::from_id_salt((salt, "projection"))
+            let _ = egui::ComboBox::from_id_salt((salt, "projection"))
                 .selected_text(projection.clone())
                 .width(70.0)
                 .show_ui(ui, |ui| {
@@ -407,7 +423,9 @@ impl CellEditor for ClusterEditor {
                         .selectable_value(projection, "pca".to_string(), "pca")
                         .on_hover_text("The two directions of most variance: faster")
                         .changed();
-                });
+                })
+                .response
+                .accessible_name("projection");
         });
         EditorResponse {
             changed,

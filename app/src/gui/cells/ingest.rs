@@ -64,13 +64,15 @@ impl CellEditor for IngestEditor {
             if mode.is_empty() {
                 *mode = "create".into();
             }
-            egui::ComboBox::from_id_salt((ui.scope_id(), "mode"))
+            let _ = egui::ComboBox::from_id_salt((ui.scope_id(), "mode"))
                 .selected_text(mode.clone())
                 .show_ui(ui, |ui| {
                     for m in ["create", "append", "overwrite"] {
                         response.changed |= ui.selectable_value(mode, m.to_string(), m).changed();
                     }
-                });
+                })
+                .response
+                .accessible_name("mode");
         });
         response
     }

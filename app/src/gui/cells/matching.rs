@@ -24,14 +24,16 @@ impl CellEditor for MatchEditor {
             } else {
                 source.clone()
             };
-            egui::ComboBox::from_id_salt((salt, "source"))
+            let _ = egui::ComboBox::from_id_salt((salt, "source"))
                 .selected_text(shown)
                 .width(160.0)
                 .show_ui(ui, |ui| {
                     for (name, _) in names.datasets {
                         changed |= ui.selectable_value(source, name.clone(), name).changed();
                     }
-                });
+                })
+                .response
+                .accessible_name("source");
             ui.label("with");
             let target = text_param(cell, "target");
             let shown = if target.is_empty() {
@@ -39,7 +41,7 @@ impl CellEditor for MatchEditor {
             } else {
                 target.clone()
             };
-            egui::ComboBox::from_id_salt((salt, "target"))
+            let _ = egui::ComboBox::from_id_salt((salt, "target"))
                 .selected_text(shown)
                 .width(160.0)
                 .show_ui(ui, |ui| {
@@ -50,13 +52,15 @@ impl CellEditor for MatchEditor {
                     for (name, _) in names.datasets {
                         changed |= ui.selectable_value(target, name.clone(), name).changed();
                     }
-                });
+                })
+                .response
+                .accessible_name("target");
             ui.label("by");
             let matcher = text_param(cell, "matcher");
             if matcher.is_empty() {
                 *matcher = Matcher::Combined.label().into();
             }
-            egui::ComboBox::from_id_salt((salt, "matcher"))
+            let _ = egui::ComboBox::from_id_salt((salt, "matcher"))
                 .selected_text(matcher.clone())
                 .width(110.0)
                 .show_ui(ui, |ui| {
@@ -65,7 +69,9 @@ impl CellEditor for MatchEditor {
                             .selectable_value(matcher, m.label().to_string(), m.label())
                             .changed();
                     }
-                });
+                })
+                .response
+                .accessible_name("matcher");
         });
         if changed {
             // Decisions were about the previous pair of tables.

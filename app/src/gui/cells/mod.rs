@@ -62,6 +62,7 @@ pub fn raw_editor_ui(ui: &mut egui::Ui, cell: &mut Cell) -> EditorResponse {
                 .code_editor()
                 .desired_rows(4),
         )
+        .accessible_name("parameters")
         .changed();
     if changed && let Ok(params) = toml::from_str::<toml::Table>(&text) {
         cell.params = params;

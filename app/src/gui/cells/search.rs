@@ -27,21 +27,23 @@ impl CellEditor for SearchEditor {
             if mode.is_empty() {
                 *mode = "hybrid".into();
             }
-            egui::ComboBox::from_id_salt((cell_id(ui), "mode"))
+            let _ = egui::ComboBox::from_id_salt((cell_id(ui), "mode"))
                 .selected_text(mode.clone())
                 .width(90.0)
                 .show_ui(ui, |ui| {
                     for m in ["hybrid", "semantic", "fulltext"] {
                         changed |= ui.selectable_value(mode, m.to_string(), m).changed();
                     }
-                });
+                })
+                .response
+                .accessible_name("mode");
             let dataset = text_param(cell, "dataset");
             let shown = if dataset.is_empty() {
                 "the whole lake".to_string()
             } else {
                 dataset.clone()
             };
-            egui::ComboBox::from_id_salt((cell_id(ui), "dataset"))
+            let _ = egui::ComboBox::from_id_salt((cell_id(ui), "dataset"))
                 .selected_text(shown)
                 .width(140.0)
                 .show_ui(ui, |ui| {
@@ -51,11 +53,14 @@ impl CellEditor for SearchEditor {
                     for (name, _) in names.datasets {
                         changed |= ui.selectable_value(dataset, name.clone(), name).changed();
                     }
-                });
+                })
+                .response
+                .accessible_name("dataset");
             let mut k = cell.int("k").unwrap_or(10);
             ui.label("k");
             if ui
                 .add(egui::DragValue::new(&mut k).range(1..=1000))
+                .accessible_name("k")
                 .changed()
             {
                 cell.set("k", k);

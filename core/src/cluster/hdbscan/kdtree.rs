@@ -283,7 +283,8 @@ pub(super) fn core_distances(
         .chunks_mut(CHUNK)
         .zip(neighbours.chunks_mut(CHUNK * CANDIDATES))
         .enumerate();
-    run_jobs(jobs, threads, stop, |(chunk, (core, neighbours))| {
+    let stage = Some("HDBSCAN: core distances");
+    run_jobs(jobs, threads, stop, stage, |(chunk, (core, neighbours))| {
         let (mut found, mut stack) = (Vec::with_capacity(want + 1), Vec::new());
         for (i, (slot, keep)) in core
             .iter_mut()

@@ -77,11 +77,12 @@
 //! Work is spread over the available cores with `std::thread::scope`; every
 //! result is the same whatever the number of threads.
 
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Barrier, Mutex};
 use std::thread;
 
 use super::matrix::Matrix;
+use crate::job::Watch;
 
 mod condensed;
 mod kdtree;
@@ -205,28 +206,31 @@ pub enum HdbscanError {
         /// Rows accepted.
         limit: usize,
     },
-    /// The `cancel` callback asked to stop.
+    /// The caller's watch asked to stop.
     #[error("HDBSCAN was cancelled")]
     Cancelled,
 }
 
-/// Clusters the rows of `data` (Euclidean distance). `cancel` is polled from
-/// the calling thread between pieces of work; when it returns true the
-/// function stops with [`HdbscanError::Cancelled`].
+crate::cancelled_converts_to!(HdbscanError::Cancelled);
+
+/// Clusters the rows of `data` (Euclidean distance). `watch` is told the
+/// progress of the core distances and of the spanning tree, and asked from
+/// the calling thread between pieces of work; a cancel stops the function
+/// with [`HdbscanError::Cancelled`].
 pub fn hdbscan(
     data: &Matrix,
     options: &HdbscanOptions,
-    cancel: &dyn Fn() -> bool,
+    watch: &dyn Watch,
 ) -> Result<HdbscanResult, HdbscanError> {
     let threads = thread::available_parallelism().map_or(1, |n| n.get());
-    hdbscan_with_threads(data, options, cancel, threads)
+    hdbscan_with_threads(data, options, watch, threads)
 }
 
 /// [`hdbscan`] on a given number of threads.
 fn hdbscan_with_threads(
     data: &Matrix,
     options: &HdbscanOptions,
-    cancel: &dyn Fn() -> bool,
+    watch: &dyn Watch,
     threads: usize,
 ) -> Result<HdbscanResult, HdbscanError> {
     let n = data.rows();
@@ -248,7 +252,7 @@ fn hdbscan_with_threads(
         return Ok(HdbscanResult::noise(n));
     }
     let stop = Stop {
-        cancel,
+        watch,
         flag: AtomicBool::new(false),
     };
     let edges = spanning_tree(data, min_samples, Search::Auto, threads.max(1), &stop)?;
@@ -264,17 +268,22 @@ fn hdbscan_with_threads(
 // ---------------------------------------------------------------------------
 // Cancellation and parallel jobs
 
-/// The caller's cancel callback (only ever called on the calling thread) and
-/// the flag that tells worker threads to stop.
+/// The caller's watch (only ever called on the calling thread) and the flag
+/// that tells worker threads to stop.
 struct Stop<'a> {
-    cancel: &'a dyn Fn() -> bool,
+    watch: &'a dyn Watch,
     flag: AtomicBool,
 }
 
 impl Stop<'_> {
-    /// Asks the callback; true once cancelled.
+    /// Tells the watch how far the current stage is.
+    fn progress(&self, stage: &str, done: usize, total: usize) {
+        self.watch.progress(stage, done as u64, total as u64);
+    }
+
+    /// Asks the watch; true once cancelled.
     fn check(&self) -> bool {
-        if !self.flag.load(Ordering::Relaxed) && (self.cancel)() {
+        if !self.flag.load(Ordering::Relaxed) && self.watch.is_cancelled() {
             self.flag.store(true, Ordering::Relaxed);
         }
         self.flag.load(Ordering::Relaxed)
@@ -290,15 +299,28 @@ impl Stop<'_> {
 }
 
 /// Runs `work` on every item of `jobs` on `threads` threads (the calling
-/// thread is one of them and polls the cancel callback between items).
-fn run_jobs<I, F>(jobs: I, threads: usize, stop: &Stop<'_>, work: F) -> Result<(), HdbscanError>
+/// thread is one of them and polls the watch between items, and tells it
+/// how many items were taken when a stage is named).
+fn run_jobs<I, F>(
+    jobs: I,
+    threads: usize,
+    stop: &Stop<'_>,
+    stage: Option<&str>,
+    work: F,
+) -> Result<(), HdbscanError>
 where
     I: Iterator + Send,
     I::Item: Send,
     F: Fn(I::Item) + Sync,
 {
+    let total = jobs.size_hint().0;
+    let taken = AtomicUsize::new(0);
     let queue = Mutex::new(jobs);
-    let next = || queue.lock().ok().and_then(|mut q| q.next());
+    let next = || {
+        let item = queue.lock().ok().and_then(|mut q| q.next());
+        taken.fetch_add(usize::from(item.is_some()), Ordering::Relaxed);
+        item
+    };
     let flag = &stop.flag;
     thread::scope(|scope| {
         for _ in 1..threads {
@@ -310,6 +332,9 @@ where
             });
         }
         while !stop.check() {
+            if let Some(stage) = stage {
+                stop.progress(stage, taken.load(Ordering::Relaxed), total);
+            }
             let Some(job) = next() else { break };
             work(job);
         }

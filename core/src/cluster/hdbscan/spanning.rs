@@ -171,6 +171,7 @@ pub(super) fn boruvka(
     let mut comp_best = vec![NO_EDGE; m];
     let mut components = m;
     while components > 1 {
+        stop.progress("HDBSCAN: spanning tree", m - components, m - 1);
         if stop.check() {
             return Err(HdbscanError::Cancelled);
         }
@@ -221,6 +222,7 @@ pub(super) fn boruvka(
             best.chunks_mut(CHUNK).enumerate(),
             threads,
             stop,
+            None,
             |(chunk, out)| {
                 if spent.load(Ordering::Relaxed) > budget {
                     return;
@@ -309,13 +311,14 @@ pub(super) fn prim_on(
     // reading this one.
     let boards: [Vec<Mutex<Post>>; 2] =
         std::array::from_fn(|_| (0..threads).map(|_| Mutex::new(Post::default())).collect());
-    let run = |t: usize, mut cancelled: Option<&mut dyn FnMut() -> bool>| {
+    // Thread 0 asks `cancelled` (given the step) every 64 steps.
+    let run = |t: usize, mut cancelled: Option<&mut dyn FnMut(usize) -> bool>| {
         let mut share = PrimShare::new(tree, core, t, threads);
         let mut edges = Vec::with_capacity(if t == 0 { m - 1 } else { 0 });
         let mut added = 0usize;
         for step in 0..m - 1 {
             let (lightest, vertex) = share.add(tree, core, added);
-            let stop_now = step % 64 == 63 && cancelled.as_mut().is_some_and(|c| c());
+            let stop_now = step % 64 == 63 && cancelled.as_mut().is_some_and(|c| c(step));
             if let Ok(mut post) = boards[step % 2][t].lock() {
                 *post = Post {
                     lightest,
@@ -352,7 +355,10 @@ pub(super) fn prim_on(
             let run = &run;
             scope.spawn(move || run(t, None));
         }
-        let mut check = || stop.check();
+        let mut check = |step: usize| {
+            stop.progress("HDBSCAN: spanning tree", step, m - 1);
+            stop.check()
+        };
         run(0, Some(&mut check))
     });
     stop.result()?;

@@ -274,7 +274,7 @@ fn spanning_tree_matches_brute_force() {
     let unique = data.select(&reps);
     let tree = KdTree::build(&unique);
     let stop = Stop {
-        cancel: &never,
+        watch: &never,
         flag: AtomicBool::new(false),
     };
     let mult = vec![1; tree.len()];
@@ -363,7 +363,7 @@ fn core_distance_counts_the_point_itself() {
         .map(|&u| if u == 3 { 2 } else { 1 })
         .collect();
     let stop = Stop {
-        cancel: &never,
+        watch: &never,
         flag: AtomicBool::new(false),
     };
     let by_value = |min_samples| {
@@ -425,7 +425,7 @@ fn cancelling_midway_stops_every_path() {
                 asked.get() > calls
             };
             let stop = Stop {
-                cancel: &cancel,
+                watch: &cancel,
                 flag: AtomicBool::new(false),
             };
             let result = spanning_tree(&data, 10, search, 2, &stop);
@@ -549,7 +549,7 @@ fn condensed_tree_of_two_pairs() {
     // other member of its pair.
     let data = matrix(2, vec![0.0, 0.0, 0.0, 1.0, 10.0, 0.0, 10.0, 2.0]);
     let stop = Stop {
-        cancel: &never,
+        watch: &never,
         flag: AtomicBool::new(false),
     };
     let edges = spanning_tree(&data, 2, Search::Auto, 1, &stop).expect("tree");
@@ -596,7 +596,7 @@ fn ties_split_at_once() {
     // them, whatever order the tied edges come in.
     let data = matrix(1, vec![0.0, 0.25, 0.5, 1.5, 1.75, 2.0, 3.0, 3.25, 3.5]);
     let stop = Stop {
-        cancel: &never,
+        watch: &never,
         flag: AtomicBool::new(false),
     };
     let edges = spanning_tree(&data, 1, Search::Auto, 1, &stop).expect("tree");

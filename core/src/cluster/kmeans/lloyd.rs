@@ -190,7 +190,7 @@ pub(super) fn lloyd(
     norms: &[f32],
     seeding: Seeding,
     options: &KMeansOptions,
-    cancel: &dyn Fn() -> bool,
+    watch: &dyn Watch,
     mut history: Option<&mut Vec<f64>>,
 ) -> Result<KMeansResult, KMeansError> {
     let Seeding {
@@ -215,8 +215,10 @@ pub(super) fn lloyd(
     let mut sums = ClusterSums::from_labels(data, &labels, k);
     let mut iterations = 0;
     let mut labels_fit_centres = false;
-    for iteration in 1..=options.max_iterations.max(1) {
+    let most = options.max_iterations.max(1);
+    for iteration in 1..=most {
         iterations = iteration;
+        watch.progress("k-means iterations", iteration as u64 - 1, most as u64);
         if iteration > 1 {
             let moves = assign(&table, &mut labels, &mut upper, &mut lower);
             if moves.is_empty() {
@@ -240,9 +242,7 @@ pub(super) fn lloyd(
         if shift <= threshold {
             break;
         }
-        if cancel() {
-            return Err(KMeansError::Cancelled);
-        }
+        watch.check()?;
     }
     if !labels_fit_centres {
         let moves = assign(&table, &mut labels, &mut upper, &mut lower);

@@ -12,7 +12,7 @@ pub(super) fn mini_batch_kmeans(
     k: usize,
     batch: usize,
     options: &KMeansOptions,
-    cancel: &dyn Fn() -> bool,
+    watch: &dyn Watch,
 ) -> Result<KMeansResult, KMeansError> {
     let (rows, cols) = (data.rows(), data.cols());
     let mut rng = Rng::new(options.seed);
@@ -24,7 +24,7 @@ pub(super) fn mini_batch_kmeans(
         k,
         false,
         &mut rng,
-        cancel,
+        watch,
     )?;
     let k = seeding.centres.rows();
     let mut table = CentreTable::new(seeding.centres);
@@ -42,9 +42,8 @@ pub(super) fn mini_batch_kmeans(
     let mut counts = vec![0usize; k];
     let mut iterations = 0;
     for step in 0..steps {
-        if cancel() {
-            return Err(KMeansError::Cancelled);
-        }
+        watch.check()?;
+        watch.progress("k-means mini-batches", step as u64, steps as u64);
         iterations = step + 1;
         for row in &mut batch_rows {
             *row = rng.below(rows);

@@ -24,6 +24,7 @@
 
 use super::kernels::{dot, dot_1x2, squared_distance};
 use super::matrix::Matrix;
+use crate::job::{Silenced, Watch};
 use crate::parallel::parallel_map;
 use crate::rng::Rng;
 
@@ -174,15 +175,18 @@ pub enum KMeansError {
         /// The first such row.
         row: usize,
     },
-    /// The caller's `cancel` returned true.
+    /// The caller's watch asked to stop.
     #[error("clustering was cancelled")]
     Cancelled,
 }
 
+crate::cancelled_converts_to!(KMeansError::Cancelled);
+
 /// Clusters the rows of `data` with k-means.
 ///
-/// `cancel` is asked between iterations (and seeding steps); when it returns
-/// true the work stops with [`KMeansError::Cancelled`].
+/// `watch` hears of each iteration (or, with an automatic k, each k tried)
+/// and is asked between them and between seeding steps; a cancel stops the
+/// work with [`KMeansError::Cancelled`].
 ///
 /// * No rows: [`KMeansError::Empty`]; a NaN or infinite value:
 ///   [`KMeansError::NonFinite`]; fewer rows than a fixed k (or than the
@@ -197,7 +201,7 @@ pub enum KMeansError {
 pub fn kmeans(
     data: &Matrix,
     options: &KMeansOptions,
-    cancel: &dyn Fn() -> bool,
+    watch: &dyn Watch,
 ) -> Result<KMeansResult, KMeansError> {
     let rows = data.rows();
     if rows == 0 {
@@ -212,14 +216,14 @@ pub fn kmeans(
             if rows < k {
                 return Err(KMeansError::TooFewRows { rows, k });
             }
-            fit(data, k, options, options.mini_batch, cancel)
+            fit(data, k, options, options.mini_batch, watch)
         }
         KChoice::Auto { min, max } => {
             let min = min.max(2);
             if rows < min {
                 return Err(KMeansError::TooFewRows { rows, k: min });
             }
-            auto_k(data, min, max.max(min).min(rows), options, cancel)
+            auto_k(data, min, max.max(min).min(rows), options, watch)
         }
     }
 }
@@ -250,18 +254,18 @@ fn fit(
     k: usize,
     options: &KMeansOptions,
     mini_batch: Option<usize>,
-    cancel: &dyn Fn() -> bool,
+    watch: &dyn Watch,
 ) -> Result<KMeansResult, KMeansError> {
     let norms = row_norms(data);
     match mini_batch {
         Some(batch) if batch > 0 && batch < data.rows() => {
-            mini_batch_kmeans(data, &norms, k, batch, options, cancel)
+            mini_batch_kmeans(data, &norms, k, batch, options, watch)
         }
         _ => {
             let mut rng = Rng::new(options.seed);
             let per_centre = use_per_centre_bounds(data.rows(), k, data.cols());
-            let seeding = seed_centres(data, &norms, k, per_centre, &mut rng, cancel)?;
-            lloyd(data, &norms, seeding, options, cancel, None)
+            let seeding = seed_centres(data, &norms, k, per_centre, &mut rng, watch)?;
+            lloyd(data, &norms, seeding, options, watch, None)
         }
     }
 }
@@ -273,7 +277,7 @@ fn auto_k(
     min: usize,
     max: usize,
     options: &KMeansOptions,
-    cancel: &dyn Fn() -> bool,
+    watch: &dyn Watch,
 ) -> Result<KMeansResult, KMeansError> {
     let sampled = data.rows() > AUTO_K_SAMPLE_ROWS;
     let sample_matrix;
@@ -289,11 +293,14 @@ fn auto_k(
     };
     let mut fits: Vec<KMeansResult> = Vec::new();
     for k in min..=max {
-        if cancel() {
-            return Err(KMeansError::Cancelled);
-        }
+        watch.check()?;
+        watch.progress(
+            "k-means: choosing k",
+            (k - min) as u64,
+            (max - min + 1) as u64,
+        );
         // The scan is small: full Lloyd iterations whatever `mini_batch` says.
-        let result = fit(scanned, k, options, None, cancel)?;
+        let result = fit(scanned, k, options, None, &Silenced(watch))?;
         let fewer = result.k < k;
         fits.push(result);
         if fewer {
@@ -318,7 +325,7 @@ fn auto_k(
         }
     }
     let mut chosen = if sampled {
-        fit(data, fits[best].k, options, options.mini_batch, cancel)?
+        fit(data, fits[best].k, options, options.mini_batch, watch)?
     } else {
         fits.swap_remove(best)
     };

@@ -90,7 +90,7 @@ pub(super) fn seed_centres(
     k: usize,
     per_centre: bool,
     rng: &mut Rng,
-    cancel: &dyn Fn() -> bool,
+    watch: &dyn Watch,
 ) -> Result<Seeding, KMeansError> {
     let (rows, cols) = (data.rows(), data.cols());
     let trials = 2 + (k as f64).ln().max(0.0) as usize;
@@ -125,9 +125,7 @@ pub(super) fn seed_centres(
     let mut trial_squared = vec![0f32; rows * trials];
     let mut centres = 1;
     while centres < k {
-        if cancel() {
-            return Err(KMeansError::Cancelled);
-        }
+        watch.check()?;
         let mut total = 0f64;
         for (sum, &squared) in cumulative.iter_mut().zip(&nearest_squared) {
             total += f64::from(squared);

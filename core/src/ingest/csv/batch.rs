@@ -39,9 +39,9 @@ impl ChunkParser {
             Ok(batch) => Ok(batch),
             Err(_) => self
                 .parse_with(chunk, first_line, skip_header, true)?
-                .map_err(|e| IngestError::Format {
+                .map_err(|e| IngestError::Unreadable {
                     path: self.path.clone(),
-                    reason: e.to_string(),
+                    source: e.into(),
                 }),
         }
     }

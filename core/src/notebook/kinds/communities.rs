@@ -67,7 +67,9 @@ impl CellKind for CommunitiesCell {
         if name.is_empty() {
             return Err(CellError::new("choose a graph"));
         }
-        let mut lake = ctx.lake.write().await;
+        // The graph is read from a copy of the lake's handle; only the save
+        // of new communities holds the write lock.
+        let lake = ctx.lake.read().await.clone();
         let mut stored = load_graph(&lake, &name).await.map_err(CellError::new)?;
         let data = Arc::new(GraphData::from_stored(&stored));
         let seeds = seed_list(cell);
@@ -96,10 +98,16 @@ impl CellKind for CommunitiesCell {
             .map_err(|e| CellError::new(format!("community detection failed: {e}")))?
             .ok_or_else(CellError::cancelled)?;
             let run = CommunityRun::finished(&options, &partition);
-            stored.record =
-                save_node_state(&mut lake, &stored, Some((&partition.membership, run)), None)
-                    .await
-                    .map_err(CellError::new)?;
+            let mut shared = ctx.lake.write().await;
+            stored.record = save_node_state(
+                &mut shared,
+                &stored,
+                Some((&partition.membership, run)),
+                None,
+            )
+            .await
+            .map_err(CellError::new)?;
+            drop(shared);
             stored.communities = Some(partition.membership);
             changed.push(stored.record.nodes_dataset.clone());
         }

@@ -106,7 +106,9 @@ impl CellKind for GraphCell {
         }
         crate::graph::store::check_name(&name).map_err(CellError::new)?;
         let recipe = recipe_of(cell)?;
-        let mut lake = ctx.lake.write().await;
+        // Loading and building read a copy of the lake's handle; only the
+        // save holds the write lock, so other cells and the browser go on.
+        let lake = ctx.lake.read().await.clone();
         let existing = load_graph(&lake, &name).await.ok();
         let (stored, changed) = match existing {
             Some(s) if !cell.flag("rebuild") && is_current(&s, &recipe, &lake) => (s, Vec::new()),
@@ -114,10 +116,14 @@ impl CellKind for GraphCell {
                 let built = build_graph(&lake, &recipe, job)
                     .await
                     .map_err(CellError::new)?;
-                let record = save_graph(&mut lake, &name, &recipe, &built)
-                    .await
-                    .map_err(CellError::new)?;
+                let record = {
+                    let mut shared = ctx.lake.write().await;
+                    save_graph(&mut shared, &name, &recipe, &built)
+                        .await
+                        .map_err(CellError::new)?
+                };
                 let changed = vec![record.nodes_dataset.clone(), record.edges_dataset.clone()];
+                let lake = ctx.lake.read().await.clone();
                 let stored = load_graph(&lake, &name).await.map_err(CellError::new)?;
                 (stored, changed)
             }

@@ -11,18 +11,24 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, TryRecvError};
 use std::time::{Duration, Instant};
 
-use egui::epaint::{Mesh, Vertex, WHITE_UV};
+use egui::epaint::Mesh;
 use egui::{Color32, Pos2, Rect, Sense, Stroke, Vec2};
 use lakebook_core::Job;
 use lakebook_core::graph::export::{self, NO_COMMUNITY, Scene, SceneNode, community_colour};
-use lakebook_core::graph::layout::{ForceLayout, LayoutOptions};
 use lakebook_core::graph::seeded::{
     DEFAULT_THRESHOLD, NeighbourhoodIndex, SeededCommunity, SeededOptions,
 };
 use lakebook_core::graph::store::{GraphRecord, node_rows_sql};
-use lakebook_core::graph::{Adjacency, GraphData, GraphOutput};
+use lakebook_core::graph::{GraphData, GraphOutput};
 
 use super::camera::Camera;
+use super::work::{Background, Polled, Spawner};
+
+mod levels;
+mod mesh;
+
+use levels::{Drawn, Level, empty_level, first_level, nodes_level};
+use mesh::{add_disc, add_segment};
 
 /// Graphs with more nodes are shown as their communities.
 pub const MAX_DRAWN_NODES: usize = 20_000;
@@ -30,28 +36,25 @@ pub const MAX_DRAWN_NODES: usize = 20_000;
 const LAYOUT_BUDGET: Duration = Duration::from_millis(12);
 /// Height of the drawing area.
 const CANVAS_HEIGHT: f32 = 460.0;
+/// Levels of graphs with more edges are built in the background (a
+/// communities level sums every edge; a frame must not wait for that).
+const BACKGROUND_EDGES: usize = 200_000;
 
-/// What the view is drawing.
-enum Level {
-    /// Nodes of the graph (all of it, or one community): local index → graph node.
-    Nodes(Vec<u32>),
-    /// Communities as super-nodes: local index → (community, members).
-    Communities(Vec<(u32, usize)>),
-}
-
-/// The part of the graph on screen, with its own layout.
-struct Drawn {
-    level: Level,
-    adjacency: Adjacency,
-    layout: ForceLayout,
-}
-
-/// The seeded-query index, built on a thread the first time it is needed.
+/// The seeded-query index, built as a job the first time it is needed.
 enum IndexState {
     None,
-    Building(Receiver<Result<NeighbourhoodIndex, String>>),
+    Building(Background<Result<NeighbourhoodIndex, String>>),
     Ready(Arc<NeighbourhoodIndex>),
     Failed(String),
+}
+
+/// Where an export of the view stands.
+enum ExportState {
+    Idle,
+    /// The save dialog is open; SVG (true) or PNG.
+    Choosing(Receiver<Option<PathBuf>>, bool),
+    /// The picture is being drawn and written, as a job.
+    Writing(Background<Result<PathBuf, String>>),
 }
 
 /// What the panel asks the notebook to do.
@@ -69,6 +72,9 @@ pub struct GraphPanel {
     record: GraphRecord,
     membership: Option<Vec<u32>>,
     drawn: Drawn,
+    /// A level being built in the background, drawn once it is ready (a
+    /// level to return to with it: the overview of an expanded community).
+    pending: Option<Background<(Drawn, Option<Drawn>)>>,
     /// The whole-graph level to return to from an expanded community.
     overview: Option<Drawn>,
     running: bool,
@@ -88,37 +94,34 @@ pub struct GraphPanel {
     query_pending: bool,
     last_query: Option<SeededCommunity>,
     message: Option<String>,
-    export: Option<Receiver<Option<PathBuf>>>,
-    export_svg: bool,
+    export: ExportState,
+    spawner: Spawner,
     /// A query ran since the last frame: its seeds go back into the cell.
     seeds_changed: bool,
 }
 
 impl GraphPanel {
-    /// A view of a cell's graph output (which must carry the graph's data).
-    pub fn new(output: &GraphOutput) -> Option<Self> {
+    /// A view of a cell's graph output (which must carry the graph's data);
+    /// a large graph's first level is built by `spawner`, in the background.
+    pub fn new(output: &GraphOutput, spawner: &Spawner) -> Option<Self> {
         let data = output.data.clone()?;
         let membership = output.membership.clone();
         let n = data.graph.node_count();
-        let drawn = if n > MAX_DRAWN_NODES {
-            match &membership {
-                Some(m) => communities_level(&data.adjacency, m),
-                None => {
-                    // No communities yet: the best-connected nodes.
-                    let mut nodes: Vec<u32> = (0..n as u32).collect();
-                    nodes.sort_by_key(|v| std::cmp::Reverse(data.adjacency.degree(*v)));
-                    nodes.truncate(MAX_DRAWN_NODES);
-                    nodes_level(&data.adjacency, nodes, None)
-                }
-            }
+        let (drawn, pending) = if data.adjacency.edge_count() > BACKGROUND_EDGES {
+            let (data, membership) = (data.clone(), membership.clone());
+            let title = format!("laying out graph {}", output.record.name);
+            let pending = spawner.spawn(title, move |_| {
+                (first_level(&data, membership.as_deref()), None)
+            });
+            (empty_level(), Some(pending))
         } else {
-            let positions = data.positions.clone();
-            nodes_level(&data.adjacency, (0..n as u32).collect(), positions)
+            (first_level(&data, membership.as_deref()), None)
         };
         let mut panel = Self {
             record: output.record.clone(),
             membership,
             drawn,
+            pending,
             overview: None,
             running: true,
             camera: Camera::default(),
@@ -136,8 +139,8 @@ impl GraphPanel {
             query_pending: false,
             last_query: None,
             message: None,
-            export: None,
-            export_svg: false,
+            export: ExportState::Idle,
+            spawner: spawner.clone(),
             seeds_changed: false,
             data,
         };
@@ -573,11 +576,11 @@ impl GraphPanel {
         let Level::Communities(list) = &self.drawn.level else {
             return;
         };
-        let (Some((community, _)), Some(m)) = (list.get(local), self.membership.as_ref()) else {
+        let (Some(&(community, _)), Some(m)) = (list.get(local), self.membership.as_ref()) else {
             return;
         };
         let mut nodes: Vec<u32> = (0..m.len() as u32)
-            .filter(|v| m[*v as usize] == *community)
+            .filter(|v| m[*v as usize] == community)
             .collect();
         if nodes.len() > MAX_DRAWN_NODES {
             nodes.sort_by_key(|v| std::cmp::Reverse(self.data.adjacency.degree(*v)));
@@ -586,9 +589,42 @@ impl GraphPanel {
                 "community {community} is large: its {MAX_DRAWN_NODES} best-connected nodes are shown"
             ));
         }
-        let level = nodes_level(&self.data.adjacency, nodes, None);
-        self.overview = Some(std::mem::replace(&mut self.drawn, level));
+        let overview = std::mem::replace(&mut self.drawn, empty_level());
         self.selected = None;
+        if self.data.adjacency.edge_count() > BACKGROUND_EDGES {
+            let data = self.data.clone();
+            let title = format!("laying out community {community}");
+            self.pending = Some(self.spawner.spawn(title, move |_| {
+                (nodes_level(&data.adjacency, nodes, None), Some(overview))
+            }));
+        } else {
+            self.show_level(
+                nodes_level(&self.data.adjacency, nodes, None),
+                Some(overview),
+            );
+        }
+    }
+
+    /// Layout steps taken on the level drawn now.
+    pub fn layout_iterations(&self) -> usize {
+        self.drawn.layout.iterations()
+    }
+
+    /// Waits for a level being built in the background (benchmarks time
+    /// frames of the laid-out graph).
+    pub fn wait_until_laid_out(&mut self) {
+        while self.pending.is_some() {
+            std::thread::sleep(Duration::from_millis(10));
+            self.poll_background();
+        }
+    }
+
+    /// Draws `level` from now on (keeping `overview` to return to).
+    fn show_level(&mut self, level: Drawn, overview: Option<Drawn>) {
+        self.drawn = level;
+        if overview.is_some() {
+            self.overview = overview;
+        }
         self.running = true;
         self.fit_pending = true;
     }
@@ -649,7 +685,7 @@ impl GraphPanel {
                 }
             });
         } else if matches!(self.drawn.level, Level::Nodes(_)) {
-            ui.small("Click a node for details and to pick it as a seed; drag nodes; scroll to zoom; drag the background to pan.");
+            ui.small("Click a node for details and to pick it as a seed; drag nodes; Ctrl+scroll to zoom; drag the background to pan.");
         }
         if let Some(q) = &self.last_query {
             ui.small(format!(
@@ -659,6 +695,18 @@ impl GraphPanel {
                 q.conductance,
                 q.elapsed.as_secs_f64() * 1000.0
             ));
+        }
+        if self.pending.is_some() {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.small("laying out the graph…");
+            });
+        }
+        if let ExportState::Writing(_) = &self.export {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.small("exporting…");
+            });
         }
         match &self.index {
             IndexState::Building(_) => {
@@ -703,33 +751,46 @@ impl GraphPanel {
         self.last_query = Some(community);
     }
 
-    /// Index builds, seeded queries and export dialogs finishing.
+    /// Levels, index builds, seeded queries and exports finishing.
     fn poll_background(&mut self) {
-        if let IndexState::Building(rx) = &self.index {
-            match rx.try_recv() {
-                Ok(Ok(index)) => self.index = IndexState::Ready(Arc::new(index)),
-                Ok(Err(e)) => self.index = IndexState::Failed(e),
-                Err(TryRecvError::Empty) => {}
-                Err(TryRecvError::Disconnected) => {
-                    self.index = IndexState::Failed("indexing stopped".into())
+        if let Some(pending) = &self.pending {
+            match pending.poll() {
+                Polled::Done((level, overview)) => {
+                    self.pending = None;
+                    self.show_level(level, overview);
                 }
+                Polled::Lost => {
+                    self.pending = None;
+                    self.message = Some("the graph could not be laid out".into());
+                }
+                Polled::Running => {}
+            }
+        }
+        if let IndexState::Building(building) = &self.index {
+            match building.poll() {
+                Polled::Done(Ok(index)) => self.index = IndexState::Ready(Arc::new(index)),
+                Polled::Done(Err(e)) => {
+                    // No retry loop: the next query asks again.
+                    self.query_pending = false;
+                    self.index = IndexState::Failed(e);
+                }
+                Polled::Lost => {
+                    self.query_pending = false;
+                    self.index = IndexState::Failed("indexing stopped".into());
+                }
+                Polled::Running => {}
             }
         }
         if self.query_pending {
             match &self.index {
                 IndexState::None | IndexState::Failed(_) => {
                     let data = self.data.clone();
-                    let (tx, rx) = std::sync::mpsc::channel();
-                    std::thread::spawn(move || {
-                        let built = NeighbourhoodIndex::build(
-                            &data.adjacency,
-                            DEFAULT_THRESHOLD,
-                            &Job::new(),
-                        )
-                        .map_err(|e| e.to_string());
-                        let _ = tx.send(built);
+                    let title = format!("indexing neighbourhoods of {}", self.record.name);
+                    let building = self.spawner.spawn(title, move |job: &Job| {
+                        NeighbourhoodIndex::build(&data.adjacency, DEFAULT_THRESHOLD, job)
+                            .map_err(|e| e.to_string())
                     });
-                    self.index = IndexState::Building(rx);
+                    self.index = IndexState::Building(building);
                 }
                 IndexState::Building(_) => {}
                 IndexState::Ready(index) => {
@@ -745,22 +806,44 @@ impl GraphPanel {
                 }
             }
         }
-        if let Some(rx) = &self.export {
-            match rx.try_recv() {
+        match &self.export {
+            ExportState::Choosing(rx, svg) => match rx.try_recv() {
                 Ok(Some(path)) => {
-                    self.export = None;
-                    self.message = Some(match self.write_export(&path) {
-                        Ok(()) => format!("saved {}", path.display()),
-                        Err(e) => format!("could not save {}: {e}", path.display()),
+                    // The view is copied here; drawing and writing it happen
+                    // in the background.
+                    let (scene, svg) = (self.scene(), *svg);
+                    let title = format!("exporting {}", path.display());
+                    self.export = ExportState::Writing(self.spawner.spawn(title, move |_| {
+                        write_export(&scene, svg, &path)
+                            .map(|()| path.clone())
+                            .map_err(|e| format!("could not save {}: {e}", path.display()))
+                    }));
+                }
+                Ok(None) | Err(TryRecvError::Disconnected) => self.export = ExportState::Idle,
+                Err(TryRecvError::Empty) => {}
+            },
+            ExportState::Writing(writing) => match writing.poll() {
+                Polled::Done(result) => {
+                    self.export = ExportState::Idle;
+                    self.message = Some(match result {
+                        Ok(path) => format!("saved {}", path.display()),
+                        Err(e) => e,
                     });
                 }
-                Ok(None) | Err(TryRecvError::Disconnected) => self.export = None,
-                Err(TryRecvError::Empty) => {}
-            }
+                Polled::Lost => {
+                    self.export = ExportState::Idle;
+                    self.message = Some("the export stopped".into());
+                }
+                Polled::Running => {}
+            },
+            ExportState::Idle => {}
         }
     }
 
     fn start_export(&mut self, svg: bool) {
+        if !matches!(self.export, ExportState::Idle) {
+            return;
+        }
         let (tx, rx) = std::sync::mpsc::channel();
         let (extension, kind) = if svg {
             ("svg", "SVG drawing")
@@ -768,16 +851,16 @@ impl GraphPanel {
             ("png", "PNG image")
         };
         let name = format!("{}.{extension}", self.record.name);
-        // Native dialogs block their thread; never the UI's.
-        std::thread::spawn(move || {
-            let path = rfd::FileDialog::new()
+        // The dialog is awaited on the runtime; the UI thread never waits.
+        self.spawner.runtime().spawn(async move {
+            let chosen = rfd::AsyncFileDialog::new()
                 .add_filter(kind, &[extension])
                 .set_file_name(name)
-                .save_file();
-            let _ = tx.send(path);
+                .save_file()
+                .await;
+            let _ = tx.send(chosen.map(|h| h.path().to_path_buf()));
         });
-        self.export = Some(rx);
-        self.export_svg = svg;
+        self.export = ExportState::Choosing(rx, svg);
     }
 
     /// The view as it stands, for export.
@@ -819,190 +902,14 @@ impl GraphPanel {
             )),
         }
     }
-
-    fn write_export(&self, path: &std::path::Path) -> Result<(), String> {
-        let scene = self.scene();
-        let bytes = if self.export_svg {
-            export::to_svg(&scene, 1600, 1200).into_bytes()
-        } else {
-            export::to_png(&scene, 1600, 1200).map_err(|e| e.to_string())?
-        };
-        std::fs::write(path, bytes).map_err(|e| e.to_string())
-    }
 }
 
-/// A level drawing `nodes` of the graph (their induced subgraph).
-fn nodes_level(adjacency: &Adjacency, nodes: Vec<u32>, positions: Option<Vec<[f32; 2]>>) -> Drawn {
-    let sub = if nodes.len() == adjacency.node_count() {
-        adjacency.clone()
+/// Draws `scene` as SVG or PNG (1600×1200) and writes it to `path`.
+fn write_export(scene: &Scene, svg: bool, path: &std::path::Path) -> Result<(), String> {
+    let bytes = if svg {
+        export::to_svg(scene, 1600, 1200).into_bytes()
     } else {
-        adjacency.induced(&nodes)
+        export::to_png(scene, 1600, 1200).map_err(|e| e.to_string())?
     };
-    let options = LayoutOptions::default();
-    let layout = match positions {
-        Some(p) if p.len() == nodes.len() => ForceLayout::with_positions(&sub, options, p),
-        _ => ForceLayout::new(&sub, options),
-    };
-    Drawn {
-        level: Level::Nodes(nodes),
-        adjacency: sub,
-        layout,
-    }
-}
-
-/// A level drawing each community as one node, linked by the weight between them.
-fn communities_level(adjacency: &Adjacency, membership: &[u32]) -> Drawn {
-    let count = membership.iter().max().map_or(0, |m| *m as usize + 1);
-    let mut sizes = vec![0usize; count];
-    for c in membership {
-        sizes[*c as usize] += 1;
-    }
-    let mut between = std::collections::HashMap::new();
-    for (a, b, w) in adjacency.edges() {
-        let (ca, cb) = (membership[a as usize], membership[b as usize]);
-        if ca != cb {
-            *between.entry((ca.min(cb), ca.max(cb))).or_insert(0.0f32) += w;
-        }
-    }
-    let edges: Vec<(u32, u32, f32)> = between.into_iter().map(|((a, b), w)| (a, b, w)).collect();
-    let sub = Adjacency::from_edges(count, &edges);
-    let layout = ForceLayout::new(&sub, LayoutOptions::default());
-    Drawn {
-        level: Level::Communities(
-            sizes
-                .into_iter()
-                .enumerate()
-                .map(|(c, s)| (c as u32, s))
-                .collect(),
-        ),
-        adjacency: sub,
-        layout,
-    }
-}
-
-/// A thin quad from `p` to `q`.
-fn add_segment(mesh: &mut Mesh, p: Pos2, q: Pos2, width: f32, colour: Color32) {
-    let d = q - p;
-    let len = d.length();
-    if len < 0.5 {
-        return;
-    }
-    let n = Vec2::new(-d.y, d.x) / len * (width / 2.0);
-    let base = mesh.vertices.len() as u32;
-    for pos in [p + n, p - n, q - n, q + n] {
-        mesh.vertices.push(Vertex {
-            pos,
-            uv: WHITE_UV,
-            color: colour,
-        });
-    }
-    mesh.add_triangle(base, base + 1, base + 2);
-    mesh.add_triangle(base, base + 2, base + 3);
-}
-
-/// A filled disc as a small polygon.
-fn add_disc(mesh: &mut Mesh, centre: Pos2, radius: f32, colour: Color32) {
-    let segments = if radius < 4.0 {
-        6
-    } else if radius < 10.0 {
-        10
-    } else {
-        16
-    };
-    let base = mesh.vertices.len() as u32;
-    mesh.colored_vertex(centre, colour);
-    for s in 0..segments {
-        let angle = s as f32 / segments as f32 * std::f32::consts::TAU;
-        mesh.colored_vertex(centre + radius * Vec2::angled(angle), colour);
-    }
-    for s in 0..segments {
-        mesh.add_triangle(base, base + 1 + s, base + 1 + (s + 1) % segments);
-    }
-}
-
-/// `lakebook bench graph-frames`: CPU time of the graph view's frames (layout
-/// steps, drawing and tessellation) on an LFR graph, as JSON.
-pub fn bench_graph_frames(
-    nodes: usize,
-    average_degree: f64,
-    frames: usize,
-) -> anyhow::Result<serde_json::Value> {
-    use lakebook_core::graph::{GraphBuilder, model::EdgeMerge};
-    use lakebook_eval::graph::lfr::{LfrParams, generate};
-    let params = LfrParams::with_average_degree(nodes, average_degree);
-    let generated = generate(&params).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let mut builder = GraphBuilder::new(EdgeMerge::First);
-    for (a, b) in &generated.edges {
-        builder.add_edge(Some(&a.to_string()), Some(&b.to_string()), Some(1.0));
-    }
-    let (graph, report) = builder.finish();
-    let adjacency = graph.adjacency();
-    let record = GraphRecord {
-        name: "bench".into(),
-        recipe: lakebook_core::graph::GraphRecipe::Lake,
-        nodes_dataset: String::new(),
-        edges_dataset: String::new(),
-        nodes: graph.node_count() as u64,
-        edges: graph.edge_count() as u64,
-        report,
-        read: Default::default(),
-        built: Default::default(),
-        communities: None,
-        extra: Default::default(),
-    };
-    let membership =
-        lakebook_core::graph::leiden::leiden(&adjacency, &Default::default()).membership;
-    let output = GraphOutput {
-        record,
-        membership: Some(membership),
-        summaries: Vec::new(),
-        seeded: None,
-        data: Some(Arc::new(GraphData {
-            graph,
-            adjacency,
-            positions: None,
-        })),
-    };
-    let mut panel = GraphPanel::new(&output).ok_or_else(|| anyhow::anyhow!("no graph data"))?;
-    let ctx = egui::Context::default();
-    let started = Instant::now();
-    let mut times = Vec::with_capacity(frames);
-    for frame in 0..frames {
-        // The pointer wanders over the canvas, zooming a little now and then.
-        let x = 200.0 + (frame % 50) as f32 * 12.0;
-        let mut events = vec![egui::Event::PointerMoved(egui::pos2(x, 300.0))];
-        if frame % 10 == 0 {
-            events.push(egui::Event::MouseWheel {
-                unit: egui::MouseWheelUnit::Point,
-                delta: egui::vec2(0.0, if frame % 20 == 0 { 30.0 } else { -30.0 }),
-                phase: egui::TouchPhase::Move,
-                source: egui::MouseWheelSource::Unknown,
-                modifiers: egui::Modifiers::NONE,
-            });
-        }
-        let input = egui::RawInput {
-            screen_rect: Some(Rect::from_min_size(Pos2::ZERO, Vec2::new(1400.0, 900.0))),
-            time: Some(started.elapsed().as_secs_f64()),
-            events,
-            ..Default::default()
-        };
-        let t = Instant::now();
-        let mut output = ctx.run_ui(input, |ui| {
-            egui::CentralPanel::default().show(ui, |ui| {
-                panel.ui(ui, "bench");
-            });
-        });
-        let primitives =
-            ctx.tessellate(std::mem::take(&mut output.shapes), output.pixels_per_point);
-        times.push(t.elapsed());
-        // No GPU here: font texture updates are not uploaded anywhere.
-        output.textures_delta.clear();
-        drop(primitives);
-    }
-    let iterations = panel.drawn.layout.iterations();
-    let mut value = super::frame_bench::summary(times);
-    value["nodes"] = serde_json::json!(nodes);
-    value["edges"] = serde_json::json!(generated.edges.len());
-    value["layout_iterations"] = serde_json::json!(iterations);
-    Ok(value)
+    std::fs::write(path, bytes).map_err(|e| e.to_string())
 }
