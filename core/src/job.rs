@@ -106,6 +106,15 @@ impl Job {
         self.0.finished.load(Ordering::SeqCst)
     }
 
+    /// `work`'s output, or [`Cancelled`] as soon as the job is cancelled
+    /// (`work` is dropped then, which stops a query or a stream).
+    pub async fn or_cancelled<T>(&self, work: impl Future<Output = T>) -> Result<T, Cancelled> {
+        tokio::select! {
+            output = work => Ok(output),
+            () = self.cancelled() => Err(Cancelled),
+        }
+    }
+
     /// Whether [`Job::cancel`] was called.
     pub fn is_cancelled(&self) -> bool {
         self.0.cancelled.load(Ordering::SeqCst)
@@ -233,5 +242,18 @@ mod tests {
         assert_eq!(Watch::check(&job), Err(Cancelled));
         assert_eq!(Watch::check(&|| true), Err(Cancelled));
         assert_eq!(Unwatched.check(), Ok(()));
+    }
+
+    #[test]
+    fn work_gives_way_to_a_cancel() -> Result<(), std::io::Error> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()?;
+        let job = Job::new();
+        assert_eq!(runtime.block_on(job.or_cancelled(async { 7 })), Ok(7));
+        job.cancel();
+        let never = std::future::pending::<u32>();
+        assert_eq!(runtime.block_on(job.or_cancelled(never)), Err(Cancelled));
+        Ok(())
     }
 }

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::sync::Arc;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use arrow::array::{ArrayRef, AsArray, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema};
 use clap::ValueEnum;
@@ -99,10 +99,7 @@ pub async fn print_query(
     job: &Job,
 ) -> Result<usize> {
     job.begin_stage("querying", 0, "rows");
-    let mut stream = tokio::select! {
-        stream = engine.stream(query) => stream?,
-        () = job.cancelled() => bail!("cancelled"),
-    };
+    let mut stream = job.or_cancelled(engine.stream(query)).await??;
     let schema = stream.schema();
     if let Some(mut writer) = StreamingWriter::new(&mut *out, format.into()) {
         while let Some(batch) = next_batch(&mut stream, job).await? {
@@ -143,10 +140,7 @@ where
     E: std::error::Error + Send + Sync + 'static,
 {
     use futures::StreamExt;
-    tokio::select! {
-        batch = stream.next() => Ok(batch.transpose()?),
-        () = job.cancelled() => bail!("cancelled"),
-    }
+    Ok(job.or_cancelled(stream.next()).await?.transpose()?)
 }
 
 /// Writes text ending in exactly one newline.

@@ -61,10 +61,7 @@ pub async fn run_sql(
     for run in 0..repeat {
         let started = std::time::Instant::now();
         job.set_message(format!("run {} of {repeat}", run + 1));
-        let r = tokio::select! {
-            r = engine.query(&query) => r?,
-            () = job.cancelled() => anyhow::bail!("cancelled"),
-        };
+        let r = job.or_cancelled(engine.query(&query)).await??;
         if timing {
             let ms = started.elapsed().as_secs_f64() * 1e3;
             eprintln!("{} rows in {ms:.3} ms", r.num_rows());

@@ -56,10 +56,7 @@ impl CellKind for SqlCell {
                 .map_err(|e| sql_error(sql, &e.to_string()))?;
             Ok::<_, CellError>((stream, page))
         };
-        let (stream, page) = tokio::select! {
-            r = first_page => r?,
-            () = job.cancelled() => return Err(CellError::cancelled()),
-        };
+        let (stream, page) = job.or_cancelled(first_page).await??;
         let schema = stream.schema();
         let more = (!page.done).then(|| ResultPager::new(stream));
         let mut run = run_of(CellOutput::Table {
