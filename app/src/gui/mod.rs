@@ -13,6 +13,7 @@ mod frame_bench;
 mod graph_view;
 mod inspector;
 mod match_view;
+mod probe;
 mod settings;
 mod table_view;
 mod work;

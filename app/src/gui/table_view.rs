@@ -303,18 +303,24 @@ impl ResultTable {
                 let labels = self.batch.column(self.x).clone();
                 let options = FormatOptions::default();
                 let formatter = ArrayFormatter::try_new(labels.as_ref(), &options).ok();
-                let bars: Vec<Bar> = ys
-                    .iter()
-                    .take(MAX_BARS)
-                    .enumerate()
-                    .map(|(i, y)| {
-                        let name = formatter
+                let names: Vec<String> = (0..ys.len().min(MAX_BARS))
+                    .map(|i| {
+                        formatter
                             .as_ref()
                             .map(|f| f.value(i).to_string())
-                            .unwrap_or_default();
-                        Bar::new(i as f64, *y).name(name)
+                            .unwrap_or_default()
                     })
                     .collect();
+                let bars: Vec<Bar> = ys
+                    .iter()
+                    .zip(&names)
+                    .enumerate()
+                    .map(|(i, (y, name))| Bar::new(i as f64, *y).name(name))
+                    .collect();
+                // The x axis names each bar by its category, as many as fit.
+                let plot = plot
+                    .x_grid_spacer(category_marks)
+                    .x_axis_formatter(move |mark, _| category_label(&names, mark.value));
                 plot.show(ui, |p| p.bar_chart(BarChart::new("rows", bars)));
             }
             ChartKind::Line => {
@@ -349,6 +355,48 @@ impl ResultTable {
                 plot.show(ui, |p| p.bar_chart(BarChart::new("count", bars)));
             }
         }
+    }
+}
+
+/// Room a category label needs on the x axis, in points.
+const CATEGORY_LABEL_WIDTH: f64 = 90.0;
+/// egui_plot's base step is the data width of this many points.
+const PLOT_MIN_SPACING: f64 = 6.0;
+
+/// Grid marks on whole bar positions, every bar when the labels fit and
+/// every n-th when they would overlap.
+fn category_marks(input: egui_plot::GridInput) -> Vec<egui_plot::GridMark> {
+    let per_point = input.base_step_size / PLOT_MIN_SPACING;
+    let step = (per_point * CATEGORY_LABEL_WIDTH).ceil().max(1.0);
+    let (lo, hi) = input.bounds;
+    let first = (lo.max(0.0) / step).ceil() * step;
+    let mut marks = Vec::new();
+    let mut value = first;
+    while value <= hi && marks.len() < 1000 {
+        marks.push(egui_plot::GridMark {
+            value,
+            step_size: step,
+        });
+        value += step;
+    }
+    marks
+}
+
+/// The name of the bar at `value` (empty between bars), cut to fit.
+fn category_label(names: &[String], value: f64) -> String {
+    let index = value.round();
+    if (value - index).abs() > 1e-6 || index < 0.0 {
+        return String::new();
+    }
+    let Some(name) = names.get(index as usize) else {
+        return String::new();
+    };
+    const LONGEST: usize = 14;
+    if name.chars().count() > LONGEST {
+        let cut: String = name.chars().take(LONGEST - 1).collect();
+        format!("{cut}…")
+    } else {
+        name.clone()
     }
 }
 

@@ -12,6 +12,7 @@ pub mod kmeans;
 pub mod matrix;
 pub mod neighbours;
 pub mod pca;
+pub mod slice;
 pub mod umap;
 
 use std::time::Instant;

@@ -21,6 +21,9 @@
 //! How far a node moves is set by the paper's adaptive speed: a global speed
 //! from the ratio of the graph's traction (forces that keep their direction)
 //! to its swing (forces that flip), slowed per node by that node's own swing.
+//! Dense, heavily weighted graphs swing more than they pull step after step;
+//! Gephi's speed efficiency brakes them further, and a layout still moving
+//! after [`COOLING_AFTER`] steps cools until it comes to rest.
 //!
 //! The panel calls [`ForceLayout::step`] a few times per frame and stops
 //! animating once [`ForceLayout::settled`] says so. Results depend only on the
@@ -110,7 +113,17 @@ const MAX_NODE_DISPLACEMENT: f32 = 10.0;
 /// The global speed rises by at most this fraction per step.
 const MAX_SPEED_RISE: f32 = 0.5;
 /// Bounds of the global speed: the floor lets a stalled layout wake up again.
-const MIN_GLOBAL_SPEED: f32 = 1e-3;
+const MIN_GLOBAL_SPEED: f32 = 1e-6;
+/// Floor of the speed efficiency, the extra brake an oscillating layout gets.
+const MIN_EFFICIENCY: f32 = 0.05;
+/// Swing beyond this many times the traction counts as oscillation.
+const OSCILLATION_RATIO: f64 = 2.0;
+/// Steps after which a layout that is still moving cools: each further
+/// step moves nodes [`COOLING`] times as far as the one before, so every
+/// layout comes to rest (a drag or a changed graph starts the count again).
+const COOLING_AFTER: usize = 1500;
+/// Factor by which moves shrink per step once cooling.
+const COOLING: f32 = 0.99;
 const MAX_GLOBAL_SPEED: f32 = 1e4;
 /// Closest two bodies are taken to be when computing repulsion.
 const MIN_DISTANCE: f32 = 0.01;
@@ -149,7 +162,12 @@ pub struct ForceLayout {
     /// Each node's force in the previous step (for swing and traction).
     previous_forces: Vec<[f32; 2]>,
     global_speed: f32,
+    /// Extra brake on the global speed, halved while the layout oscillates
+    /// (swing well above traction) and eased off while it does not.
+    efficiency: f32,
     iterations: usize,
+    /// The step from which moves cool (see [`COOLING_AFTER`]).
+    cool_from: usize,
     /// Recent average of the mean move per node over the extent; infinite
     /// before the first step and after the user moved something.
     recent_motion: f64,
@@ -215,7 +233,9 @@ impl ForceLayout {
             pinned: vec![false; n],
             previous_forces: vec![[0.0; 2]; n],
             global_speed: 1.0,
+            efficiency: 1.0,
             iterations: 0,
+            cool_from: COOLING_AFTER,
             recent_motion: f64::INFINITY,
             settled: false,
             rng,
@@ -316,6 +336,7 @@ impl ForceLayout {
     fn disturb(&mut self) {
         self.recent_motion = f64::INFINITY;
         self.settled = false;
+        self.cool_from = self.iterations + COOLING_AFTER;
     }
 
     /// Sorts the nodes into the quadtree's order and builds it; crowds of
@@ -401,9 +422,16 @@ impl ForceLayout {
             total_swing += f64::from(masses[v]) * f64::from(swing);
             total_traction += f64::from(masses[v]) * f64::from(traction);
         }
+        // Dense, heavily weighted graphs swing far more than they pull
+        // (every node overshoots each step): brake harder until they stop.
+        if total_swing > OSCILLATION_RATIO * total_traction {
+            self.efficiency = (self.efficiency * 0.5).max(MIN_EFFICIENCY);
+        } else {
+            self.efficiency = (self.efficiency * 1.3).min(1.0);
+        }
         let tolerated = f64::from(self.options.jitter_tolerance) * total_traction;
         let target = if total_swing > 0.0 {
-            (tolerated / total_swing) as f32
+            (tolerated / total_swing) as f32 * self.efficiency
         } else {
             f32::INFINITY
         };
@@ -411,7 +439,8 @@ impl ForceLayout {
         self.global_speed = target
             .min(rise_limit)
             .clamp(MIN_GLOBAL_SPEED, MAX_GLOBAL_SPEED);
-        let speed = self.global_speed;
+        let cooled = self.iterations.saturating_sub(self.cool_from);
+        let speed = self.global_speed * COOLING.powi(cooled.min(10_000) as i32);
 
         let mut total_displacement = 0.0f64;
         let mut moved = 0usize;
@@ -1318,6 +1347,56 @@ mod tests {
         // A drag wakes it up.
         layout.set_position(0, [50.0, 50.0]);
         assert!(!layout.settled());
+    }
+
+    /// A co-occurrence graph as dense as the window's worst case: 60 items,
+    /// 1,761 of the 1,770 possible pairs, weights (shared groups) from 1 to 40.
+    fn dense_weighted(seed: u64) -> Adjacency {
+        let mut rng = Rng::new(seed);
+        let mut edges = Vec::new();
+        for a in 0..60u32 {
+            for b in a + 1..60 {
+                edges.push((a, b, 1.0 + rng.below(40) as f32));
+            }
+        }
+        edges.truncate(1761);
+        Adjacency::from_edges(60, &edges)
+    }
+
+    #[test]
+    fn a_dense_weighted_graph_settles_from_any_start() {
+        for seed in 0..6 {
+            let graph = dense_weighted(seed);
+            assert_eq!(graph.edge_count(), 1761);
+            let options = LayoutOptions {
+                seed,
+                ..LayoutOptions::default()
+            };
+            let mut layout = ForceLayout::new(&graph, options);
+            let mut steps = 0;
+            while !layout.settled() && steps < 5000 {
+                layout.step(&graph);
+                steps += 1;
+            }
+            assert!(
+                layout.settled(),
+                "seed {seed}: not settled after {steps} steps"
+            );
+            assert_apart(&layout);
+        }
+    }
+
+    fn assert_apart(layout: &ForceLayout) {
+        // At rest, no node sits on another: the closest pair is at least a
+        // hundredth of the layout's extent apart.
+        let (min, max) = layout.bounds();
+        let extent = (max[0] - min[0]).max(max[1] - min[1]);
+        let p = layout.positions();
+        let closest = (0..p.len())
+            .flat_map(|a| (a + 1..p.len()).map(move |b| (a, b)))
+            .map(|(a, b)| length(p[a][0] - p[b][0], p[a][1] - p[b][1]))
+            .fold(f32::INFINITY, f32::min);
+        assert!(closest > extent / 100.0, "{closest} in {extent}");
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod adjacency;
 pub mod communities;
 pub mod export;
 pub mod layout;
+pub mod legibility;
 pub mod leiden;
 pub mod model;
 pub mod output;

@@ -429,22 +429,34 @@ fn nearest(
     Ok(lists)
 }
 
-/// Datasets and their columns; columns linked to the columns of related
-/// tables (join paths and aligned union columns).
-async fn lake_graph(lake: &Lake, job: &Job) -> Result<BuiltGraph, GraphError> {
-    let mut builder = GraphBuilder::new(EdgeMerge::Sum);
-    let mut read = BTreeMap::new();
-    // Graphs stored in the lake are not part of its schema.
+/// The lake's own tables and their versions: every dataset except the parts
+/// of stored graphs, which are not part of its schema (a lake graph that
+/// counted its own output would always look out of date).
+pub fn lake_tables(lake: &Lake) -> Result<BTreeMap<String, u64>, GraphError> {
     let graph_parts: Vec<String> = super::store::graph_names(lake)
         .iter()
         .filter_map(|g| super::store::read_record(lake, g).ok())
         .flat_map(|r| [r.nodes_dataset, r.edges_dataset])
         .collect();
-    let is_table = |name: &str| !graph_parts.iter().any(|p| p == name);
-    for name in lake.dataset_names().into_iter().filter(|n| is_table(n)) {
-        let entry = lake.entry(&name)?;
-        read.insert(name.clone(), entry.version);
-        let table = builder.add_node(&name, Some(&format!("table {name}")));
+    let mut tables = BTreeMap::new();
+    for name in lake.dataset_names() {
+        if !graph_parts.contains(&name) {
+            let version = lake.entry(&name)?.version;
+            tables.insert(name, version);
+        }
+    }
+    Ok(tables)
+}
+
+/// Datasets and their columns; columns linked to the columns of related
+/// tables (join paths and aligned union columns).
+async fn lake_graph(lake: &Lake, job: &Job) -> Result<BuiltGraph, GraphError> {
+    let mut builder = GraphBuilder::new(EdgeMerge::Sum);
+    let read = lake_tables(lake)?;
+    let is_table = |name: &str| read.contains_key(name);
+    for name in read.keys() {
+        let entry = lake.entry(name)?;
+        let table = builder.add_node(name, Some(&format!("table {name}")));
         for column in &entry.schema {
             let id = format!("{name}.{}", column.name);
             let node = builder.add_node(&id, Some(&id));

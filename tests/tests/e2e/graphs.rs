@@ -386,3 +386,38 @@ fn email_eu_core_communities_match_the_departments_as_well_as_igraph() -> Result
     assert!(seeded.auto_f1 > 0.35, "{seeded:?}");
     Ok(())
 }
+
+#[tokio::test]
+async fn a_lake_graph_is_reopened_until_the_lake_changes() -> Result<()> {
+    let t = TestLake::new()?;
+    let people = t.file("people.csv", "id,name\n1,ann\n2,bob\n")?;
+    t.ingest(&[&people], &[]).await?;
+    let notebook = t.src("schema.lakebook");
+    std::fs::write(
+        &notebook,
+        format!(
+            "format = 1\nlake = \"{}\"\n\n[[cells]]\nid = \"g\"\nkind = \"graph\"\nname = \"schema\"\nfrom = \"lake\"\n",
+            t.lake().display()
+        ),
+    )?;
+    let path = notebook.to_string_lossy().into_owned();
+    let versions = || t.run(&["versions", "schema_nodes", "--format", "json"]);
+    t.run(&["run", &path]).await?;
+    let first = versions().await?;
+    // Reopening reads what is stored: the graph's own datasets are not inputs.
+    t.run(&["run", &path]).await?;
+    assert_eq!(versions().await?, first);
+    // A new table makes it out of date, and the next run rebuilds it.
+    let orders = t.file("orders.csv", "order_id,person_id\n7,1\n")?;
+    t.ingest(&[&orders], &[]).await?;
+    t.run(&["run", &path]).await?;
+    let rebuilt = versions().await?;
+    assert_ne!(rebuilt, first);
+    let nodes = t
+        .scalar("SELECT count(*) FROM schema_nodes WHERE id = 'orders'")
+        .await?;
+    assert_eq!(nodes.as_i64(), Some(1));
+    t.run(&["run", &path]).await?;
+    assert_eq!(versions().await?, rebuilt);
+    Ok(())
+}

@@ -324,14 +324,14 @@ fn a_communities_cell_shows_the_graph_view_with_its_seeded_community() -> Result
 fn a_clusters_cell_shows_its_subpopulations_and_turns_one_into_a_sql_slice() -> Result<()> {
     let rt = tokio::runtime::Runtime::new()?;
     let t = TestLake::new()?;
-    let mut csv = String::from("region,age\n");
+    let mut csv = String::from("person_id,region,age\n");
     for i in 0..90 {
         let (region, age) = match i % 3 {
             0 => ("north", 20 + i % 7),
             1 => ("east", 45 + i % 7),
             _ => ("west", 70 + i % 7),
         };
-        csv.push_str(&format!("{region},{age}\n"));
+        csv.push_str(&format!("{},{region},{age}\n", 1000 + i));
     }
     let people = t.file("people.csv", csv)?;
     rt.block_on(t.ingest(&[&people], &[]))?;
@@ -346,9 +346,10 @@ fn a_clusters_cell_shows_its_subpopulations_and_turns_one_into_a_sql_slice() -> 
         !h.state().busy() && shows(h, "region = east (100% vs 33% overall)")
     })?;
     assert!(shows(&h, "90 rows of people"), "the run is summarised");
-    h.get_all_by_label("SQL slice")
+    // The description's slice: the rows that have the cluster's attributes.
+    h.get_all_by_label("SQL: rows like it")
         .next()
-        .context("a SQL slice button per described subpopulation")?
+        .context("a described slice per described subpopulation")?
         .click_accesskit();
     h.run_steps(3);
     assert_eq!(h.state().notebook().cells.len(), 2, "a SQL cell was added");
@@ -356,6 +357,21 @@ fn a_clusters_cell_shows_its_subpopulations_and_turns_one_into_a_sql_slice() -> 
     assert!(sql.contains("WHERE") && sql.contains("\"people\""), "{sql}");
     step_until(&mut h, "the slice's rows", |h| !h.state().busy())?;
     assert!(!shows(&h, "Error:"), "the slice query runs");
+    // The exact slice: the cluster's own 30 rows, by their key.
+    h.get_all_by_label("SQL: its rows")
+        .next()
+        .context("an exact slice per cluster")?
+        .click_accesskit();
+    h.run_steps(3);
+    assert_eq!(h.state().notebook().cells.len(), 3, "a SQL cell was added");
+    let added = h.state().notebook().cells[1].clone();
+    assert!(
+        added.text("sql").contains("WHERE \"person_id\" IN (10"),
+        "{}",
+        added.text("sql")
+    );
+    step_until(&mut h, "the members", |h| !h.state().busy())?;
+    assert_eq!(h.state().output_rows(&added.id), Some(30));
     Ok(())
 }
 

@@ -20,3 +20,4 @@ mod real_files;
 mod safety;
 mod search;
 mod support;
+mod window_input;

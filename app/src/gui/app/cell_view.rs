@@ -2,9 +2,16 @@
 //! output part by part.
 
 use super::*;
+use crate::gui::probe;
 
 impl LakebookApp {
     pub(super) fn notebook_ui(&mut self, ui: &mut egui::Ui) {
+        // Before any editor is drawn, so the old one no longer has the focus.
+        if let Some(id) = self.focus_editor.take() {
+            ui.memory_mut(|m| m.request_focus(main_editor_id(&id)));
+        }
+        self.run_stopped_ui(ui);
+        probe::mark("notebook", || probe::rect(ui.max_rect()));
         egui::ScrollArea::vertical()
             .auto_shrink(false)
             .show(ui, |ui| {
@@ -59,8 +66,67 @@ impl LakebookApp {
         // their clicks.
         let clicked_inside =
             response.contains_pointer() && ui.input(|i| i.pointer.primary_clicked());
-        if clicked_inside && !selected {
+        // The cell holding the keyboard focus is the selected one, so that
+        // Ctrl+Enter runs the cell being typed in.
+        let focus_inside = ui
+            .memory(|m| m.focused())
+            .and_then(|f| ui.ctx().read_response(f))
+            .is_some_and(|r| response.rect.contains(r.rect.center()));
+        probe::mark(format!("cell:{id}"), || probe::rect(response.rect));
+        if focus_inside {
+            probe::mark("focus", || id.into());
+        }
+        if let Some(editor) = ui.ctx().read_response(main_editor_id(id)) {
+            probe::mark(format!("editor:{id}"), || probe::rect(editor.rect));
+        }
+        if (clicked_inside || focus_inside) && !selected {
             self.commands.push(Command::Select(id.to_string()));
+        }
+    }
+
+    /// Says why the last run of several cells stopped, with the cells left
+    /// unrun, and offers to run them anyway.
+    fn run_stopped_ui(&mut self, ui: &mut egui::Ui) {
+        let Some(stopped) = &self.run_stopped else {
+            return;
+        };
+        let colour = if stopped.cancelled {
+            ui.visuals().warn_fg_color
+        } else {
+            ui.visuals().error_fg_color
+        };
+        let what = if stopped.cancelled {
+            "was cancelled"
+        } else {
+            "failed"
+        };
+        let count = stopped.rest.len();
+        let message = format!(
+            "Run stopped: cell {} {what}, so the {count} cell{} after it did not run ({}).",
+            stopped.at,
+            if count == 1 { "" } else { "s" },
+            stopped.rest.join(", ")
+        );
+        let (mut run_rest, mut dismiss) = (false, false);
+        egui::Frame::new()
+            .fill(colour.gamma_multiply(0.12))
+            .inner_margin(6.0)
+            .corner_radius(4.0)
+            .show(ui, |ui| {
+                ui.horizontal_wrapped(|ui| {
+                    ui.colored_label(colour, message);
+                    run_rest = ui
+                        .button("Run them anyway")
+                        .on_hover_text("Run the cells that were left, in order")
+                        .clicked();
+                    dismiss = ui.small_button("✖").on_hover_text("Dismiss").clicked();
+                });
+            });
+        ui.add_space(4.0);
+        if run_rest && let Some(stopped) = self.run_stopped.take() {
+            self.run_queue.extend(stopped.rest);
+        } else if dismiss {
+            self.run_stopped = None;
         }
     }
 
@@ -75,9 +141,13 @@ impl LakebookApp {
                 if ui.button("■").on_hover_text("Cancel (Esc)").clicked() {
                     self.commands.push(Command::Cancel(id.clone()));
                 }
-            } else if ui.button("▶").on_hover_text("Run (Ctrl+Enter)").clicked() {
-                self.commands.push(Command::Run(id.clone()));
-                self.commands.push(Command::Select(id.clone()));
+            } else {
+                let run = ui.button("▶").on_hover_text("Run (Ctrl+Enter)");
+                probe::mark(format!("run:{id}"), || probe::rect(run.rect));
+                if run.clicked() {
+                    self.commands.push(Command::Run(id.clone()));
+                    self.commands.push(Command::Select(id.clone()));
+                }
             }
             let label = self
                 .runner

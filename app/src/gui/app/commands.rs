@@ -102,7 +102,10 @@ impl LakebookApp {
                 self.run_queue.push_back(id.clone());
                 let next = self.index_of(&id).map(|i| i + 1);
                 match next.and_then(|i| self.notebook.cells.get(i)) {
-                    Some(c) => self.selected = Some(c.id.clone()),
+                    Some(c) => {
+                        self.selected = Some(c.id.clone());
+                        self.focus_editor = Some(c.id.clone());
+                    }
                     None => self.apply(Command::Add {
                         kind: "sql".into(),
                         after: Some(id),
@@ -110,9 +113,11 @@ impl LakebookApp {
                 }
             }
             Command::RunAll => {
+                self.run_stopped = None;
                 self.run_queue = self.notebook.cells.iter().map(|c| c.id.clone()).collect();
             }
             Command::RunFrom(id) => {
+                self.run_stopped = None;
                 if let Some(i) = self.index_of(&id) {
                     self.run_queue = self.notebook.cells[i..]
                         .iter()
@@ -125,7 +130,7 @@ impl LakebookApp {
                 if let Some(job) = &self.state(&id).job {
                     job.cancel();
                 }
-                self.run_queue.clear();
+                self.stop_queue(&id, true);
             }
             Command::CancelJob { title } => {
                 for j in self.jobs.iter().filter(|j| j.title == title) {
@@ -136,7 +141,8 @@ impl LakebookApp {
                 for j in &self.jobs {
                     j.job.cancel();
                 }
-                self.run_queue.clear();
+                let running = self.jobs.iter().find_map(|j| j.cell.clone());
+                self.stop_queue(running.as_deref().unwrap_or(""), true);
             }
             Command::Add { kind, after } => {
                 let params = self
@@ -150,6 +156,7 @@ impl LakebookApp {
                     .map_or(self.notebook.cells.len(), |i| i + 1);
                 let cell = Cell::new(&kind, params, &self.notebook.ids());
                 self.selected = Some(cell.id.clone());
+                self.focus_editor = Some(cell.id.clone());
                 self.notebook.cells.insert(at, cell);
                 self.touch();
             }

@@ -18,7 +18,7 @@ use lakebook_core::notebook::{
     Cell, CellError, CellOutput, CellRun, Notebook, ResultPager, Runner, saved,
 };
 
-use super::cells::{CellEditor, EditorResponse, LakeNames, editors, raw_editor_ui};
+use super::cells::{CellEditor, EditorResponse, LakeNames, editors, main_editor_id, raw_editor_ui};
 use super::cluster_view::ClusterPanel;
 use super::graph_view::GraphPanel;
 use super::inspector::{profile_column, profile_ui};
@@ -31,13 +31,14 @@ use lakebook_core::profile::ColumnProfile;
 mod cell_view;
 mod commands;
 mod panels;
+mod probe_state;
 mod state;
 mod tasks;
 
 pub use commands::Command;
 use commands::profile_title;
 pub use state::CellStatus;
-use state::{CellState, GraphView, PartView, remember_width};
+use state::{CellState, GraphView, PartView, RunStopped, remember_width};
 
 /// The notebook window.
 pub struct LakebookApp {
@@ -53,6 +54,11 @@ pub struct LakebookApp {
     last_edit: Instant,
     states: HashMap<String, CellState>,
     selected: Option<String>,
+    /// A cell whose main editor takes the keyboard focus next frame (the
+    /// selection moved to it, so typing and Ctrl+Enter go to the same cell).
+    focus_editor: Option<String>,
+    /// Why the last run of several cells stopped early, shown above the cells.
+    run_stopped: Option<RunStopped>,
     datasets: Vec<(String, DatasetEntry)>,
     columns: Vec<(String, Vec<String>)>,
     inspect: Option<(String, Option<String>)>,
@@ -120,6 +126,8 @@ impl LakebookApp {
             last_edit: Instant::now(),
             states: HashMap::new(),
             selected: None,
+            focus_editor: None,
+            run_stopped: None,
             datasets: Vec::new(),
             columns: Vec::new(),
             inspect: None,
@@ -277,6 +285,7 @@ impl LakebookApp {
             self.save();
         }
         self.remember_window(&ctx);
+        super::probe::end_frame(|| self.probe_state(&ctx));
         if self.dirty || self.busy() {
             ctx.request_repaint_after(Duration::from_millis(200));
         }

@@ -71,11 +71,11 @@ impl LakebookApp {
                     }
                 });
                 ui.separator();
-                if ui
+                let run_all = ui
                     .button("▶▶ Run all")
-                    .on_hover_text("Run every cell, top to bottom")
-                    .clicked()
-                {
+                    .on_hover_text("Run every cell, top to bottom");
+                crate::gui::probe::mark("button:run all", || crate::gui::probe::rect(run_all.rect));
+                if run_all.clicked() {
                     self.commands.push(Command::RunAll);
                 }
                 ui.label(egui::RichText::new(&self.notebook.title).strong());

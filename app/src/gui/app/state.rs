@@ -18,6 +18,16 @@ pub enum CellStatus {
     Cancelled,
 }
 
+/// A run of several cells that stopped before its end.
+pub(super) struct RunStopped {
+    /// The cell that failed or was cancelled.
+    pub(super) at: String,
+    /// Cancelled by the user rather than failed.
+    pub(super) cancelled: bool,
+    /// The cells that were still to run, in order.
+    pub(super) rest: Vec<String>,
+}
+
 /// What the window keeps per cell besides the cell itself.
 pub struct CellState {
     /// Where it stands.

@@ -116,6 +116,19 @@ impl LakebookApp {
         });
     }
 
+    /// Empties the run queue because `at` failed or was cancelled, and
+    /// says so above the cells when that left cells unrun.
+    pub(super) fn stop_queue(&mut self, at: &str, cancelled: bool) {
+        let rest: Vec<String> = self.run_queue.drain(..).collect();
+        if !rest.is_empty() {
+            self.run_stopped = Some(RunStopped {
+                at: at.to_string(),
+                cancelled,
+                rest,
+            });
+        }
+    }
+
     pub(super) fn pump_queue(&mut self) {
         let running = self
             .states
@@ -181,7 +194,8 @@ impl LakebookApp {
                     self.state(&id).job = None;
                     if failed {
                         // A failed cell stops a run-all: later cells may need its result.
-                        self.run_queue.clear();
+                        let cancelled = self.state(&id).status == CellStatus::Cancelled;
+                        self.stop_queue(&id, cancelled);
                     }
                     if !changed.is_empty() {
                         self.refresh_lake();

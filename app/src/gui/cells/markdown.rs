@@ -13,10 +13,12 @@ impl CellEditor for MarkdownEditor {
     }
 
     fn ui(&self, ui: &mut egui::Ui, cell: &mut Cell, _: &LakeNames<'_>) -> EditorResponse {
+        let id = cell.id.clone();
         let text = text_param(cell, "text");
         let changed = ui
             .add(
                 egui::TextEdit::multiline(text)
+                    .id(super::main_editor_id(&id))
                     .desired_rows(3)
                     .desired_width(f32::INFINITY)
                     .hint_text("Markdown: # heading, **bold**, - lists"),

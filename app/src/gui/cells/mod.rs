@@ -35,6 +35,13 @@ pub trait CellEditor {
     fn ui(&self, ui: &mut egui::Ui, cell: &mut Cell, names: &LakeNames<'_>) -> EditorResponse;
 }
 
+/// The id of a cell's main text field (the query of a SQL or search cell,
+/// a Markdown cell's text, the raw parameters), so the window can move the
+/// keyboard focus to it when it selects the cell.
+pub fn main_editor_id(cell_id: &str) -> egui::Id {
+    egui::Id::NULL.with(("cell-main-editor", cell_id))
+}
+
 /// Every editor, by kind.
 pub fn editors() -> Vec<Box<dyn CellEditor>> {
     vec![
@@ -59,6 +66,7 @@ pub fn raw_editor_ui(ui: &mut egui::Ui, cell: &mut Cell) -> EditorResponse {
     let changed = ui
         .add(
             egui::TextEdit::multiline(&mut text)
+                .id(main_editor_id(&cell.id))
                 .code_editor()
                 .desired_rows(4),
         )

@@ -14,11 +14,13 @@ impl CellEditor for SearchEditor {
 
     fn ui(&self, ui: &mut egui::Ui, cell: &mut Cell, names: &LakeNames<'_>) -> EditorResponse {
         let mut changed = false;
+        let id = super::main_editor_id(&cell.id);
         ui.horizontal(|ui| {
             let query = text_param(cell, "query");
             changed |= ui
                 .add(
                     egui::TextEdit::singleline(query)
+                        .id(id)
                         .desired_width(ui.available_width() - 380.0)
                         .hint_text("what are you looking for?"),
                 )

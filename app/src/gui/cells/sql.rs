@@ -159,7 +159,7 @@ impl CellEditor for SqlEditor {
 
     fn ui(&self, ui: &mut egui::Ui, cell: &mut Cell, names: &LakeNames<'_>) -> EditorResponse {
         let dark = ui.visuals().dark_mode;
-        let id = ui.scope_id().with("sql");
+        let id = super::main_editor_id(&cell.id);
         let sql = text_param(cell, "sql");
         // Tab completes the name being typed, when there is a suggestion.
         let state = egui::TextEdit::load_state(ui.ctx(), id);

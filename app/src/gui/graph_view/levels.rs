@@ -19,6 +19,24 @@ pub(super) struct Drawn {
     pub(super) level: Level,
     pub(super) adjacency: Adjacency,
     pub(super) layout: ForceLayout,
+    /// The heaviest edge's weight (edges are shaded relative to it).
+    pub(super) heaviest: f32,
+}
+
+impl Drawn {
+    fn new(level: Level, adjacency: Adjacency, layout: ForceLayout) -> Self {
+        let heaviest = adjacency
+            .edges()
+            .map(|(_, _, w)| w)
+            .filter(|w| w.is_finite())
+            .fold(0.0, f32::max);
+        Drawn {
+            level,
+            adjacency,
+            layout,
+            heaviest,
+        }
+    }
 }
 
 /// The first level of a graph: all of it, or its communities when it is too
@@ -61,11 +79,7 @@ pub(super) fn nodes_level(
         Some(p) if p.len() == nodes.len() => ForceLayout::with_positions(&sub, options, p),
         _ => ForceLayout::new(&sub, options),
     };
-    Drawn {
-        level: Level::Nodes(nodes),
-        adjacency: sub,
-        layout,
-    }
+    Drawn::new(Level::Nodes(nodes), sub, layout)
 }
 
 /// A level drawing each community as one node, linked by the weight between them.
@@ -85,15 +99,12 @@ pub(super) fn communities_level(adjacency: &Adjacency, membership: &[u32]) -> Dr
     let edges: Vec<(u32, u32, f32)> = between.into_iter().map(|((a, b), w)| (a, b, w)).collect();
     let sub = Adjacency::from_edges(count, &edges);
     let layout = ForceLayout::new(&sub, LayoutOptions::default());
-    Drawn {
-        level: Level::Communities(
-            sizes
-                .into_iter()
-                .enumerate()
-                .map(|(c, s)| (c as u32, s))
-                .collect(),
-        ),
-        adjacency: sub,
-        layout,
-    }
+    let level = Level::Communities(
+        sizes
+            .into_iter()
+            .enumerate()
+            .map(|(c, s)| (c as u32, s))
+            .collect(),
+    );
+    Drawn::new(level, sub, layout)
 }

@@ -15,6 +15,7 @@ use egui::epaint::Mesh;
 use egui::{Color32, Pos2, Rect, Sense, Stroke, Vec2};
 use lakebook_core::Job;
 use lakebook_core::graph::export::{self, NO_COMMUNITY, Scene, SceneNode, community_colour};
+use lakebook_core::graph::legibility::{edge_alpha, spare_radii};
 use lakebook_core::graph::seeded::{
     DEFAULT_THRESHOLD, NeighbourhoodIndex, SeededCommunity, SeededOptions,
 };
@@ -22,6 +23,7 @@ use lakebook_core::graph::store::{GraphRecord, node_rows_sql};
 use lakebook_core::graph::{GraphData, GraphOutput};
 
 use super::camera::Camera;
+use super::probe;
 use super::work::{Background, Polled, Spawner};
 
 mod levels;
@@ -34,6 +36,9 @@ use mesh::{add_disc, add_segment};
 pub const MAX_DRAWN_NODES: usize = 20_000;
 /// Time the layout may take per frame.
 const LAYOUT_BUDGET: Duration = Duration::from_millis(12);
+/// A press this close to a node (screen points) takes the node, however
+/// small it is drawn.
+const PICK_RADIUS: f32 = 8.0;
 /// Height of the drawing area.
 const CANVAS_HEIGHT: f32 = 460.0;
 /// Levels of graphs with more edges are built in the background (a
@@ -171,13 +176,15 @@ impl GraphPanel {
                     break;
                 }
             }
-            if !self.view_touched {
+            // The view follows the layout, except under a dragged node,
+            // which stays under the pointer.
+            if !self.view_touched && self.dragging.is_none() {
                 self.fit_pending = true;
             }
             ui.ctx().request_repaint();
         }
         self.toolbar(ui, id);
-        self.canvas(ui);
+        self.canvas(ui, id);
         self.details(ui, &mut action);
         if std::mem::take(&mut self.seeds_changed) {
             action.seeds = Some(
@@ -362,7 +369,7 @@ impl GraphPanel {
         self.camera.fit(rect, visible, 20.0);
     }
 
-    fn canvas(&mut self, ui: &mut egui::Ui) {
+    fn canvas(&mut self, ui: &mut egui::Ui, id: &str) {
         let size = Vec2::new(ui.available_width().max(200.0), CANVAS_HEIGHT);
         let (rect, response) = ui.allocate_exact_size(size, Sense::click_and_drag());
         let painter = ui.painter_at(rect);
@@ -387,25 +394,48 @@ impl GraphPanel {
                     .is_some_and(|v| self.highlight.contains(&v))
             })
             .collect();
-        let radii: Vec<f32> = (0..n).map(|i| self.radius(i)).collect();
+        let mut radii: Vec<f32> = (0..n).map(|i| self.radius(i)).collect();
+        let on_screen: Vec<bool> = (0..n)
+            .map(|i| visible[i] && rect.expand(30.0).contains(screen[i]))
+            .collect();
+        let points: Vec<[f32; 2]> = screen.iter().map(|p| [p.x, p.y]).collect();
+        spare_radii(&points, &on_screen, &mut radii);
+        probe::mark(format!("graph:{id}"), || {
+            let nodes: Vec<serde_json::Value> = (0..n)
+                .filter(|i| on_screen[*i])
+                .take(500)
+                .map(|i| serde_json::json!([self.label(i), points[i][0], points[i][1], radii[i]]))
+                .collect();
+            serde_json::json!({
+                "rect": probe::rect(rect),
+                "settled": self.drawn.layout.settled(),
+                "iterations": self.drawn.layout.iterations(),
+                "centre": [self.camera.centre.x, self.camera.centre.y],
+                "zoom": self.camera.zoom,
+                "dragging": self.dragging.map(|i| self.label(i)),
+                "nodes": nodes,
+            })
+        });
         // Hover: the nearest visible node under the pointer.
         let pointer = response.hover_pos();
         self.hovered = pointer.and_then(|p| {
             (0..n)
                 .filter(|i| visible[*i])
                 .map(|i| (i, screen[i].distance_sq(p)))
-                .filter(|(i, d)| *d <= (radii[*i] + 3.0).powi(2))
+                .filter(|(i, d)| *d <= (radii[*i] + 3.0).max(PICK_RADIUS).powi(2))
                 .min_by(|a, b| a.1.total_cmp(&b.1))
                 .map(|(i, _)| i)
         });
         self.interact(ui, &response, rect);
         // Edges, then nodes, in two meshes.
         let dark = ui.visuals().dark_mode;
-        let edge_colour = if dark {
-            Color32::from_rgba_unmultiplied(200, 200, 220, 40)
+        let ([red, green, blue], base_alpha) = if dark {
+            ([200, 200, 220], 40)
         } else {
-            Color32::from_rgba_unmultiplied(60, 60, 80, 45)
+            ([60, 60, 80], 45)
         };
+        let edge_count = self.drawn.adjacency.edge_count();
+        let heaviest = self.drawn.heaviest;
         // The seeded community in the text colour: no community has that colour.
         let community_edge = ui.visuals().strong_text_color();
         let mut edges = Mesh::default();
@@ -416,8 +446,8 @@ impl GraphPanel {
                 continue;
             }
             let p = screen[a];
-            let (targets, _) = self.drawn.adjacency.neighbours(a as u32);
-            for &b in targets {
+            let (targets, weights) = self.drawn.adjacency.neighbours(a as u32);
+            for (&b, &weight) in targets.iter().zip(weights) {
                 let b = b as usize;
                 if b <= a || !visible[b] {
                     continue;
@@ -429,7 +459,8 @@ impl GraphPanel {
                 let colour = if highlighted[a] && highlighted[b] {
                     community_edge
                 } else {
-                    edge_colour
+                    let alpha = edge_alpha(base_alpha, weight, heaviest, edge_count);
+                    Color32::from_rgba_unmultiplied(red, green, blue, alpha)
                 };
                 add_segment(&mut edges, p, q, 0.8, colour);
             }
@@ -521,11 +552,16 @@ impl GraphPanel {
     }
 
     fn interact(&mut self, ui: &egui::Ui, response: &egui::Response, rect: Rect) {
-        if response.drag_started() {
-            self.dragging = self.hovered;
-            if let Some(i) = self.dragging {
-                self.drawn.layout.set_pinned(i as u32, true);
-            }
+        // The node under the press is taken at the press, not when the drag
+        // is recognised a few points later, by which time the pointer (or
+        // the moving node) has left a small disc and the drag would pan.
+        // It is pinned at once so it stays under the pointer.
+        if response.is_pointer_button_down_on()
+            && ui.input(|i| i.pointer.primary_pressed())
+            && let Some(i) = self.hovered
+        {
+            self.dragging = Some(i);
+            self.drawn.layout.set_pinned(i as u32, true);
         }
         if response.dragged() {
             match (self.dragging, response.interact_pointer_pos()) {
@@ -539,9 +575,8 @@ impl GraphPanel {
                 }
             }
         }
-        if response.drag_stopped()
-            && let Some(i) = self.dragging.take()
-        {
+        let released = response.drag_stopped() || !ui.input(|i| i.pointer.primary_down());
+        if released && let Some(i) = self.dragging.take() {
             self.drawn.layout.set_pinned(i as u32, false);
         }
         if response.clicked() {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::graph::sources::{DEFAULT_MAX_GROUP, NodeTable};
+use crate::graph::sources::{DEFAULT_MAX_GROUP, NodeTable, lake_tables};
 use crate::graph::store::StoredGraph;
 use crate::graph::{GraphData, GraphOutput, GraphRecipe, build_graph, load_graph, save_graph};
 use crate::job::Job;
@@ -66,15 +66,23 @@ fn recipe_of(cell: &Cell) -> Result<GraphRecipe, CellError> {
     })
 }
 
-/// Whether the stored graph was built by `recipe` from the datasets as they are now.
+/// Whether the stored graph was built by `recipe` from the datasets as they
+/// are now. A lake graph read every table, so it is current only while the
+/// lake holds exactly those tables at those versions; a SQL graph's inputs
+/// are whatever its query reads, so it is always rebuilt.
 fn is_current(stored: &StoredGraph, recipe: &GraphRecipe, lake: &Lake) -> bool {
-    stored.record.recipe == *recipe
-        && !matches!(recipe, GraphRecipe::Sql { .. } | GraphRecipe::Lake)
-        && stored
+    if stored.record.recipe != *recipe {
+        return false;
+    }
+    match recipe {
+        GraphRecipe::Sql { .. } => false,
+        GraphRecipe::Lake => lake_tables(lake).is_ok_and(|now| now == stored.record.read),
+        _ => stored
             .record
             .read
             .iter()
-            .all(|(name, version)| lake.entry(name).is_ok_and(|e| e.version == *version))
+            .all(|(name, version)| lake.entry(name).is_ok_and(|e| e.version == *version)),
+    }
 }
 
 #[async_trait]

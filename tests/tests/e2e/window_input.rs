@@ -1,0 +1,489 @@
+//! The real window under Xvfb, driven with real input events (xdotool), as
+//! a person's mouse and keyboard drive it: through X, winit and egui's own
+//! hit-testing, which kittest's AccessKit clicks skip. The window reports
+//! what it shows through its probe (`LAKEBOOK_PROBE`): its cells and their
+//! status, the selection and keyboard focus, and where its buttons, cells
+//! and graph nodes are on screen, so a test finds what to click, clicks
+//! it, and reads what happened. Each check here fails without the fix it
+//! guards (the window issue's numbered faults).
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use serde_json::Value;
+
+use crate::support::TestLake;
+
+/// The window alone (the tests crate's `lakebook-window` binary).
+const WINDOW: &str = env!("CARGO_BIN_EXE_lakebook-window");
+
+/// A virtual X display of its own for one test, stopped on drop.
+struct Display {
+    number: u32,
+    server: Child,
+}
+
+impl Display {
+    fn start() -> Result<Self> {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        for _ in 0..50 {
+            let number = 300 + (std::process::id() % 300) + NEXT.fetch_add(1, Ordering::Relaxed);
+            if Path::new(&format!("/tmp/.X{number}-lock")).exists() {
+                continue;
+            }
+            let server = Command::new("Xvfb")
+                .arg(format!(":{number}"))
+                .args(["-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .context("starting Xvfb (scripts/setup.sh installs it)")?;
+            let mut display = Display { number, server };
+            let socket = PathBuf::from(format!("/tmp/.X11-unix/X{number}"));
+            let started = Instant::now();
+            while started.elapsed() < Duration::from_secs(10) {
+                if socket.exists() {
+                    return Ok(display);
+                }
+                if display.server.try_wait()?.is_some() {
+                    break; // another server took the number first
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = display.server.kill();
+        }
+        bail!("no X display could be started")
+    }
+}
+
+impl Drop for Display {
+    fn drop(&mut self) {
+        let _ = self.server.kill();
+        let _ = self.server.wait();
+    }
+}
+
+/// The window on its own display, with its probe.
+struct Window {
+    app: Child,
+    probe: PathBuf,
+    log: PathBuf,
+    // Dropped after the app: the display outlives the window on it.
+    display: Display,
+    _home: tempfile::TempDir,
+}
+
+impl Drop for Window {
+    fn drop(&mut self) {
+        let _ = self.app.kill();
+        let _ = self.app.wait();
+    }
+}
+
+/// A point on screen, in pixels.
+type Pixel = (i32, i32);
+
+impl Window {
+    /// Opens `notebook` over `lake` and waits for its first frame. No
+    /// desktop services: no D-Bus, no portal, settings in a folder of its own.
+    fn open(lake: &Path, notebook: &Path) -> Result<Self> {
+        let display = Display::start()?;
+        let home = tempfile::tempdir()?;
+        let probe = home.path().join("probe.json");
+        let log = home.path().join("window.log");
+        let app = Command::new(WINDOW)
+            .arg(lake)
+            .arg(notebook)
+            .env("DISPLAY", format!(":{}", display.number))
+            .env("XDG_DATA_HOME", home.path().join("data"))
+            .env("XDG_RUNTIME_DIR", home.path())
+            .env("HOME", home.path())
+            .env("LAKEBOOK_PROBE", &probe)
+            .env_remove("WAYLAND_DISPLAY")
+            .env_remove("DBUS_SESSION_BUS_ADDRESS")
+            .stdout(File::create(&log)?)
+            .stderr(File::create(&log)?)
+            .spawn()
+            .context("starting the window")?;
+        let window = Window {
+            app,
+            probe,
+            log,
+            display,
+            _home: home,
+        };
+        window.wait("the first frame", Duration::from_secs(60), |p| {
+            !p["state"]["window"].is_null()
+        })?;
+        // There is no window manager to give the window the keyboard focus
+        // (winit takes keys only while it has it): give it as one would.
+        let found = Command::new("xdotool")
+            .args(["search", "--name", "Lakebook"])
+            .env("DISPLAY", format!(":{}", window.display.number))
+            .output()?;
+        let id = String::from_utf8_lossy(&found.stdout)
+            .lines()
+            .next()
+            .context("the window is not on the display")?
+            .to_string();
+        // Until the window is mapped X refuses to focus it: try a few times.
+        let mut focused = Err(anyhow::anyhow!("not tried"));
+        for _ in 0..20 {
+            focused = window.xdotool(&["windowfocus".into(), id.clone()]);
+            if focused.is_ok() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+        focused?;
+        Ok(window)
+    }
+
+    /// The probe as last written.
+    fn read(&self) -> Option<Value> {
+        let text = std::fs::read_to_string(&self.probe).ok()?;
+        serde_json::from_str(&text).ok()
+    }
+
+    /// Waits until the probe satisfies `done`, and returns it.
+    fn wait(&self, what: &str, timeout: Duration, done: impl Fn(&Value) -> bool) -> Result<Value> {
+        let started = Instant::now();
+        let mut last = None;
+        while started.elapsed() < timeout {
+            if let Some(probe) = self.read() {
+                if done(&probe) {
+                    return Ok(probe);
+                }
+                last = Some(probe);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let (state, marks) = last.map_or_else(Default::default, |mut p| {
+            // The marks without the graphs' node lists, which are long.
+            if let Some(marks) = p["marks"].as_object_mut() {
+                for mark in marks.values_mut() {
+                    if let Some(m) = mark.as_object_mut() {
+                        m.remove("nodes");
+                    }
+                }
+            }
+            (p["state"].to_string(), p["marks"].to_string())
+        });
+        bail!(
+            "timed out waiting for {what}\nwindow state: {state}\nmarks: {marks}\nwindow log:\n{log}"
+        )
+    }
+
+    /// The screen pixel of a point in the window's coordinates.
+    fn pixel(&self, probe: &Value, point: [f64; 2]) -> Pixel {
+        let ppp = probe["state"]["pixels_per_point"].as_f64().unwrap_or(1.0);
+        let origin = &probe["state"]["window"];
+        let (x0, y0) = (
+            origin[0].as_f64().unwrap_or(0.0),
+            origin[1].as_f64().unwrap_or(0.0),
+        );
+        (
+            ((x0 + point[0]) * ppp).round() as i32,
+            ((y0 + point[1]) * ppp).round() as i32,
+        )
+    }
+
+    /// The centre of the rectangle marked `name` this frame.
+    fn centre_of(&self, probe: &Value, name: &str) -> Result<Pixel> {
+        let r = rect_of(probe, name)?;
+        Ok(self.pixel(probe, [(r[0] + r[2]) / 2.0, (r[1] + r[3]) / 2.0]))
+    }
+
+    fn xdotool(&self, args: &[String]) -> Result<()> {
+        let status = Command::new("xdotool")
+            .args(args)
+            .env("DISPLAY", format!(":{}", self.display.number))
+            .status()
+            .context("running xdotool (scripts/setup.sh installs it)")?;
+        if !status.success() {
+            bail!("xdotool {args:?} failed");
+        }
+        // A frame or two to see it.
+        std::thread::sleep(Duration::from_millis(120));
+        Ok(())
+    }
+
+    fn move_to(&self, (x, y): Pixel) -> Result<()> {
+        self.xdotool(&["mousemove".into(), x.to_string(), y.to_string()])
+    }
+
+    fn click(&self, at: Pixel) -> Result<()> {
+        self.move_to(at)?;
+        self.xdotool(&["mousedown".into(), "1".into()])?;
+        self.xdotool(&["mouseup".into(), "1".into()])
+    }
+
+    /// Presses at `from` and moves to `to` in four steps (a brisk drag:
+    /// the first step already leaves a small node's disc), keeping the
+    /// button down.
+    fn press_and_move(&self, from: Pixel, to: Pixel) -> Result<()> {
+        self.move_to(from)?;
+        self.xdotool(&["mousedown".into(), "1".into()])?;
+        for step in 1..=4 {
+            let x = from.0 + (to.0 - from.0) * step / 4;
+            let y = from.1 + (to.1 - from.1) * step / 4;
+            self.move_to((x, y))?;
+        }
+        Ok(())
+    }
+
+    fn release(&self) -> Result<()> {
+        self.xdotool(&["mouseup".into(), "1".into()])
+    }
+
+    fn key(&self, keys: &str) -> Result<()> {
+        self.xdotool(&["key".into(), keys.into()])
+    }
+
+    /// A pixel of the window where nothing reacts to hovering.
+    fn rest_pointer(&self, probe: &Value) -> Result<()> {
+        let notebook = rect_of(probe, "notebook")?;
+        self.move_to(self.pixel(probe, [notebook[2] - 4.0, notebook[3] - 4.0]))
+    }
+}
+
+/// The rectangle marked `name` in a probe: `[left, top, right, bottom]`.
+fn rect_of(probe: &Value, name: &str) -> Result<[f64; 4]> {
+    let r = &probe["marks"][name];
+    let r = r.get("rect").unwrap_or(r);
+    let v: Vec<f64> = r
+        .as_array()
+        .with_context(|| format!("nothing marked '{name}' on screen"))?
+        .iter()
+        .filter_map(Value::as_f64)
+        .collect();
+    match v[..] {
+        [l, t, rt, b] => Ok([l, t, rt, b]),
+        _ => bail!("'{name}' is not a rectangle: {r}"),
+    }
+}
+
+/// A cell's status in a probe ("Idle", "Running", "Done", "Failed", "Cancelled").
+fn status_of(probe: &Value, id: &str) -> String {
+    probe["state"]["cells"]
+        .as_array()
+        .and_then(|cells| cells.iter().find(|c| c["id"] == id))
+        .and_then(|c| c["status"].as_str())
+        .unwrap_or("missing")
+        .to_string()
+}
+
+/// A notebook file over `lake` with `cells` (TOML tables, without the header).
+fn notebook(t: &TestLake, name: &str, cells: &str) -> Result<PathBuf> {
+    let path = t.src(name);
+    let header = format!(
+        "format = 1\ntitle = \"input\"\nlake = \"{}\"\n",
+        t.lake().display()
+    );
+    std::fs::write(&path, format!("{header}\n{cells}"))?;
+    Ok(path)
+}
+
+/// 200 customers' baskets of 15 of 60 products: nearly every pair of
+/// products shares a basket, so their co-occurrence graph is as dense as
+/// the window's worst case (60 nodes, about 1,770 edges).
+fn baskets() -> String {
+    let mut csv = String::from("customer_id,product_sku\n");
+    let mut state = 12345u64;
+    for customer in 0..200 {
+        let mut chosen = std::collections::BTreeSet::new();
+        while chosen.len() < 15 {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            chosen.insert((state >> 33) % 60);
+        }
+        for sku in chosen {
+            csv.push_str(&format!("c{customer},SKU-{sku:02}\n"));
+        }
+    }
+    csv
+}
+
+/// Faults 6 and 8, and the idle window (5): the dense co-occurrence graph
+/// comes to rest with no disc on another; then the window stops drawing;
+/// a press on a small node and a drag move that node, not the view.
+#[test]
+fn a_dense_graph_settles_apart_and_a_small_node_drags() -> Result<()> {
+    let t = TestLake::new()?;
+    let rt = tokio::runtime::Runtime::new()?;
+    let csv = t.file("baskets.csv", baskets())?;
+    rt.block_on(t.ingest(&[&csv], &[]))?;
+    let path = notebook(
+        &t,
+        "graph.lakebook",
+        "[[cells]]\nid = \"g\"\nkind = \"graph\"\nname = \"together\"\nfrom = \"cooccur\"\n\
+         dataset = \"baskets\"\ngroup = \"customer_id\"\nitem = \"product_sku\"\n",
+    )?;
+    let window = Window::open(&t.lake(), &path)?;
+    let probe = window.wait("the Run all button", Duration::from_secs(30), |p| {
+        rect_of(p, "button:run all").is_ok()
+    })?;
+    window.click(window.centre_of(&probe, "button:run all")?)?;
+    window.rest_pointer(&probe)?;
+    let probe = window.wait("the graph to settle", Duration::from_secs(120), |p| {
+        p["marks"]["graph:g"]["settled"] == true
+    })?;
+    let graph = &probe["marks"]["graph:g"];
+    let nodes: Vec<(String, f64, f64, f64)> = graph["nodes"]
+        .as_array()
+        .context("nodes")?
+        .iter()
+        .map(|n| {
+            let f = |i: usize| n[i].as_f64().unwrap_or(f64::NAN);
+            (n[0].as_str().unwrap_or("").to_string(), f(1), f(2), f(3))
+        })
+        .collect();
+    assert_eq!(nodes.len(), 60, "every product is on screen");
+    assert!(
+        graph["iterations"].as_u64().is_some_and(|i| i < 5000),
+        "{graph}"
+    );
+    for (i, a) in nodes.iter().enumerate() {
+        for b in &nodes[i + 1..] {
+            let gap = (a.1 - b.1).hypot(a.2 - b.2) - a.3 - b.3;
+            assert!(
+                gap >= -0.01,
+                "{} and {} overlap by {:.1} px",
+                a.0,
+                b.0,
+                -gap
+            );
+        }
+    }
+
+    // At rest, saved and untouched, the window draws nothing.
+    window.wait("the notebook saved", Duration::from_secs(10), |p| {
+        p["state"]["dirty"] == false && p["state"]["busy"] == false
+    })?;
+    std::thread::sleep(Duration::from_millis(600));
+    let before = window.read().context("probe")?["frame"].clone();
+    std::thread::sleep(Duration::from_secs(2));
+    let after = window.read().context("probe")?["frame"].clone();
+    assert_eq!(before, after, "the idle window kept drawing");
+
+    // The smallest node that can be dragged 160 px right and 80 px down
+    // within the canvas, pressed and dragged: the node follows the pointer.
+    let canvas = rect_of(&probe, "graph:g")?;
+    let (label, x, y, _) = nodes
+        .iter()
+        .filter(|n| n.1 + 160.0 < canvas[2] - 10.0 && n.2 + 80.0 < canvas[3] - 10.0)
+        .min_by(|a, b| a.3.total_cmp(&b.3))
+        .context("a node with room to move")?
+        .clone();
+    let from = window.pixel(&probe, [x, y]);
+    let to = (from.0 + 160, from.1 + 80);
+    window.press_and_move(from, to)?;
+    let dragging = window.read().context("probe")?;
+    window.release()?;
+    let graph = &dragging["marks"]["graph:g"];
+    assert_eq!(graph["dragging"], Value::String(label.clone()), "{graph}");
+    let node = graph["nodes"]
+        .as_array()
+        .and_then(|nodes| nodes.iter().find(|n| n[0] == label.as_str()))
+        .context("the dragged node")?;
+    let at = window.pixel(
+        &dragging,
+        [
+            node[1].as_f64().unwrap_or(0.0),
+            node[2].as_f64().unwrap_or(0.0),
+        ],
+    );
+    let off = f64::from(at.0 - to.0).hypot(f64::from(at.1 - to.1));
+    assert!(off < 25.0, "the node is {off:.0} px from the pointer");
+    Ok(())
+}
+
+/// Fault 10: after Shift+Enter the keyboard focus moves with the selection,
+/// so the next Ctrl+Enter runs the cell being typed in.
+#[test]
+fn the_keyboard_focus_follows_the_selected_cell() -> Result<()> {
+    let t = TestLake::new()?;
+    let path = notebook(
+        &t,
+        "focus.lakebook",
+        "[[cells]]\nid = \"a\"\nkind = \"sql\"\nsql = \"SELECT 1 AS one\"\n\n\
+         [[cells]]\nid = \"b\"\nkind = \"sql\"\nsql = \"SELECT 2 AS two\"\n\n\
+         [[cells]]\nid = \"c\"\nkind = \"sql\"\nsql = \"SELECT 3 AS three\"\n",
+    )?;
+    let window = Window::open(&t.lake(), &path)?;
+    let probe = window.wait("cell a's editor", Duration::from_secs(30), |p| {
+        rect_of(p, "editor:a").is_ok()
+    })?;
+    window.click(window.centre_of(&probe, "editor:a")?)?;
+    window.wait(
+        "cell a selected and focused",
+        Duration::from_secs(10),
+        |p| p["state"]["selected"] == "a" && p["marks"]["focus"] == "a",
+    )?;
+    window.key("shift+Return")?;
+    window.wait(
+        "a run, b selected and focused",
+        Duration::from_secs(30),
+        |p| {
+            status_of(p, "a") == "Done"
+                && p["state"]["selected"] == "b"
+                && p["marks"]["focus"] == "b"
+        },
+    )?;
+    window.key("ctrl+Return")?;
+    let probe = window.wait("b run", Duration::from_secs(30), |p| {
+        status_of(p, "b") == "Done"
+    })?;
+    assert_eq!(status_of(&probe, "c"), "Idle");
+    assert_eq!(probe["marks"]["focus"], "b");
+    Ok(())
+}
+
+/// Fault 11: Run all says where it stopped and what it left unrun, and a
+/// cancelled cell shows as cancelled, not as an error.
+#[test]
+fn run_all_says_where_it_stopped_and_a_cancel_is_no_error() -> Result<()> {
+    let t = TestLake::new()?;
+    let path = notebook(
+        &t,
+        "stops.lakebook",
+        "[[cells]]\nid = \"ok\"\nkind = \"sql\"\nsql = \"SELECT 1 AS one\"\n\n\
+         [[cells]]\nid = \"bad\"\nkind = \"sql\"\nsql = \"SELECT * FROM nowhere\"\n\n\
+         [[cells]]\nid = \"slow\"\nkind = \"sql\"\n\
+         sql = \"SELECT count(*) AS n FROM generate_series(1, 20000000000) AS g(v) WHERE v % 7 = 3\"\n\n\
+         [[cells]]\nid = \"last\"\nkind = \"sql\"\nsql = \"SELECT 4 AS four\"\n",
+    )?;
+    let window = Window::open(&t.lake(), &path)?;
+    let probe = window.wait("the Run all button", Duration::from_secs(30), |p| {
+        rect_of(p, "button:run all").is_ok()
+    })?;
+    window.click(window.centre_of(&probe, "button:run all")?)?;
+    let probe = window.wait("the run to stop", Duration::from_secs(30), |p| {
+        !p["state"]["run_stopped"].is_null()
+    })?;
+    assert_eq!(
+        probe["state"]["run_stopped"],
+        serde_json::json!({ "at": "bad", "cancelled": false, "rest": ["slow", "last"] })
+    );
+    assert_eq!(status_of(&probe, "ok"), "Done");
+    assert_eq!(status_of(&probe, "bad"), "Failed");
+    assert_eq!(status_of(&probe, "last"), "Idle");
+
+    // The slow cell, run from its button and cancelled with Esc.
+    window.click(window.centre_of(&probe, "run:slow")?)?;
+    window.wait("the slow cell to run", Duration::from_secs(10), |p| {
+        status_of(p, "slow") == "Running"
+    })?;
+    window.key("Escape")?;
+    let probe = window.wait("the cancel", Duration::from_secs(30), |p| {
+        status_of(p, "slow") != "Running"
+    })?;
+    assert_eq!(status_of(&probe, "slow"), "Cancelled");
+    Ok(())
+}
