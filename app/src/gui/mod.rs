@@ -9,6 +9,7 @@ mod app;
 mod camera;
 mod cells;
 mod cluster_view;
+mod dialogs;
 mod frame_bench;
 mod graph_view;
 mod inspector;

@@ -1,7 +1,6 @@
 //! Engine work off the UI thread: tasks on the tokio runtime owned by `main`,
 //! results back over a bounded channel that the app drains once per frame.
 
-use std::path::PathBuf;
 use std::sync::mpsc::TryRecvError;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -12,6 +11,8 @@ use lakebook_core::lake::DatasetEntry;
 use lakebook_core::notebook::{CellError, CellRun};
 
 use lakebook_core::profile::ColumnProfile;
+
+use super::dialogs::Chosen;
 
 /// What a background task hands back to the UI.
 #[derive(Debug)]
@@ -49,15 +50,27 @@ pub enum WorkResult {
         /// Its versions, oldest first, or why they could not be read.
         result: Result<Vec<lakebook_core::lake::VersionInfo>, String>,
     },
-    /// Files or folders chosen in a native dialog, for a purpose.
-    Picked(PickPurpose, Vec<PathBuf>),
+    /// How a file dialog for a purpose ended.
+    Picked(PickPurpose, Chosen),
 }
 
 /// Why a file dialog was opened.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PickPurpose {
-    /// Paths for the ingest cell with this id.
-    IngestInto(String),
+    /// Files (or folders) for an ingest cell.
+    IngestInto {
+        /// The cell's id.
+        cell: String,
+        /// Folders rather than files.
+        folder: bool,
+    },
+    /// Where to export a graph cell's view.
+    ExportGraph {
+        /// The cell's id.
+        cell: String,
+        /// SVG rather than PNG.
+        svg: bool,
+    },
     /// A notebook to open.
     OpenNotebook,
     /// Where to save the notebook.
@@ -126,11 +139,6 @@ impl Spawner {
             ctx,
             started: Arc::default(),
         }
-    }
-
-    /// The runtime, for async work such as file dialogs.
-    pub fn runtime(&self) -> &tokio::runtime::Handle {
-        &self.rt
     }
 
     /// Runs `work` with a fresh job titled `title`; its result comes back

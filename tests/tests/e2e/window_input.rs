@@ -245,6 +245,21 @@ impl Window {
         self.xdotool(&["key".into(), keys.into()])
     }
 
+    /// Waits for the window's path prompt and types `path` into it.
+    fn answer_prompt(&self, path: &Path) -> Result<()> {
+        self.wait("the path prompt", Duration::from_secs(10), |p| {
+            rect_of(p, "prompt").is_ok()
+        })?;
+        self.key("ctrl+a")?;
+        let text = path.to_string_lossy().into_owned();
+        self.xdotool(&["type".into(), "--delay".into(), "20".into(), text])?;
+        self.key("Return")?;
+        self.wait("the prompt to close", Duration::from_secs(10), |p| {
+            rect_of(p, "prompt").is_err()
+        })?;
+        Ok(())
+    }
+
     /// A pixel of the window where nothing reacts to hovering.
     fn rest_pointer(&self, probe: &Value) -> Result<()> {
         let notebook = rect_of(probe, "notebook")?;
@@ -401,6 +416,23 @@ fn a_dense_graph_settles_apart_and_a_small_node_drags() -> Result<()> {
     );
     let off = f64::from(at.0 - to.0).hypot(f64::from(at.1 - to.1));
     assert!(off < 25.0, "the node is {off:.0} px from the pointer");
+
+    // Fault 9: Export ▸ PNG with no desktop portal asks for the path in
+    // the window, and writes the picture there.
+    let probe = window.read().context("probe")?;
+    window.click(window.centre_of(&probe, "export:g")?)?;
+    let probe = window.wait("the export menu", Duration::from_secs(10), |p| {
+        rect_of(p, "export png:g").is_ok()
+    })?;
+    window.click(window.centre_of(&probe, "export png:g")?)?;
+    let png = t.src("drawn.png");
+    window.answer_prompt(&png)?;
+    let started = Instant::now();
+    while !png.exists() && started.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let bytes = std::fs::read(&png).context("the exported picture")?;
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
     Ok(())
 }
 
@@ -442,6 +474,19 @@ fn the_keyboard_focus_follows_the_selected_cell() -> Result<()> {
     })?;
     assert_eq!(status_of(&probe, "c"), "Idle");
     assert_eq!(probe["marks"]["focus"], "b");
+
+    // Fault 9: Save as with no desktop portal asks for the path in the
+    // window; the notebook is written there and keeps that name.
+    window.key("ctrl+shift+s")?;
+    let copy = t.src("copy.lakebook");
+    window.answer_prompt(&copy)?;
+    let probe = window.wait("the notebook saved as", Duration::from_secs(10), |p| {
+        p["state"]["path"] == copy.to_string_lossy().as_ref()
+    })?;
+    assert_eq!(probe["state"]["dirty"], false);
+    let saved = lakebook_core::notebook::Notebook::load(&copy)?;
+    let ids: Vec<&str> = saved.cells.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids, ["a", "b", "c"]);
     Ok(())
 }
 

@@ -64,8 +64,13 @@ impl LakebookApp {
         // A click anywhere in the cell selects it. Not by sensing clicks on the
         // frame: that widget would sit above the cell's own buttons and take
         // their clicks.
-        let clicked_inside =
-            response.contains_pointer() && ui.input(|i| i.pointer.primary_clicked());
+        // Only a click on the notebook's own layer: a menu or a prompt drawn
+        // over the cell takes its clicks.
+        let clicked_inside = response.contains_pointer()
+            && ui.input(|i| i.pointer.primary_clicked())
+            && ui
+                .input(|i| i.pointer.interact_pos())
+                .is_some_and(|p| ui.ctx().layer_id_at(p) == Some(ui.layer_id()));
         // The cell holding the keyboard focus is the selected one, so that
         // Ctrl+Enter runs the cell being typed in.
         let focus_inside = ui
@@ -309,6 +314,12 @@ impl LakebookApp {
                     match graph {
                         GraphView::Shown(panel) => {
                             let action = panel.ui(ui, &id);
+                            if let Some(svg) = action.export {
+                                self.commands.push(Command::ExportGraph {
+                                    id: id.clone(),
+                                    svg,
+                                });
+                            }
                             if let Some(sql) = action.new_sql {
                                 self.commands.push(Command::AddSql {
                                     after: id.clone(),

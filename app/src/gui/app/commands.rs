@@ -72,6 +72,13 @@ pub enum Command {
         /// A folder rather than files.
         folder: bool,
     },
+    /// Ask where to export a graph cell's view, then export it.
+    ExportGraph {
+        /// The graph or communities cell.
+        id: String,
+        /// SVG rather than PNG.
+        svg: bool,
+    },
     /// Ingest these paths in a new cell, now.
     IngestPaths(Vec<PathBuf>),
     /// Show a dataset (and column) in the inspector.
@@ -220,11 +227,11 @@ impl LakebookApp {
                 if self.path.is_some() {
                     self.save();
                 } else {
-                    self.pick(PickPurpose::SaveNotebookAs, false);
+                    self.pick(PickPurpose::SaveNotebookAs);
                 }
             }
-            Command::SaveAs => self.pick(PickPurpose::SaveNotebookAs, false),
-            Command::Open => self.pick(PickPurpose::OpenNotebook, false),
+            Command::SaveAs => self.pick(PickPurpose::SaveNotebookAs),
+            Command::Open => self.pick(PickPurpose::OpenNotebook),
             Command::OpenPath(p) => match Notebook::load(&p) {
                 Ok(nb) => {
                     if self.dirty {
@@ -254,7 +261,12 @@ impl LakebookApp {
                     after: None,
                 });
             }
-            Command::PickFor { id, folder } => self.pick(PickPurpose::IngestInto(id), folder),
+            Command::PickFor { id, folder } => {
+                self.pick(PickPurpose::IngestInto { cell: id, folder });
+            }
+            Command::ExportGraph { id, svg } => {
+                self.pick(PickPurpose::ExportGraph { cell: id, svg });
+            }
             Command::IngestPaths(paths) => {
                 let mut params = toml::Table::new();
                 params.insert(

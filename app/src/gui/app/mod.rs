@@ -20,6 +20,7 @@ use lakebook_core::notebook::{
 
 use super::cells::{CellEditor, EditorResponse, LakeNames, editors, main_editor_id, raw_editor_ui};
 use super::cluster_view::ClusterPanel;
+use super::dialogs::{Choose, Chosen, FileRequest, PathPrompt, Prompted, choose_native};
 use super::graph_view::GraphPanel;
 use super::inspector::{profile_column, profile_ui};
 use super::match_view;
@@ -59,6 +60,8 @@ pub struct LakebookApp {
     focus_editor: Option<String>,
     /// Why the last run of several cells stopped early, shown above the cells.
     run_stopped: Option<RunStopped>,
+    /// The path prompt shown when no file dialog can be, and what it is for.
+    prompt: Option<(PickPurpose, PathPrompt)>,
     datasets: Vec<(String, DatasetEntry)>,
     columns: Vec<(String, Vec<String>)>,
     inspect: Option<(String, Option<String>)>,
@@ -128,6 +131,7 @@ impl LakebookApp {
             selected: None,
             focus_editor: None,
             run_stopped: None,
+            prompt: None,
             datasets: Vec::new(),
             columns: Vec::new(),
             inspect: None,
@@ -277,6 +281,7 @@ impl LakebookApp {
         self.browser_ui(ui);
         self.inspector_ui(ui);
         egui::CentralPanel::default().show(ui, |ui| self.notebook_ui(ui));
+        self.prompt_ui(&ctx);
         for command in std::mem::take(&mut self.commands) {
             self.apply(command);
         }

@@ -228,18 +228,19 @@ impl LakebookApp {
                         self.versions = Some(result);
                     }
                 }
-                WorkResult::Picked(purpose, paths) => self.picked(purpose, paths),
+                WorkResult::Picked(purpose, chosen) => self.dialog_ended(purpose, chosen),
             }
         }
     }
 
+    /// Acts on the paths chosen for `purpose`.
     pub(super) fn picked(&mut self, purpose: PickPurpose, paths: Vec<PathBuf>) {
         if paths.is_empty() {
             return;
         }
         match purpose {
-            PickPurpose::IngestInto(id) => {
-                if let Some(i) = self.index_of(&id) {
+            PickPurpose::IngestInto { cell, .. } => {
+                if let Some(i) = self.index_of(&cell) {
                     crate::gui::cells::add_ingest_paths(&mut self.notebook.cells[i], &paths);
                     self.touch();
                 }
@@ -258,44 +259,117 @@ impl LakebookApp {
                     self.save();
                 }
             }
+            PickPurpose::ExportGraph { cell, svg } => {
+                let Some(path) = paths.into_iter().next() else {
+                    return;
+                };
+                let panel = self.states.get_mut(&cell).and_then(|state| {
+                    state.views.iter_mut().find_map(|view| match view {
+                        PartView::Graph(GraphView::Shown(panel)) => Some(panel),
+                        _ => None,
+                    })
+                });
+                match panel {
+                    Some(panel) => panel.export_to(path, svg),
+                    None => self.say("the graph is no longer shown: nothing exported"),
+                }
+            }
         }
     }
 
-    pub(super) fn pick(&self, purpose: PickPurpose, folder: bool) {
-        let outbox = self.outbox.clone();
-        let start = self
+    /// How a dialog for `purpose` ended: act on the paths, or ask for them
+    /// in the window when no dialog could be shown.
+    pub(super) fn dialog_ended(&mut self, purpose: PickPurpose, chosen: Chosen) {
+        match chosen {
+            Chosen::Paths(paths) => self.picked(purpose, paths),
+            Chosen::Cancelled => {}
+            Chosen::Unavailable(why) => {
+                let request = self.file_request(&purpose);
+                self.prompt = Some((purpose, PathPrompt::new(request, why)));
+            }
+        }
+    }
+
+    /// The dialog that `purpose` shows.
+    fn file_request(&self, purpose: &PickPurpose) -> FileRequest {
+        let folder = self
             .path
             .as_ref()
             .and_then(|p| p.parent().map(Path::to_path_buf))
+            .or_else(|| std::env::current_dir().ok())
             .unwrap_or_else(|| PathBuf::from("."));
-        // The dialog is awaited on the runtime (the desktop portal answers
-        // asynchronously); the UI thread never waits for it.
+        let notebooks = Some((
+            "Lakebook notebook".to_string(),
+            vec!["lakebook".to_string()],
+        ));
+        let (title, choose, filter, file_name) = match purpose {
+            PickPurpose::OpenNotebook => ("Open notebook", Choose::File, notebooks, None),
+            PickPurpose::SaveNotebookAs => (
+                "Save notebook as",
+                Choose::SaveFile,
+                notebooks,
+                Some("notebook.lakebook".to_string()),
+            ),
+            PickPurpose::IngestInto { folder: true, .. } => {
+                ("Folders to ingest", Choose::Folders, None, None)
+            }
+            PickPurpose::IngestInto { folder: false, .. } => {
+                ("Files to ingest", Choose::Files, None, None)
+            }
+            PickPurpose::ExportGraph { cell, svg } => {
+                let (extension, kind) = if *svg {
+                    ("svg", "SVG drawing")
+                } else {
+                    ("png", "PNG image")
+                };
+                let name = self
+                    .index_of(cell)
+                    .map(|i| self.notebook.cells[i].text("name").trim().to_string())
+                    .filter(|n| !n.is_empty())
+                    .unwrap_or_else(|| "graph".to_string());
+                (
+                    "Export the graph as",
+                    Choose::SaveFile,
+                    Some((kind.to_string(), vec![extension.to_string()])),
+                    Some(format!("{name}.{extension}")),
+                )
+            }
+        };
+        FileRequest {
+            title: title.to_string(),
+            choose,
+            filter,
+            folder,
+            file_name,
+        }
+    }
+
+    /// Opens the dialog for `purpose`: the desktop's own, awaited on the
+    /// runtime (the portal answers asynchronously; the UI thread never
+    /// waits), or the window's path prompt when there is none.
+    pub(super) fn pick(&self, purpose: PickPurpose) {
+        let outbox = self.outbox.clone();
+        let request = self.file_request(&purpose);
         self.rt.spawn(async move {
-            let dialog = rfd::AsyncFileDialog::new().set_directory(&start);
-            let handles: Vec<rfd::FileHandle> = match (&purpose, folder) {
-                (PickPurpose::OpenNotebook, _) => dialog
-                    .add_filter("Lakebook notebook", &["lakebook"])
-                    .pick_file()
-                    .await
-                    .into_iter()
-                    .collect(),
-                (PickPurpose::SaveNotebookAs, _) => dialog
-                    .add_filter("Lakebook notebook", &["lakebook"])
-                    .set_file_name("notebook.lakebook")
-                    .save_file()
-                    .await
-                    .into_iter()
-                    .collect(),
-                (PickPurpose::IngestInto(_), true) => {
-                    dialog.pick_folders().await.unwrap_or_default()
-                }
-                (PickPurpose::IngestInto(_), false) => {
-                    dialog.pick_files().await.unwrap_or_default()
-                }
-            };
-            let paths = handles.iter().map(|h| h.path().to_path_buf()).collect();
-            outbox.send(WorkResult::Picked(purpose, paths)).await;
+            let chosen = choose_native(request).await;
+            outbox.send(WorkResult::Picked(purpose, chosen)).await;
         });
+    }
+
+    /// The path prompt, while one is open.
+    pub(super) fn prompt_ui(&mut self, ctx: &egui::Context) {
+        let Some((_, prompt)) = &mut self.prompt else {
+            return;
+        };
+        match prompt.ui(ctx) {
+            Prompted::Open => {}
+            Prompted::Cancelled => self.prompt = None,
+            Prompted::Chosen(paths) => {
+                if let Some((purpose, _)) = self.prompt.take() {
+                    self.picked(purpose, paths);
+                }
+            }
+        }
     }
 
     /// Writes the notebook to its file, or to the autosave file when it has none.

@@ -8,7 +8,6 @@
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, TryRecvError};
 use std::time::{Duration, Instant};
 
 use egui::epaint::Mesh;
@@ -56,8 +55,8 @@ enum IndexState {
 /// Where an export of the view stands.
 enum ExportState {
     Idle,
-    /// The save dialog is open; SVG (true) or PNG.
-    Choosing(Receiver<Option<PathBuf>>, bool),
+    /// The user asked for one: SVG (true) or PNG; the app asks where.
+    Asked(bool),
     /// The picture is being drawn and written, as a job.
     Writing(Background<Result<PathBuf, String>>),
 }
@@ -69,6 +68,9 @@ pub struct GraphAction {
     pub new_sql: Option<String>,
     /// The seeds of a query just run (ids), to keep in a Communities cell.
     pub seeds: Option<Vec<String>>,
+    /// Ask where to export the view: SVG (true) or PNG; then call
+    /// [`GraphPanel::export_to`].
+    pub export: Option<bool>,
 }
 
 /// One cell's graph view and everything the user did in it.
@@ -186,6 +188,10 @@ impl GraphPanel {
         self.toolbar(ui, id);
         self.canvas(ui, id);
         self.details(ui, &mut action);
+        if let ExportState::Asked(svg) = self.export {
+            action.export = Some(svg);
+            self.export = ExportState::Idle;
+        }
         if std::mem::take(&mut self.seeds_changed) {
             action.seeds = Some(
                 self.seeds
@@ -270,16 +276,19 @@ impl GraphPanel {
                 self.selected = None;
                 self.fit_pending = true;
             }
-            ui.menu_button("Export", |ui| {
-                if ui.button("PNG image…").clicked() {
-                    self.start_export(false);
+            let export = ui.menu_button("Export", |ui| {
+                let png = ui.button("PNG image…");
+                probe::mark(format!("export png:{id}"), || probe::rect(png.rect));
+                if png.clicked() {
+                    self.ask_export(false);
                     ui.close();
                 }
                 if ui.button("SVG drawing…").clicked() {
-                    self.start_export(true);
+                    self.ask_export(true);
                     ui.close();
                 }
             });
+            probe::mark(format!("export:{id}"), || probe::rect(export.response.rect));
         });
         if let Some(message) = &self.message {
             ui.small(message);
@@ -842,21 +851,7 @@ impl GraphPanel {
             }
         }
         match &self.export {
-            ExportState::Choosing(rx, svg) => match rx.try_recv() {
-                Ok(Some(path)) => {
-                    // The view is copied here; drawing and writing it happen
-                    // in the background.
-                    let (scene, svg) = (self.scene(), *svg);
-                    let title = format!("exporting {}", path.display());
-                    self.export = ExportState::Writing(self.spawner.spawn(title, move |_| {
-                        write_export(&scene, svg, &path)
-                            .map(|()| path.clone())
-                            .map_err(|e| format!("could not save {}: {e}", path.display()))
-                    }));
-                }
-                Ok(None) | Err(TryRecvError::Disconnected) => self.export = ExportState::Idle,
-                Err(TryRecvError::Empty) => {}
-            },
+            ExportState::Idle | ExportState::Asked(_) => {}
             ExportState::Writing(writing) => match writing.poll() {
                 Polled::Done(result) => {
                     self.export = ExportState::Idle;
@@ -871,31 +866,25 @@ impl GraphPanel {
                 }
                 Polled::Running => {}
             },
-            ExportState::Idle => {}
         }
     }
 
-    fn start_export(&mut self, svg: bool) {
-        if !matches!(self.export, ExportState::Idle) {
-            return;
+    fn ask_export(&mut self, svg: bool) {
+        if matches!(self.export, ExportState::Idle) {
+            self.export = ExportState::Asked(svg);
         }
-        let (tx, rx) = std::sync::mpsc::channel();
-        let (extension, kind) = if svg {
-            ("svg", "SVG drawing")
-        } else {
-            ("png", "PNG image")
-        };
-        let name = format!("{}.{extension}", self.record.name);
-        // The dialog is awaited on the runtime; the UI thread never waits.
-        self.spawner.runtime().spawn(async move {
-            let chosen = rfd::AsyncFileDialog::new()
-                .add_filter(kind, &[extension])
-                .set_file_name(name)
-                .save_file()
-                .await;
-            let _ = tx.send(chosen.map(|h| h.path().to_path_buf()));
-        });
-        self.export = ExportState::Choosing(rx, svg);
+    }
+
+    /// Draws the view as it stands to `path` (SVG or PNG), in the
+    /// background; the panel says when it is written or why not.
+    pub fn export_to(&mut self, path: PathBuf, svg: bool) {
+        let scene = self.scene();
+        let title = format!("exporting {}", path.display());
+        self.export = ExportState::Writing(self.spawner.spawn(title, move |_| {
+            write_export(&scene, svg, &path)
+                .map(|()| path.clone())
+                .map_err(|e| format!("could not save {}: {e}", path.display()))
+        }));
     }
 
     /// The view as it stands, for export.
