@@ -16,9 +16,11 @@ pub mod notebook;
 mod parallel;
 pub mod profile;
 pub mod render;
+pub mod result_file;
 pub mod rng;
 pub mod search;
 pub mod sql;
+pub mod table_text;
 
 pub use job::{Job, Progress};
 pub use lake::{Lake, LakeError};

@@ -186,6 +186,15 @@ pub struct RestoreArgs {
     pub name: String,
 }
 
+/// Arguments of `mv`.
+#[derive(Debug, Args)]
+pub struct MvArgs {
+    /// The dataset's name now.
+    pub from: String,
+    /// Its new name.
+    pub to: String,
+}
+
 /// Arguments of `gc`.
 #[derive(Debug, Args)]
 pub struct GcArgs {
@@ -208,6 +217,14 @@ pub async fn rm(lake_dir: &Path, args: &RmArgs, out: &mut (dyn Write + Send)) ->
             "removed '{name}' (kept in {trashed} until `lakebook gc`; `lakebook restore {name}` brings it back)"
         )?;
     }
+    Ok(())
+}
+
+/// Renames a dataset.
+pub async fn mv(lake_dir: &Path, args: &MvArgs, out: &mut (dyn Write + Send)) -> Result<()> {
+    let mut lake = Lake::open(lake_dir).await?;
+    lake.rename_dataset(&args.from, &args.to).await?;
+    writeln!(out, "renamed '{}' to '{}'", args.from, args.to)?;
     Ok(())
 }
 

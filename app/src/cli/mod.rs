@@ -66,6 +66,8 @@ pub enum Command {
     Rm(lake::RmArgs),
     /// Bring a removed dataset back from the trash.
     Restore(lake::RestoreArgs),
+    /// Rename a dataset (its data and versions stay where they are).
+    Mv(lake::MvArgs),
     /// Reclaim space: empty the trash, and delete folders and data files that
     /// killed or failed writers left behind (never anything a version uses).
     Gc(lake::GcArgs),
@@ -207,6 +209,7 @@ pub async fn run(
         Command::Versions(args) => lake::versions(&lake_dir, args, out).await,
         Command::Rm(args) => lake::rm(&lake_dir, &args, out).await,
         Command::Restore(args) => lake::restore(&lake_dir, &args, out).await,
+        Command::Mv(args) => lake::mv(&lake_dir, &args, out).await,
         Command::Gc(args) => lake::gc(&lake_dir, &args, out).await,
         Command::Sql(args) => {
             let _bar = show_progress.then(|| crate::progress::show(job));

@@ -27,6 +27,8 @@ const SCATTER_HEIGHT: f32 = 360.0;
 pub struct ClusterAction {
     /// Add (and run) a SQL cell with this query after the cell.
     pub new_sql: Option<String>,
+    /// What was asked of the members' table, and its rows.
+    pub members: Option<(super::table_view::TableAction, RecordBatch)>,
 }
 
 /// One Clusters cell's view state.
@@ -87,7 +89,8 @@ impl ClusterPanel {
         self.subpopulations(ui, id, &mut action);
         if let Some(table) = self.members.as_mut() {
             ui.add_space(4.0);
-            table.ui(ui, &format!("{id}-members"));
+            let asked = table.ui(ui, &format!("{id}-members"));
+            action.members = Some((asked, table.batch()));
         }
         action
     }

@@ -123,7 +123,7 @@ pub fn profile_ui(ui: &mut egui::Ui, dataset: &str, column: &str, profile: &Colu
 fn cut(value: &str) -> String {
     let line: String = value
         .chars()
-        .map(|c| if c.is_control() { '⏎' } else { c })
+        .map(|c| if c.is_control() { '¶' } else { c })
         .collect();
     if line.chars().count() <= 32 {
         line

@@ -17,6 +17,7 @@ mod match_view;
 mod probe;
 mod settings;
 mod table_view;
+mod toasts;
 mod work;
 
 use std::path::{Path, PathBuf};

@@ -32,8 +32,16 @@ pub enum WorkResult {
         /// result has no more; or why the page could not be read.
         result: Result<(arrow::array::RecordBatch, bool), String>,
     },
-    /// The lake's datasets as the catalog now lists them.
-    Lake(Result<Vec<(String, DatasetEntry)>, String>),
+    /// The lake's datasets as the catalog now lists them, and which of
+    /// them hold stored graphs (dataset -> graph).
+    Lake(Result<LakeListing, String>),
+    /// The first rows of a dataset, for the inspector.
+    Preview {
+        /// Dataset.
+        dataset: String,
+        /// The rows, or why they could not be read.
+        result: Result<arrow::array::RecordBatch, String>,
+    },
     /// A column profile for the inspector.
     Profile {
         /// Dataset.
@@ -52,7 +60,22 @@ pub enum WorkResult {
     },
     /// How a file dialog for a purpose ended.
     Picked(PickPurpose, Chosen),
+    /// A job of the jobs panel ended (a save, an embed, a dataset change).
+    Finished {
+        /// The job's title.
+        title: String,
+        /// What to tell the person, or why it failed.
+        result: Result<String, String>,
+        /// The lake's datasets changed: read the catalog again.
+        lake_changed: bool,
+    },
 }
+
+/// The lake's datasets, and the graph each graph part belongs to.
+pub type LakeListing = (
+    Vec<(String, DatasetEntry)>,
+    std::collections::BTreeMap<String, String>,
+);
 
 /// Why a file dialog was opened.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,6 +93,11 @@ pub enum PickPurpose {
         cell: String,
         /// SVG rather than PNG.
         svg: bool,
+    },
+    /// Where to save a result table (the app holds the result).
+    SaveResult {
+        /// The format asked for.
+        format: lakebook_core::result_file::ResultFormat,
     },
     /// A notebook to open.
     OpenNotebook,

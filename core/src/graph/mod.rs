@@ -23,7 +23,7 @@ pub use model::{BuildReport, GraphBuilder, GraphNode, LakeGraph};
 pub use output::{GraphData, GraphOutput};
 pub use recipe::GraphRecipe;
 pub use sources::build_graph;
-pub use store::{GraphRecord, StoredGraph, graph_names, load_graph, save_graph};
+pub use store::{GraphRecord, StoredGraph, graph_names, graph_parts, load_graph, save_graph};
 
 use crate::lake::LakeError;
 use crate::sql::SqlError;

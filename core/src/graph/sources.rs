@@ -433,14 +433,10 @@ fn nearest(
 /// of stored graphs, which are not part of its schema (a lake graph that
 /// counted its own output would always look out of date).
 pub fn lake_tables(lake: &Lake) -> Result<BTreeMap<String, u64>, GraphError> {
-    let graph_parts: Vec<String> = super::store::graph_names(lake)
-        .iter()
-        .filter_map(|g| super::store::read_record(lake, g).ok())
-        .flat_map(|r| [r.nodes_dataset, r.edges_dataset])
-        .collect();
+    let graph_parts = super::store::graph_parts(lake);
     let mut tables = BTreeMap::new();
     for name in lake.dataset_names() {
-        if !graph_parts.contains(&name) {
+        if !graph_parts.contains_key(&name) {
             let version = lake.entry(&name)?.version;
             tables.insert(name, version);
         }

@@ -191,6 +191,17 @@ pub fn graph_names(lake: &Lake) -> Vec<String> {
     names
 }
 
+/// The datasets that hold stored graphs' nodes and edges, each with the
+/// graph it belongs to. They are parts of a graph, not tables of the lake:
+/// lists group them under their graph, and related tables leave them out.
+pub fn graph_parts(lake: &Lake) -> BTreeMap<String, String> {
+    graph_names(lake)
+        .into_iter()
+        .filter_map(|g| read_record(lake, &g).ok().map(|r| (g, r)))
+        .flat_map(|(g, r)| [(r.nodes_dataset, g.clone()), (r.edges_dataset, g)])
+        .collect()
+}
+
 /// The stored description of graph `name`.
 pub fn read_record(lake: &Lake, name: &str) -> Result<GraphRecord, GraphError> {
     check_name(name)?;

@@ -11,6 +11,7 @@ mod commit;
 pub mod gc;
 pub mod lock;
 pub mod names;
+mod rename;
 mod trash;
 
 use std::path::{Path, PathBuf};
@@ -103,6 +104,15 @@ pub enum LakeError {
     Busy {
         /// The dataset.
         name: String,
+    },
+    /// The dataset holds a stored graph's nodes or edges, which the graph
+    /// finds by name.
+    #[error("'{name}' holds part of the graph '{graph}' and keeps its name")]
+    GraphPart {
+        /// The dataset.
+        name: String,
+        /// The graph.
+        graph: String,
     },
     /// The name is in use.
     #[error(

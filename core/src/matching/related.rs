@@ -398,7 +398,8 @@ fn sketch_file(lake: &Lake) -> std::path::PathBuf {
     lake.dir().join(".lakebook").join("related.json")
 }
 
-/// The sketches of every dataset of the lake at its latest version:
+/// The sketches of every table of the lake at its latest version (a stored
+/// graph's node and edge datasets are not tables: they are left out):
 /// stored ones are reused, missing or stale ones are profiled (progress and
 /// cancel through `job`) and stored.
 pub async fn lake_sketches(lake: &Lake, job: &Job) -> Result<Vec<TableSketch>, ProfileError> {
@@ -411,7 +412,11 @@ pub async fn lake_sketches(lake: &Lake, job: &Job) -> Result<Vec<TableSketch>, P
         .unwrap_or_default();
     let mut out = Vec::new();
     let mut changed = false;
+    let graph_parts = crate::graph::graph_parts(lake);
     for name in lake.dataset_names() {
+        if graph_parts.contains_key(&name) {
+            continue;
+        }
         let version = lake.entry(&name)?.version;
         match stored
             .iter()

@@ -66,6 +66,27 @@ pub struct Cell {
     /// Dataset versions the last run read (dataset name -> version).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub read: BTreeMap<String, u64>,
+    /// How the window shows each of the cell's result tables (by its place
+    /// among them, "0" first): how it is charted. Not a parameter: changing
+    /// it never makes the output stale.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub views: BTreeMap<String, TableView>,
+}
+
+/// How a result table is shown: as a table or a chart, on which columns.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TableView {
+    /// `table`, `bar`, `line`, `histogram` or `scatter`.
+    pub chart: String,
+    /// The x column, by name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x: Option<String>,
+    /// The y column, by name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub y: Option<String>,
+    /// Column widths the user set, in points, the row-number column first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub widths: Vec<f32>,
 }
 
 impl Cell {
@@ -83,6 +104,7 @@ impl Cell {
             collapsed: false,
             params,
             read: BTreeMap::new(),
+            views: BTreeMap::new(),
         }
     }
 
@@ -263,6 +285,12 @@ chart = { kind = "bar", x = "city" }
 [cells.read]
 orders = 3
 
+[cells.views.0]
+chart = "bar"
+x = "Sepal.Length"
+y = "total"
+widths = [40.0, 120.0]
+
 [[cells]]
 id = "c2"
 kind = "markdown"
@@ -275,6 +303,15 @@ collapsed = true
         assert_eq!(nb.cells[0].text("sql").trim(), "SELECT 1");
         assert_eq!(nb.cells[0].read.get("orders"), Some(&3));
         assert!(nb.cells[1].collapsed);
+        let view = TableView {
+            chart: "bar".into(),
+            x: Some("Sepal.Length".into()),
+            y: Some("total".into()),
+            widths: vec![40.0, 120.0],
+        };
+        assert_eq!(nb.cells[0].views.get("0"), Some(&view));
+        assert!(nb.cells[0].params.get("views").is_none());
+        assert!(nb.cells[1].views.is_empty());
         let again = Notebook::parse(&nb.to_text()?, path)?;
         assert_eq!(again, nb);
         let saved = nb.to_text()?;

@@ -11,6 +11,7 @@
 //! - [`pager`]: the rest of a large SQL result, a page at a time.
 
 pub mod file;
+pub mod history;
 pub mod kind;
 pub mod kinds;
 pub mod output;
@@ -18,7 +19,8 @@ pub mod pager;
 pub mod run;
 pub mod saved;
 
-pub use file::{Cell, Notebook, NotebookError};
+pub use file::{Cell, Notebook, NotebookError, TableView};
+pub use history::History;
 pub use kind::{CellKind, Registry};
 pub use output::{CellError, CellOutput, CellRun};
 pub use pager::ResultPager;

@@ -165,6 +165,53 @@ impl Runner {
         &self.lake
     }
 
+    /// Embeds the rows of dataset `name` that have no vector yet, with the
+    /// session's model (loaded once), then brings its search indexes up to
+    /// date, with progress and cancel through `job`; says what it did.
+    pub async fn embed(&self, name: &str, job: &Job) -> Result<String, CellError> {
+        let model = self.context(&BTreeMap::new()).model().await?;
+        // A copy of the lake, like any other writer's: cells run meanwhile.
+        let mut lake = self.lake.read().await.clone();
+        lake.refresh().await.map_err(CellError::new)?;
+        let request = crate::embed::EmbedRequest {
+            name: name.to_string(),
+            columns: None,
+            rebuild: false,
+        };
+        let report = crate::embed::embed_dataset(&mut lake, model, &request, job)
+            .await
+            .map_err(CellError::new)?;
+        crate::search::refresh_indexes(&mut lake, name, Default::default(), job)
+            .await
+            .map_err(CellError::new)?;
+        Ok(if report.embedded == 0 {
+            format!(
+                "{name}: all {} rows already have vectors ({})",
+                report.already,
+                report.source_columns.join(", ")
+            )
+        } else {
+            format!(
+                "embedded {} rows of {name} ({}) in {:.1} s: it can be searched",
+                report.embedded,
+                report.source_columns.join(", "),
+                report.seconds
+            )
+        })
+    }
+
+    fn context<'a>(&'a self, pins: &'a BTreeMap<String, u64>) -> RunContext<'a> {
+        RunContext {
+            lake: &self.lake,
+            sql_cache: &self.sql_cache,
+            base_dir: &self.base_dir,
+            pins,
+            seeded_index: &self.seeded_index,
+            model: &self.model,
+            model_dir: self.model_dir.as_deref(),
+        }
+    }
+
     /// Runs one cell. `pins` fixes dataset versions (empty: read the latest).
     pub async fn run(
         &self,
@@ -183,15 +230,7 @@ impl Runner {
             let mut lake = self.lake.write().await;
             lake.refresh().await.map_err(CellError::new)?;
         }
-        let ctx = RunContext {
-            lake: &self.lake,
-            sql_cache: &self.sql_cache,
-            base_dir: &self.base_dir,
-            pins,
-            seeded_index: &self.seeded_index,
-            model: &self.model,
-            model_dir: self.model_dir.as_deref(),
-        };
+        let ctx = self.context(pins);
         let started = Instant::now();
         // Whatever a kind reports after the user cancelled is a cancel.
         let mut run = kind.run(cell, &ctx, job).await.map_err(|e| {

@@ -419,5 +419,18 @@ async fn a_lake_graph_is_reopened_until_the_lake_changes() -> Result<()> {
     assert_eq!(nodes.as_i64(), Some(1));
     t.run(&["run", &path]).await?;
     assert_eq!(versions().await?, rebuilt);
+    // The graph's node and edge datasets belong to the graph: grouped under
+    // it, and never offered as related tables.
+    let lake = Lake::open(&t.lake()).await?;
+    let parts = lakebook_core::graph::graph_parts(&lake);
+    let expected = [("schema_edges", "schema"), ("schema_nodes", "schema")]
+        .map(|(d, g)| (d.to_string(), g.to_string()));
+    assert_eq!(parts, expected.into_iter().collect());
+    let sketched: Vec<String> = lakebook_core::matching::related::lake_sketches(&lake, &Job::new())
+        .await?
+        .into_iter()
+        .map(|s| s.name)
+        .collect();
+    assert_eq!(sketched, ["orders", "people"]);
     Ok(())
 }

@@ -3,6 +3,8 @@
 
 use super::*;
 use crate::gui::probe;
+use crate::gui::table_view::TableAction;
+use lakebook_core::notebook::TableView;
 
 impl LakebookApp {
     pub(super) fn notebook_ui(&mut self, ui: &mut egui::Ui) {
@@ -76,8 +78,15 @@ impl LakebookApp {
         let focus_inside = ui
             .memory(|m| m.focused())
             .and_then(|f| ui.ctx().read_response(f))
-            .is_some_and(|r| response.rect.contains(r.rect.center()));
+            // A field of a window over the cell (the palette) is not in it.
+            .is_some_and(|r| {
+                r.layer_id == ui.layer_id() && response.rect.contains(r.rect.center())
+            });
         probe::mark(format!("cell:{id}"), || probe::rect(response.rect));
+        if selected && self.scroll_to_selected {
+            response.scroll_to_me(None);
+            self.scroll_to_selected = false;
+        }
         if focus_inside {
             probe::mark("focus", || id.into());
         }
@@ -272,6 +281,7 @@ impl LakebookApp {
         };
         // Each part in turn, with its view.
         let mut table_no = 0;
+        let mut table_actions = Vec::new();
         let running = state.status == CellStatus::Running;
         for (part, view) in run.output.parts().into_iter().zip(state.views.iter_mut()) {
             match (part, view) {
@@ -306,6 +316,15 @@ impl LakebookApp {
                             after: id.clone(),
                             sql,
                         });
+                    }
+                    if let Some((asked, rows)) = action.members {
+                        let saving = asked.save_file.is_some() || asked.save_dataset.is_some();
+                        let result = saving.then(|| ResultToSave {
+                            label: format!("{id}-members"),
+                            rows,
+                            query: None,
+                        });
+                        table_actions.push((asked, result));
                     }
                 }
                 (CellOutput::Graph(g), PartView::Graph(graph)) => {
@@ -384,7 +403,14 @@ impl LakebookApp {
                         ));
                     }
                     table.set_partial(paging.partial);
-                    table.ui(ui, &view_id);
+                    let cell = &mut self.notebook.cells[i];
+                    // A result only partly loaded is saved by running its query again.
+                    let query = (paging.partial && cell.kind == "sql").then(|| {
+                        let pins = cell.read.clone().into_iter().collect();
+                        (cell.text("sql").to_string(), pins)
+                    });
+                    let view = (view_id.as_str(), table_no - 1);
+                    table_actions.push(shown_table(ui, table, cell, view, query, &mut self.dirty));
                     if table.near_end() && paging.more.is_some() && !paging.fetching {
                         self.commands.push(Command::FetchMore(id.clone()));
                     }
@@ -417,14 +443,65 @@ impl LakebookApp {
                                 format!("note: {note}"),
                             );
                         }
-                        table.ui(ui, &view_id);
+                        let cell = &mut self.notebook.cells[i];
+                        let view = (view_id.as_str(), table_no - 1);
+                        table_actions.push(shown_table(
+                            ui,
+                            table,
+                            cell,
+                            view,
+                            None,
+                            &mut self.dirty,
+                        ));
                     }
                 }
                 // Parts are flattened; a table that could not be shown shows nothing.
                 _ => {}
             }
         }
+        for (action, result) in table_actions {
+            self.table_action(action, result);
+        }
     }
+}
+
+/// Draws a result table as its cell last showed it (the `n`-th of the
+/// cell's tables, drawn as `view_id`), keeps any change of how it is shown
+/// in the cell, and hands back what else was asked of it, with the result
+/// when that is a save.
+fn shown_table(
+    ui: &mut egui::Ui,
+    table: &mut ResultTable,
+    cell: &mut Cell,
+    (view_id, n): (&str, usize),
+    query: Option<(String, HashMap<String, u64>)>,
+    dirty: &mut bool,
+) -> (TableAction, Option<ResultToSave>) {
+    let key = n.to_string();
+    table.apply_view(cell.views.get(&key));
+    let action = table.ui(ui, view_id);
+    // Kept once the mouse is let go (not on every frame of a column drag);
+    // a table shown as it always is leaves the notebook file as it was.
+    if !ui.input(|i| i.pointer.any_down()) {
+        let now = table.view();
+        let stored = cell.views.get(&key);
+        let plain = now
+            == TableView {
+                chart: "table".into(),
+                ..TableView::default()
+            };
+        if stored != Some(&now) && !(stored.is_none() && plain) {
+            cell.views.insert(key, now);
+            *dirty = true;
+        }
+    }
+    let saving = action.save_file.is_some() || action.save_dataset.is_some();
+    let result = saving.then(|| ResultToSave {
+        label: view_id.to_string(),
+        rows: table.batch(),
+        query,
+    });
+    (action, result)
 }
 
 /// A failed cell's error, with the failing part of its text marked.

@@ -31,6 +31,30 @@ pub enum Command {
         /// The cell to add it after; none adds it at the end.
         after: Option<String>,
     },
+    /// Add a cell of a kind above a cell.
+    AddAbove {
+        /// The kind's name.
+        kind: String,
+        /// The cell to add it above.
+        before: String,
+    },
+    /// Quit (asking first while work runs).
+    Quit,
+    /// Embed a dataset's rows that have no vector yet, then index it.
+    Embed(String),
+    /// Ask for a dataset's new name.
+    StartRename(String),
+    /// Rename a dataset.
+    RenameDataset {
+        /// Its name now.
+        from: String,
+        /// Its new name.
+        to: String,
+    },
+    /// Remove a dataset into the lake's trash.
+    RemoveDataset(String),
+    /// Bring a removed dataset back from the trash.
+    RestoreDataset(String),
     /// Add a SQL cell with this query after a cell, and run it.
     AddSql {
         /// The cell to add it after.
@@ -40,8 +64,10 @@ pub enum Command {
     },
     /// Delete a cell (Ctrl+Z brings it back).
     Delete(String),
-    /// Bring back the last deleted cell.
-    UndoDelete,
+    /// Undo the last change to the cells (an edit, an added, moved or deleted cell).
+    Undo,
+    /// Do again the last change undone.
+    Redo,
     /// Copy a cell below itself.
     Duplicate(String),
     /// Move a cell up (-1) or down (+1).
@@ -78,6 +104,20 @@ pub enum Command {
         id: String,
         /// SVG rather than PNG.
         svg: bool,
+    },
+    /// Ask where to save a result as a file, then save it.
+    SaveResult {
+        /// The result.
+        result: ResultToSave,
+        /// CSV or Parquet.
+        format: lakebook_core::result_file::ResultFormat,
+    },
+    /// Save a result as a new dataset.
+    SaveResultAsDataset {
+        /// The result.
+        result: ResultToSave,
+        /// The new dataset's name.
+        name: String,
     },
     /// Ingest these paths in a new cell, now.
     IngestPaths(Vec<PathBuf>),
@@ -167,6 +207,65 @@ impl LakebookApp {
                 self.notebook.cells.insert(at, cell);
                 self.touch();
             }
+            Command::AddAbove { kind, before } => {
+                let params = self
+                    .runner
+                    .registry()
+                    .get(&kind)
+                    .map(|k| k.default_params())
+                    .unwrap_or_default();
+                let at = self.index_of(&before).unwrap_or(0);
+                let cell = Cell::new(&kind, params, &self.notebook.ids());
+                self.selected = Some(cell.id.clone());
+                self.focus_editor = Some(cell.id.clone());
+                self.notebook.cells.insert(at, cell);
+                self.touch();
+            }
+            Command::Quit => self.want_quit = true,
+            Command::Embed(name) => {
+                self.change_lake(format!("embed {name}"), |runner, job| async move {
+                    runner.embed(&name, &job).await.map_err(|e| e.message)
+                });
+            }
+            Command::StartRename(name) => self.renaming = Some((name.clone(), name)),
+            Command::RenameDataset { from, to } => {
+                if self.inspect.as_ref().is_some_and(|(d, _)| *d == from) {
+                    self.inspect = None;
+                }
+                self.change_lake(format!("rename {from}"), |runner, _| async move {
+                    let mut lake = runner.lake().read().await.clone();
+                    lake.rename_dataset(&from, &to)
+                        .await
+                        .map(|()| format!("renamed {from} to {to}"))
+                        .map_err(|e| format!("{from} not renamed: {e}"))
+                });
+            }
+            Command::RemoveDataset(name) => {
+                if self.inspect.as_ref().is_some_and(|(d, _)| *d == name) {
+                    self.inspect = None;
+                }
+                self.removed.retain(|n| *n != name);
+                self.removed.push(name.clone());
+                self.change_lake(format!("remove {name}"), |runner, _| async move {
+                    let mut lake = runner.lake().read().await.clone();
+                    lake.remove_dataset(&name)
+                        .await
+                        .map(|_| {
+                            format!("removed {name} to the lake's trash (Bring back restores it)")
+                        })
+                        .map_err(|e| format!("{name} not removed: {e}"))
+                });
+            }
+            Command::RestoreDataset(name) => {
+                self.removed.retain(|n| *n != name);
+                self.change_lake(format!("restore {name}"), |runner, _| async move {
+                    let mut lake = runner.lake().read().await.clone();
+                    lake.restore_dataset(&name)
+                        .await
+                        .map(|()| format!("brought {name} back"))
+                        .map_err(|e| format!("{name} not brought back: {e}"))
+                });
+            }
             Command::AddSql { after, sql } => {
                 let mut params = toml::Table::new();
                 params.insert("sql".into(), sql.into());
@@ -182,20 +281,13 @@ impl LakebookApp {
             }
             Command::Delete(id) => {
                 if let Some(i) = self.index_of(&id) {
-                    let cell = self.notebook.cells.remove(i);
-                    self.trash.push((i, cell));
+                    self.notebook.cells.remove(i);
                     self.say("cell deleted (Ctrl+Z brings it back)");
                     self.touch();
                 }
             }
-            Command::UndoDelete => {
-                if let Some((i, cell)) = self.trash.pop() {
-                    let at = i.min(self.notebook.cells.len());
-                    self.selected = Some(cell.id.clone());
-                    self.notebook.cells.insert(at, cell);
-                    self.touch();
-                }
-            }
+            Command::Undo => self.step_history(true),
+            Command::Redo => self.step_history(false),
             Command::Duplicate(id) => {
                 if let Some(i) = self.index_of(&id) {
                     let mut copy = self.notebook.cells[i].clone();
@@ -225,7 +317,7 @@ impl LakebookApp {
             Command::Select(id) => self.selected = Some(id),
             Command::Save => {
                 if self.path.is_some() {
-                    self.save();
+                    self.save_and_say();
                 } else {
                     self.pick(PickPurpose::SaveNotebookAs);
                 }
@@ -238,6 +330,7 @@ impl LakebookApp {
                         self.save();
                     }
                     self.notebook = nb;
+                    self.history.clear();
                     self.path = Some(p.clone());
                     self.states.clear();
                     self.load_cached_outputs();
@@ -247,13 +340,14 @@ impl LakebookApp {
                     self.settings.save();
                     self.dirty = false;
                 }
-                Err(e) => self.say(e.to_string()),
+                Err(e) => self.fail(e.to_string()),
             },
             Command::New => {
                 if self.dirty {
                     self.save();
                 }
                 self.notebook = Notebook::default();
+                self.history.clear();
                 self.path = None;
                 self.states.clear();
                 self.apply(Command::Add {
@@ -291,11 +385,37 @@ impl LakebookApp {
                 self.versions = None;
                 self.inspect = Some((dataset.clone(), column.clone()));
                 if column.is_none() {
+                    self.preview = None;
+                    let (runner, outbox) = (self.runner.clone(), self.outbox.clone());
+                    let name = dataset.clone();
+                    self.rt.spawn(async move {
+                        let result = {
+                            let lake = runner.lake().read().await.clone();
+                            let sql = format!(
+                                "SELECT * FROM {} LIMIT 20",
+                                lakebook_core::sql::quote_ident(&name)
+                            );
+                            lakebook_core::sql::SqlEngine::new(&lake)
+                                .query(&sql)
+                                .await
+                                .map_err(|e| e.message)
+                                .and_then(|r| {
+                                    arrow::compute::concat_batches(&r.schema, &r.batches)
+                                        .map_err(|e| e.to_string())
+                                })
+                        };
+                        outbox
+                            .send(WorkResult::Preview {
+                                dataset: name,
+                                result,
+                            })
+                            .await;
+                    });
                     let runner = self.runner.clone();
                     let outbox = self.outbox.clone();
                     self.rt.spawn(async move {
                         let result = {
-                            let lake = runner.lake().read().await;
+                            let lake = runner.lake().read().await.clone();
                             lake.versions(&dataset).await.map_err(|e| e.to_string())
                         };
                         outbox.send(WorkResult::Versions { dataset, result }).await;
@@ -313,7 +433,7 @@ impl LakebookApp {
                     let outbox = self.outbox.clone();
                     self.rt.spawn(async move {
                         let result = {
-                            let lake = runner.lake().read().await;
+                            let lake = runner.lake().read().await.clone();
                             profile_column(&lake, &dataset, &column, &job).await
                         };
                         outbox
@@ -349,6 +469,10 @@ impl LakebookApp {
                 }
                 self.touch();
             }
+            Command::SaveResult { result, format } => self.ask_where_to_save(result, format),
+            Command::SaveResultAsDataset { result, name } => {
+                self.save_result_as_dataset(result, name);
+            }
             Command::RefreshLake => self.refresh_lake(),
             Command::ToggleTheme => {
                 self.dark = !self.dark;
@@ -356,6 +480,41 @@ impl LakebookApp {
                 self.settings.save();
             }
         }
+    }
+}
+
+impl LakebookApp {
+    /// Undoes (or redoes) the last change to the cells. A cell keeps what
+    /// its runs recorded (the versions read, how its result is shown).
+    fn step_history(&mut self, undo: bool) {
+        let now = &self.notebook.cells;
+        let Some(mut cells) = (if undo {
+            self.history.undo_tracked(now)
+        } else {
+            self.history.redo_tracked(now)
+        }) else {
+            self.say(if undo {
+                "nothing to undo"
+            } else {
+                "nothing to redo"
+            });
+            return;
+        };
+        for cell in &mut cells {
+            if let Some(current) = self.notebook.cells.iter().find(|c| c.id == cell.id) {
+                cell.read = current.read.clone();
+                cell.views = current.views.clone();
+            }
+        }
+        self.notebook.cells = cells;
+        if self
+            .selected
+            .as_ref()
+            .is_some_and(|s| self.index_of(s).is_none())
+        {
+            self.selected = self.notebook.cells.last().map(|c| c.id.clone());
+        }
+        self.touch();
     }
 }
 

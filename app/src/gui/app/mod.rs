@@ -26,18 +26,23 @@ use super::inspector::{profile_column, profile_ui};
 use super::match_view;
 use super::settings::Settings;
 use super::table_view::ResultTable;
+use super::toasts::Toasts;
 use super::work::{JobEntry, Outbox, PickPurpose, Spawner, WorkResult, channel};
 use lakebook_core::profile::ColumnProfile;
 
+mod browser;
 mod cell_view;
 mod commands;
+mod palette;
 mod panels;
 mod probe_state;
+mod results;
 mod state;
 mod tasks;
 
 pub use commands::Command;
 use commands::profile_title;
+pub use results::ResultToSave;
 pub use state::CellStatus;
 use state::{CellState, GraphView, PartView, RunStopped, remember_width};
 
@@ -62,6 +67,28 @@ pub struct LakebookApp {
     run_stopped: Option<RunStopped>,
     /// The path prompt shown when no file dialog can be, and what it is for.
     prompt: Option<(PickPurpose, PathPrompt)>,
+    /// Text that datasets (or one of their columns) must contain to be listed.
+    lake_filter: String,
+    /// Datasets removed in this session, the last one first to bring back.
+    removed: Vec<String>,
+    /// A dataset being renamed, and the name typed so far.
+    renaming: Option<(String, String)>,
+    /// Datasets that hold a stored graph's nodes or edges, with the graph.
+    graph_parts: BTreeMap<String, String>,
+    /// The first rows of the dataset in the inspector.
+    preview: Option<(String, Result<ResultTable, String>)>,
+    /// The command palette, while open.
+    palette: Option<palette::Palette>,
+    /// Bring the selected cell into view (it was chosen with the keyboard).
+    scroll_to_selected: bool,
+    /// Quit was asked for (applied once the frame's commands are).
+    want_quit: bool,
+    /// Asking whether to quit while work runs.
+    confirm_quit: bool,
+    /// Quitting: the window closes without asking again.
+    quitting: bool,
+    /// The result a Save dialog is open for.
+    pending_save: Option<ResultToSave>,
     datasets: Vec<(String, DatasetEntry)>,
     columns: Vec<(String, Vec<String>)>,
     inspect: Option<(String, Option<String>)>,
@@ -74,8 +101,10 @@ pub struct LakebookApp {
     commands: Vec<Command>,
     editors: Vec<Box<dyn CellEditor>>,
     markdown: egui_commonmark::CommonMarkCache,
-    trash: Vec<(usize, Cell)>,
-    status: Option<(String, Instant)>,
+    /// Undo and redo of changes to the cells.
+    history: lakebook_core::notebook::History,
+    /// Notices of finished, saved and failed work.
+    toasts: Toasts,
     settings: Settings,
     dark: bool,
     /// Asked the window to close (start-up benchmark).
@@ -93,6 +122,9 @@ const SAVE_AS: KeyboardShortcut =
 const OPEN: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::O);
 const NEW: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::N);
 const UNDO: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Z);
+const REDO: KeyboardShortcut =
+    KeyboardShortcut::new(Modifiers::COMMAND.plus(Modifiers::SHIFT), Key::Z);
+const REDO_Y: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Y);
 
 /// Unsaved edits are written this long after the last change.
 const AUTOSAVE_AFTER: Duration = Duration::from_secs(2);
@@ -132,6 +164,17 @@ impl LakebookApp {
             focus_editor: None,
             run_stopped: None,
             prompt: None,
+            pending_save: None,
+            palette: None,
+            lake_filter: String::new(),
+            removed: Vec::new(),
+            renaming: None,
+            graph_parts: BTreeMap::new(),
+            preview: None,
+            scroll_to_selected: false,
+            want_quit: false,
+            confirm_quit: false,
+            quitting: false,
             datasets: Vec::new(),
             columns: Vec::new(),
             inspect: None,
@@ -144,8 +187,8 @@ impl LakebookApp {
             commands: Vec::new(),
             editors: editors(),
             markdown: egui_commonmark::CommonMarkCache::default(),
-            trash: Vec::new(),
-            status: None,
+            history: Default::default(),
+            toasts: Toasts::default(),
             settings,
             dark,
             closing: false,
@@ -188,8 +231,14 @@ impl LakebookApp {
         self.commands.push(command);
     }
 
+    /// Tells the person something (a notice that goes by itself).
     pub(super) fn say(&mut self, message: impl Into<String>) {
-        self.status = Some((message.into(), Instant::now()));
+        self.toasts.news(message);
+    }
+
+    /// Tells the person something failed (a notice that stays until closed).
+    pub(super) fn fail(&mut self, message: impl Into<String>) {
+        self.toasts.failure(message);
     }
 
     pub(super) fn state(&mut self, id: &str) -> &mut CellState {
@@ -209,28 +258,41 @@ impl LakebookApp {
 
     pub(super) fn shortcuts(&mut self, ctx: &egui::Context) {
         // Save as first: Ctrl+S would also match Ctrl+Shift+S.
-        let (save_as, open, new) = ctx.input_mut(|i| {
+        let (save_as, open, new, palette, quit) = ctx.input_mut(|i| {
             (
                 i.consume_shortcut(&SAVE_AS),
                 i.consume_shortcut(&OPEN),
                 i.consume_shortcut(&NEW),
+                i.consume_shortcut(&palette::PALETTE),
+                i.consume_shortcut(&palette::QUIT),
             )
         });
+        if palette {
+            self.palette = match self.palette {
+                Some(_) => None,
+                None => Some(palette::Palette::default()),
+            };
+        }
         for (pressed, command) in [
             (save_as, Command::SaveAs),
             (open, Command::Open),
             (new, Command::New),
+            (quit, Command::Quit),
         ] {
             if pressed {
                 self.commands.push(command);
             }
         }
-        let (run, advance, save, undo, escape, dropped) = ctx.input_mut(|i| {
+        // In a text field, Ctrl+Z is the field's own undo.
+        let typing = ctx.egui_wants_keyboard_input();
+        let (run, advance, save, redo, undo, escape, dropped) = ctx.input_mut(|i| {
             (
                 i.consume_shortcut(&RUN),
                 i.consume_shortcut(&RUN_ADVANCE),
                 i.consume_shortcut(&SAVE),
-                i.consume_shortcut(&UNDO),
+                // Ctrl+Shift+Z first: Ctrl+Z would match it too.
+                !typing && (i.consume_shortcut(&REDO) || i.consume_shortcut(&REDO_Y)),
+                !typing && i.consume_shortcut(&UNDO),
                 i.key_pressed(Key::Escape),
                 std::mem::take(&mut i.raw.dropped_files),
             )
@@ -249,8 +311,11 @@ impl LakebookApp {
         if save {
             self.commands.push(Command::Save);
         }
-        if undo && !ctx.egui_wants_keyboard_input() {
-            self.commands.push(Command::UndoDelete);
+        if redo {
+            self.commands.push(Command::Redo);
+        }
+        if undo {
+            self.commands.push(Command::Undo);
         }
         let paths: Vec<PathBuf> = dropped
             .iter()
@@ -276,15 +341,23 @@ impl LakebookApp {
         self.jobs.extend(self.spawner.take_started());
         self.jobs.retain(|j| !j.job.is_finished());
         self.shortcuts(&ctx);
+        self.cell_keys(&ctx);
         self.menu_ui(ui);
         self.jobs_ui(ui);
         self.browser_ui(ui);
         self.inspector_ui(ui);
         egui::CentralPanel::default().show(ui, |ui| self.notebook_ui(ui));
         self.prompt_ui(&ctx);
+        self.palette_ui(&ctx);
+        self.quit_ui(&ctx);
+        self.toasts.ui(&ctx);
         for command in std::mem::take(&mut self.commands) {
             self.apply(command);
         }
+        if std::mem::take(&mut self.want_quit) {
+            self.quit(&ctx);
+        }
+        self.history.track(&self.notebook.cells, Instant::now());
         self.pump_queue();
         if self.dirty && self.last_edit.elapsed() >= AUTOSAVE_AFTER {
             self.save();

@@ -1,5 +1,5 @@
-//! The side panels and menus: the menu bar, running jobs, the lake browser
-//! and the column inspector, with a dataset's versions and details.
+//! The side panels and menus: the menu bar, running jobs, and the column
+//! inspector, with a dataset's versions, details and first rows.
 
 use super::*;
 
@@ -39,6 +39,13 @@ impl LakebookApp {
                     {
                         self.commands.push(Command::SaveAs);
                     }
+                    ui.separator();
+                    if ui
+                        .add(egui::Button::new("Quit").shortcut_text("Ctrl+Q"))
+                        .clicked()
+                    {
+                        self.commands.push(Command::Quit);
+                    }
                 });
                 ui.menu_button("Cell", |ui| {
                     for kind in self.runner.registry().kinds().to_vec() {
@@ -53,14 +60,24 @@ impl LakebookApp {
                     if ui.button("Run all").clicked() {
                         self.commands.push(Command::RunAll);
                     }
-                    if ui
-                        .add(egui::Button::new("Undo delete").shortcut_text("Ctrl+Z"))
-                        .clicked()
-                    {
-                        self.commands.push(Command::UndoDelete);
+                    let undo = egui::Button::new("Undo").shortcut_text("Ctrl+Z");
+                    if ui.add_enabled(self.history.can_undo(), undo).clicked() {
+                        self.commands.push(Command::Undo);
+                    }
+                    let redo = egui::Button::new("Redo").shortcut_text("Ctrl+Shift+Z");
+                    if ui.add_enabled(self.history.can_redo(), redo).clicked() {
+                        self.commands.push(Command::Redo);
                     }
                 });
                 ui.menu_button("View", |ui| {
+                    let palette =
+                        ui.add(egui::Button::new("Command palette…").shortcut_text("Ctrl+K"));
+                    crate::gui::probe::mark("menu:palette", || {
+                        crate::gui::probe::rect(palette.rect)
+                    });
+                    if palette.clicked() {
+                        self.palette = Some(palette::Palette::default());
+                    }
                     let label = if self.dark {
                         "Light theme"
                     } else {
@@ -118,109 +135,8 @@ impl LakebookApp {
                 let lake = self.runner.lake_dir();
                 let shown = lake.canonicalize().unwrap_or_else(|_| lake.to_path_buf());
                 ui.weak(format!("lake: {}", shown.display()));
-                if let Some((message, at)) = &self.status
-                    && at.elapsed() < Duration::from_secs(8)
-                {
-                    ui.separator();
-                    ui.label(message);
-                }
             });
         });
-    }
-
-    pub(super) fn browser_ui(&mut self, ui: &mut egui::Ui) {
-        let range = side_panel_range(ui.ctx());
-        let shown = egui::Panel::left("lake")
-            .resizable(true)
-            .size_range(range)
-            .default_size(clamp_width(self.settings.lake_width, 230.0, range))
-            .show(ui, |ui| {
-                ui.horizontal(|ui| {
-                    ui.heading("Lake");
-                    if ui.small_button("⟳").on_hover_text("Refresh").clicked() {
-                        self.commands.push(Command::RefreshLake);
-                    }
-                    if ui
-                        .small_button("➕ Ingest…")
-                        .on_hover_text("Add files to the lake")
-                        .clicked()
-                    {
-                        self.commands.push(Command::Add {
-                            kind: "ingest".into(),
-                            after: None,
-                        });
-                    }
-                });
-                ui.separator();
-                egui::ScrollArea::vertical().show(ui, |ui| {
-                    for (name, entry) in &self.datasets {
-                        let icon = match entry.kind {
-                            lakebook_core::lake::DatasetKind::Table => "☰",
-                            lakebook_core::lake::DatasetKind::Documents => "🗋",
-                        };
-                        let header = egui::CollapsingHeader::new(format!("{icon} {name}"))
-                            .id_salt(("dataset", name))
-                            .show(ui, |ui| {
-                                ui.weak(format!(
-                                    "{} rows · v{}{}",
-                                    entry.rows,
-                                    entry.version,
-                                    if entry.embedding.is_some() {
-                                        " · embedded"
-                                    } else {
-                                        ""
-                                    }
-                                ));
-                                for column in &entry.schema {
-                                    let r = ui
-                                        .selectable_label(
-                                            self.inspect.as_ref()
-                                                == Some(&(name.clone(), Some(column.name.clone()))),
-                                            format!("{}  : {}", column.name, column.data_type),
-                                        )
-                                        .on_hover_text("Show in the inspector");
-                                    if r.clicked() {
-                                        self.commands.push(Command::Inspect {
-                                            dataset: name.clone(),
-                                            column: Some(column.name.clone()),
-                                        });
-                                    }
-                                }
-                            });
-                        header.header_response.context_menu(|ui| {
-                            if ui.button("Query in a new cell").clicked() {
-                                self.commands.push(Command::NewCellFor {
-                                    dataset: name.clone(),
-                                    kind: "sql",
-                                });
-                            }
-                            if ui.button("Search in a new cell").clicked() {
-                                self.commands.push(Command::NewCellFor {
-                                    dataset: name.clone(),
-                                    kind: "search",
-                                });
-                            }
-                            if ui.button("Details and versions").clicked() {
-                                self.commands.push(Command::Inspect {
-                                    dataset: name.clone(),
-                                    column: None,
-                                });
-                            }
-                        });
-                        if header.header_response.clicked() {
-                            self.commands.push(Command::Inspect {
-                                dataset: name.clone(),
-                                column: None,
-                            });
-                        }
-                    }
-                    if self.datasets.is_empty() {
-                        ui.weak("The lake is empty. Drop files here, or use Ingest.");
-                    }
-                });
-            });
-        self.settings_changed |=
-            remember_width(&mut self.settings.lake_width, shown.response.rect.width());
     }
 
     pub(super) fn inspector_ui(&mut self, ui: &mut egui::Ui) {
@@ -253,6 +169,17 @@ impl LakebookApp {
                         {
                             dataset_ui(ui, &dataset, entry);
                         }
+                        match &mut self.preview {
+                            Some((shown, Ok(table))) if *shown == dataset => {
+                                ui.add_space(6.0);
+                                ui.strong("First rows");
+                                let _ = table.ui(ui, "preview");
+                            }
+                            Some((shown, Err(e))) if *shown == dataset => {
+                                ui.colored_label(ui.visuals().error_fg_color, e.as_str());
+                            }
+                            _ => {}
+                        }
                         if let Some(version) = versions_ui(ui, self.versions.as_ref()) {
                             self.commands.push(Command::NewCellFor {
                                 dataset: format!("{dataset}@{version}"),
@@ -262,6 +189,7 @@ impl LakebookApp {
                     }
                 }
             });
+        crate::gui::probe::mark("inspector", || crate::gui::probe::rect(shown.response.rect));
         self.settings_changed |= remember_width(
             &mut self.settings.inspector_width,
             shown.response.rect.width(),
@@ -271,14 +199,14 @@ impl LakebookApp {
 
 /// Widths a side panel may take: at least 160 px, at most a third of the
 /// window (and never more than 560 px), so the notebook keeps the middle.
-fn side_panel_range(ctx: &egui::Context) -> egui::Rangef {
+pub(super) fn side_panel_range(ctx: &egui::Context) -> egui::Rangef {
     let max = (ctx.content_rect().width() / 3.0).clamp(160.0, 560.0);
     egui::Rangef::new(160.0, max)
 }
 
 /// A stored width (or the default) clamped into `range`: a width saved on a
 /// larger screen, or by an older version, cannot cover the notebook.
-fn clamp_width(stored: Option<f32>, default: f32, range: egui::Rangef) -> f32 {
+pub(super) fn clamp_width(stored: Option<f32>, default: f32, range: egui::Rangef) -> f32 {
     let width = stored.filter(|w| w.is_finite()).unwrap_or(default);
     width.clamp(range.min, range.max)
 }

@@ -39,7 +39,7 @@ impl LakebookApp {
             "selected": self.selected,
             "cells": cells,
             "run_stopped": stopped,
-            "status": self.status.as_ref().map(|(message, _)| message.clone()),
+            "toasts": self.toasts.shown().iter().map(|t| json!({ "text": t.text, "failure": t.failure })).collect::<Vec<_>>(),
             "busy": self.busy(),
             "dirty": self.dirty,
             "path": self.path,

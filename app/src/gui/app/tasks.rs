@@ -3,6 +3,9 @@
 
 use super::*;
 
+/// Work that runs at least this long gets a notice when it ends.
+const LONG_WORK: Duration = Duration::from_secs(2);
+
 impl LakebookApp {
     pub(super) fn load_cached_outputs(&mut self) {
         let Some(path) = &self.path else {
@@ -14,9 +17,12 @@ impl LakebookApp {
             match saved::load(&dir, &cell.id) {
                 Ok(Some(Ok(run))) => state.set_run(run, &self.spawner),
                 Ok(Some(Err(e))) => {
-                    if e.cancelled {
-                        state.status = CellStatus::Cancelled;
-                    }
+                    // The badge says how the last run ended, as it did then.
+                    state.status = if e.cancelled {
+                        CellStatus::Cancelled
+                    } else {
+                        CellStatus::Failed
+                    };
                     state.set_error(e);
                 }
                 _ => {}
@@ -30,14 +36,23 @@ impl LakebookApp {
         let outbox = self.outbox.clone();
         self.rt.spawn(async move {
             let result = {
-                let mut lake = runner.lake().write().await;
-                match lake.refresh().await {
-                    Ok(()) => Ok(lake
-                        .catalog()
-                        .datasets
-                        .iter()
-                        .map(|(n, e)| (n.clone(), e.clone()))
-                        .collect()),
+                // Read on a copy: a long cell holding the lake delays no listing.
+                let mut lake = runner.lake().read().await.clone();
+                let refreshed = lake.refresh().await;
+                if refreshed.is_ok()
+                    && let Ok(mut shared) = runner.lake().try_write()
+                {
+                    *shared = lake.clone();
+                }
+                match refreshed {
+                    Ok(()) => Ok((
+                        lake.catalog()
+                            .datasets
+                            .iter()
+                            .map(|(n, e)| (n.clone(), e.clone()))
+                            .collect(),
+                        lakebook_core::graph::graph_parts(&lake),
+                    )),
                     Err(e) => Err(e.to_string()),
                 }
             };
@@ -160,13 +175,21 @@ impl LakebookApp {
                         }
                         Err(e) => {
                             state.paging.more = None;
-                            self.say(format!("could not fetch more rows: {e}"));
+                            self.fail(format!("could not fetch more rows: {e}"));
                         }
                     }
                 }
                 WorkResult::CellDone { id, result } => {
                     let spawner = self.spawner.clone();
+                    let took = self
+                        .jobs
+                        .iter()
+                        .find(|j| j.cell.as_deref() == Some(id.as_str()))
+                        .map(|j| j.started.elapsed());
                     self.jobs.retain(|j| j.cell.as_deref() != Some(id.as_str()));
+                    // Long work gets a notice: the person may have looked away.
+                    let long = took.is_some_and(|t| t >= LONG_WORK);
+                    let seconds = took.map_or(0.0, |t| t.as_secs_f64());
                     let mut changed = Vec::new();
                     let mut failed = false;
                     match result {
@@ -175,6 +198,9 @@ impl LakebookApp {
                             if let Some(i) = self.index_of(&id) {
                                 self.notebook.cells[i].read = run.read.clone();
                             }
+                            if long {
+                                self.say(format!("cell {id} finished in {seconds:.1} s"));
+                            }
                             let state = self.state(&id);
                             state.status = CellStatus::Done;
                             state.set_run(run, &spawner);
@@ -182,6 +208,12 @@ impl LakebookApp {
                         Err(e) => {
                             // A cancel, like a failure, stops a run-all.
                             failed = true;
+                            if long && !e.cancelled {
+                                self.fail(format!(
+                                    "cell {id} failed after {seconds:.1} s: {}",
+                                    e.message
+                                ));
+                            }
                             let state = self.state(&id);
                             state.status = if e.cancelled {
                                 CellStatus::Cancelled
@@ -202,7 +234,8 @@ impl LakebookApp {
                     }
                     self.touch();
                 }
-                WorkResult::Lake(Ok(datasets)) => {
+                WorkResult::Lake(Ok((datasets, graph_parts))) => {
+                    self.graph_parts = graph_parts;
                     self.columns = datasets
                         .iter()
                         .map(|(n, e)| {
@@ -211,7 +244,7 @@ impl LakebookApp {
                         .collect();
                     self.datasets = datasets;
                 }
-                WorkResult::Lake(Err(e)) => self.say(format!("cannot read the lake: {e}")),
+                WorkResult::Lake(Err(e)) => self.fail(format!("cannot read the lake: {e}")),
                 WorkResult::Profile {
                     dataset,
                     column,
@@ -223,12 +256,26 @@ impl LakebookApp {
                         self.profile = Some(result);
                     }
                 }
+                WorkResult::Preview { dataset, result } => {
+                    if self.inspect == Some((dataset.clone(), None)) {
+                        let table = result.and_then(|rows| {
+                            ResultTable::new(&rows.schema(), std::slice::from_ref(&rows))
+                                .map(ResultTable::without_toolbar)
+                        });
+                        self.preview = Some((dataset, table));
+                    }
+                }
                 WorkResult::Versions { dataset, result } => {
                     if self.inspect == Some((dataset, None)) {
                         self.versions = Some(result);
                     }
                 }
                 WorkResult::Picked(purpose, chosen) => self.dialog_ended(purpose, chosen),
+                WorkResult::Finished {
+                    title,
+                    result,
+                    lake_changed,
+                } => self.job_finished(&title, result, lake_changed),
             }
         }
     }
@@ -256,7 +303,12 @@ impl LakebookApp {
                         p.set_extension("lakebook");
                     }
                     self.path = Some(p);
-                    self.save();
+                    self.save_and_say();
+                }
+            }
+            PickPurpose::SaveResult { format } => {
+                if let Some(path) = paths.into_iter().next() {
+                    self.save_result_to(path, format);
                 }
             }
             PickPurpose::ExportGraph { cell, svg } => {
@@ -271,7 +323,7 @@ impl LakebookApp {
                 });
                 match panel {
                     Some(panel) => panel.export_to(path, svg),
-                    None => self.say("the graph is no longer shown: nothing exported"),
+                    None => self.fail("the graph is no longer shown: nothing exported"),
                 }
             }
         }
@@ -316,6 +368,15 @@ impl LakebookApp {
             PickPurpose::IngestInto { folder: false, .. } => {
                 ("Files to ingest", Choose::Files, None, None)
             }
+            PickPurpose::SaveResult { format } => (
+                "Save the result as",
+                Choose::SaveFile,
+                Some((
+                    format!("{} file", format.extension().to_uppercase()),
+                    vec![format.extension().to_string()],
+                )),
+                Some(self.save_file_name(*format)),
+            ),
             PickPurpose::ExportGraph { cell, svg } => {
                 let (extension, kind) = if *svg {
                     ("svg", "SVG drawing")
@@ -372,7 +433,19 @@ impl LakebookApp {
         }
     }
 
-    /// Writes the notebook to its file, or to the autosave file when it has none.
+    /// Writes the notebook where the person asked, and says so.
+    pub(super) fn save_and_say(&mut self) {
+        self.save();
+        if !self.dirty
+            && let Some(path) = &self.path
+        {
+            let news = format!("saved {}", path.display());
+            self.say(news);
+        }
+    }
+
+    /// Writes the notebook to its file, or to the autosave file when it has
+    /// none; quietly (autosave), saying only when it fails.
     pub(super) fn save(&mut self) {
         let Some(target) = self.path.clone().or_else(|| self.settings.untitled()) else {
             self.dirty = false;
@@ -383,12 +456,11 @@ impl LakebookApp {
                 self.dirty = false;
                 if self.path.is_some() {
                     self.settings.remember(&target);
-                    self.say(format!("saved {}", target.display()));
                 }
                 self.settings.last = Some(target);
                 self.settings.save();
             }
-            Err(e) => self.say(format!("not saved: {e}")),
+            Err(e) => self.fail(format!("not saved: {e}")),
         }
     }
 }

@@ -25,6 +25,7 @@ use super::camera::Camera;
 use super::probe;
 use super::work::{Background, Polled, Spawner};
 
+mod labels;
 mod levels;
 mod mesh;
 
@@ -96,6 +97,8 @@ pub struct GraphPanel {
     dragging: Option<usize>,
     find: String,
     seeds: Vec<u32>,
+    /// The drawn nodes labelled in the last frame (exports label the same).
+    shown_labels: Vec<usize>,
     highlight: HashSet<u32>,
     index: IndexState,
     query_pending: bool,
@@ -141,6 +144,7 @@ impl GraphPanel {
             dragging: None,
             find: String::new(),
             seeds: Vec::new(),
+            shown_labels: Vec::new(),
             highlight: HashSet::new(),
             index: IndexState::None,
             query_pending: false,
@@ -501,24 +505,12 @@ impl GraphPanel {
         for (p, r, stroke) in rings {
             painter.circle_stroke(p, r, stroke);
         }
-        // Labels: selected, hovered, seeds, and big nodes when there is room.
-        let text_colour = ui.visuals().text_color();
-        let mut labelled = 0;
-        for (i, &p) in screen.iter().enumerate() {
-            let important = self.selected == Some(i)
-                || self.graph_node(i).is_some_and(|v| self.seeds.contains(&v));
-            let roomy = radii[i] >= 9.0 && labelled < 60;
-            if visible[i] && rect.contains(p) && (important || roomy) {
-                labelled += 1;
-                painter.text(
-                    p + Vec2::new(radii[i] + 3.0, 0.0),
-                    egui::Align2::LEFT_CENTER,
-                    self.label(i),
-                    egui::FontId::proportional(11.0),
-                    text_colour,
-                );
-            }
-        }
+        let points: Vec<[f32; 2]> = screen.iter().map(|p| [p.x, p.y]).collect();
+        let on_screen: Vec<bool> = (0..n)
+            .map(|i| visible[i] && rect.contains(screen[i]))
+            .collect();
+        self.draw_labels(ui, &painter, &points, &radii, &on_screen);
+        self.draw_legend(ui, &painter, rect);
         if let Some(i) = self.hovered {
             let text = self.tooltip(i);
             response.clone().on_hover_ui_at_pointer(|ui| {
@@ -902,9 +894,8 @@ impl GraphPanel {
                     },
                     radius: self.radius(i) / self.camera.zoom.max(1e-6),
                     colour: c,
-                    label: (self.selected == Some(i)
-                        || node.is_some_and(|v| self.seeds.contains(&v)))
-                    .then(|| self.label(i)),
+                    // The labels the window shows (those that fit, and the chosen ones).
+                    label: self.shown_labels.contains(&i).then(|| self.label(i)),
                     highlighted: node.is_some_and(|v| self.highlight.contains(&v)),
                 }
             })
@@ -918,6 +909,7 @@ impl GraphPanel {
                 .map(|(a, b, _)| (a, b))
                 .collect(),
             edge_colour: [90, 90, 110, 90],
+            legend: self.legend(),
             background: [255, 255, 255, 255],
             title: Some(format!(
                 "{} — {}",

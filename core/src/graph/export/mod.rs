@@ -53,6 +53,9 @@ pub struct Scene {
     pub background: [u8; 4],
     /// Title written at the top-left (SVG only).
     pub title: Option<String>,
+    /// The colour key, written at the lower left (SVG only): each entry's
+    /// text beside a square of its colour (none when fully transparent).
+    pub legend: Vec<(String, [u8; 4])>,
 }
 
 impl Default for Scene {
@@ -64,6 +67,7 @@ impl Default for Scene {
             edge_colour: [96, 96, 96, 72],
             background: [255, 255, 255, 255],
             title: None,
+            legend: Vec::new(),
         }
     }
 }

@@ -135,6 +135,50 @@ pub fn to_svg(scene: &Scene, width: u32, height: u32) -> String {
         }
     }
 
+    if !scene.legend.is_empty() {
+        // Lines 16 px apart from the lower left; text about 7 px a character.
+        let widest = scene
+            .legend
+            .iter()
+            .map(|(text, _)| text.chars().count())
+            .max()
+            .unwrap_or(0);
+        let (line, pad) = (16.0f32, 8.0f32);
+        let box_height = line * scene.legend.len() as f32 + 2.0 * pad;
+        let box_width = 14.0 + 7.0 * widest as f32 + 2.0 * pad;
+        let top = height as f32 - 12.0 - box_height;
+        let _ = writeln!(
+            svg,
+            r#"<g font-family="sans-serif" font-size="12"><rect x="12" y="{}" width="{}" height="{}" rx="4" fill="{}" fill-opacity="0.85"/>"#,
+            Decimal(top, 1),
+            Decimal(box_width, 1),
+            Decimal(box_height, 1),
+            Hex(halo_colour),
+        );
+        for (n, (text, colour)) in scene.legend.iter().enumerate() {
+            let y = top + pad + line * n as f32;
+            if colour[3] > 0 {
+                let _ = writeln!(
+                    svg,
+                    r#"<rect x="{}" y="{}" width="10" height="10" rx="2" fill="{}"{}/>"#,
+                    Decimal(12.0 + pad, 1),
+                    Decimal(y + 3.0, 1),
+                    Hex(*colour),
+                    OpacityAttribute("fill-opacity", colour[3]),
+                );
+            }
+            let _ = writeln!(
+                svg,
+                r#"<text x="{}" y="{}" fill="{}">{}</text>"#,
+                Decimal(12.0 + pad + 14.0, 1),
+                Decimal(y + 12.0, 1),
+                Hex(text_colour),
+                XmlText(text),
+            );
+        }
+        svg.push_str("</g>\n");
+    }
+
     if let Some(title) = scene.title.as_deref().filter(|t| !t.is_empty()) {
         let _ = writeln!(
             svg,
@@ -287,6 +331,26 @@ mod tests {
             svg.matches('M').count(),
             big.edges.iter().filter(|(a, b)| a != b).count()
         );
+    }
+
+    #[test]
+    fn the_colour_key_sits_at_the_lower_left() {
+        let scene = Scene {
+            legend: vec![
+                ("community 3 · 12 nodes".into(), [255, 0, 0, 128]),
+                ("… 2 more & <others>".into(), [0, 0, 0, 0]),
+            ],
+            ..Scene::default()
+        };
+        let svg = to_svg(&scene, 200, 100);
+        let key = concat!(
+            "<g font-family=\"sans-serif\" font-size=\"12\"><rect x=\"12\" y=\"40\" width=\"184\" height=\"48\" rx=\"4\" fill=\"#ffffff\" fill-opacity=\"0.85\"/>\n",
+            "<rect x=\"20\" y=\"51\" width=\"10\" height=\"10\" rx=\"2\" fill=\"#ff0000\" fill-opacity=\"0.502\"/>\n",
+            "<text x=\"34\" y=\"60\" fill=\"#222222\">community 3 · 12 nodes</text>\n",
+            "<text x=\"34\" y=\"76\" fill=\"#222222\">… 2 more &amp; &lt;others&gt;</text>\n",
+            "</g>\n",
+        );
+        assert!(svg.contains(key), "{svg}");
     }
 
     #[test]

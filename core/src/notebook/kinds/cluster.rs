@@ -62,7 +62,9 @@ impl CellKind for ClusterCell {
             request.seed = seed as u64;
         }
         request.projection = cell.text("projection").parse().map_err(CellError::new)?;
-        let lake = ctx.lake.read().await;
+        // A copy of the lake: a long run holds no lock that writers (a save,
+        // a rename, the browser's refresh) would wait for.
+        let lake = ctx.lake.read().await.clone();
         let report = cluster_dataset(&lake, &request, job)
             .await
             .map_err(CellError::new)?;

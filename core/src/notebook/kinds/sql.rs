@@ -37,7 +37,9 @@ impl CellKind for SqlCell {
         if sql.trim().is_empty() {
             return Err(CellError::new("the query is empty"));
         }
-        let lake = ctx.lake.read().await;
+        // A copy of the lake: a long run holds no lock that writers (a save,
+        // a rename, the browser's refresh) would wait for.
+        let lake = ctx.lake.read().await.clone();
         let engine = SqlEngine::with_options(
             &lake,
             SqlOptions {

@@ -1,0 +1,139 @@
+//! Words on the graph: node labels where they fit (the selected node and
+//! the seeds always), and the colour key of the communities shown.
+
+use egui::{Color32, Painter, Rect, Vec2};
+use lakebook_core::graph::export::community_colour;
+use lakebook_core::graph::legibility::{label_rect, placed_labels};
+
+use super::GraphPanel;
+
+/// Nodes at most whose labels are measured in a frame (the biggest first).
+const MOST_LABEL_CANDIDATES: usize = 300;
+
+/// Labels at most drawn besides the chosen ones.
+const MOST_LABELS: usize = 60;
+
+/// Communities the key names; the rest are counted.
+const LEGEND_ENTRIES: usize = 8;
+
+impl GraphPanel {
+    /// Draws the labels that fit: each covers no other label and no other
+    /// disc, the selected node and the seeds first (and always), then the
+    /// biggest nodes. Remembers them for exports.
+    pub(super) fn draw_labels(
+        &mut self,
+        ui: &egui::Ui,
+        painter: &Painter,
+        points: &[[f32; 2]],
+        radii: &[f32],
+        on_screen: &[bool],
+    ) {
+        let text_colour = ui.visuals().text_color();
+        let important = |i: usize| {
+            self.selected == Some(i) || self.graph_node(i).is_some_and(|v| self.seeds.contains(&v))
+        };
+        let mut candidates: Vec<usize> = (0..points.len()).filter(|&i| on_screen[i]).collect();
+        candidates.sort_by(|&a, &b| {
+            important(b)
+                .cmp(&important(a))
+                .then(radii[b].total_cmp(&radii[a]))
+        });
+        candidates.truncate(MOST_LABEL_CANDIDATES);
+        let font = egui::FontId::proportional(11.0);
+        let mut galleys = std::collections::HashMap::new();
+        let mut sizes = vec![[0.0f32; 2]; points.len()];
+        for &i in &candidates {
+            let galley = painter.layout_no_wrap(self.label(i), font.clone(), text_colour);
+            sizes[i] = [galley.size().x, galley.size().y];
+            galleys.insert(i, galley);
+        }
+        let mut labelled =
+            placed_labels(&candidates, points, radii, &sizes, on_screen, MOST_LABELS);
+        let chosen: Vec<usize> = candidates
+            .iter()
+            .copied()
+            .filter(|&i| important(i) && !labelled.contains(&i))
+            .collect();
+        labelled.extend(chosen);
+        for &i in &labelled {
+            let [left, top, ..] = label_rect(points[i], radii[i], sizes[i]);
+            if let Some(galley) = galleys.remove(&i) {
+                painter.galley(egui::pos2(left, top), galley, text_colour);
+            }
+        }
+        self.shown_labels = labelled;
+    }
+
+    /// The communities shown, largest first, as the key names them: their
+    /// colour and "community C · N nodes"; the last entry counts the rest.
+    pub(super) fn legend(&self) -> Vec<(String, [u8; 4])> {
+        if !self.colour_by_community {
+            return Vec::new();
+        }
+        let mut sizes = std::collections::BTreeMap::<u32, usize>::new();
+        for local in 0..self.drawn.layout.positions().len() {
+            if self.visible(local)
+                && let Some(c) = self.community_of_local(local)
+            {
+                *sizes.entry(c).or_default() += 1;
+            }
+        }
+        let mut by_size: Vec<(u32, usize)> = sizes.into_iter().collect();
+        by_size.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let mut entries: Vec<(String, [u8; 4])> = by_size
+            .iter()
+            .take(LEGEND_ENTRIES)
+            .map(|&(c, n)| {
+                let noun = if n == 1 { "node" } else { "nodes" };
+                (format!("community {c} · {n} {noun}"), community_colour(c))
+            })
+            .collect();
+        if by_size.len() > LEGEND_ENTRIES {
+            let rest = by_size.len() - LEGEND_ENTRIES;
+            entries.push((format!("… {rest} more communities"), [0, 0, 0, 0]));
+        }
+        entries
+    }
+
+    /// The key in the canvas's top right corner, over a backdrop.
+    pub(super) fn draw_legend(&self, ui: &egui::Ui, painter: &Painter, rect: Rect) {
+        let entries = self.legend();
+        if entries.is_empty() {
+            return;
+        }
+        let font = egui::FontId::proportional(11.0);
+        let text_colour = ui.visuals().text_color();
+        let galleys: Vec<_> = entries
+            .iter()
+            .map(|(text, _)| painter.layout_no_wrap(text.clone(), font.clone(), text_colour))
+            .collect();
+        let (swatch, gap, pad) = (10.0, 4.0, 6.0);
+        let line = galleys.iter().map(|g| g.size().y).fold(swatch, f32::max) + 2.0;
+        let width =
+            galleys.iter().map(|g| g.size().x).fold(0.0, f32::max) + swatch + gap + 2.0 * pad;
+        let height = line * galleys.len() as f32 + 2.0 * pad;
+        let key = Rect::from_min_size(
+            rect.right_top() + Vec2::new(-width - 8.0, 8.0),
+            Vec2::new(width, height),
+        );
+        painter.rect_filled(key, 4.0, ui.visuals().extreme_bg_color.gamma_multiply(0.9));
+        super::probe::mark("graph legend", || super::probe::rect(key));
+        for (n, ((_, rgba), galley)) in entries.iter().zip(galleys).enumerate() {
+            let top = key.top() + pad + line * n as f32;
+            if rgba[3] > 0 {
+                let colour = Color32::from_rgba_unmultiplied(rgba[0], rgba[1], rgba[2], rgba[3]);
+                let square = Rect::from_min_size(
+                    egui::pos2(key.left() + pad, top + (line - swatch) / 2.0),
+                    Vec2::splat(swatch),
+                );
+                painter.rect_filled(square, 2.0, colour);
+            }
+            let y = top + (line - galley.size().y) / 2.0;
+            painter.galley(
+                egui::pos2(key.left() + pad + swatch + gap, y),
+                galley,
+                text_colour,
+            );
+        }
+    }
+}
