@@ -306,7 +306,7 @@ mod tests {
 
     use super::*;
 
-    fn result() -> (SchemaRef, RecordBatch) {
+    fn result() -> Result<(SchemaRef, RecordBatch), arrow::error::ArrowError> {
         let vectors = ListArray::from_iter_primitive::<Int32Type, _, _>(vec![
             Some(vec![Some(1), Some(2)]),
             None,
@@ -323,54 +323,54 @@ mod tests {
                 Arc::new(Float32Array::from(vec![Some(5.1), None])),
                 Arc::new(vectors),
             ],
-        )
-        .unwrap();
-        (schema, batch)
+        )?;
+        Ok((schema, batch))
     }
 
     #[test]
-    fn a_result_saves_as_csv_with_nested_values_as_text() {
-        let dir = tempfile::tempdir().unwrap();
+    fn a_result_saves_as_csv_with_nested_values_as_text() -> Result<(), Box<dyn std::error::Error>>
+    {
+        let dir = tempfile::tempdir()?;
         let path = dir.path().join("out.csv");
-        let (schema, batch) = result();
+        let (schema, batch) = result()?;
         let rows = save_batches(&path, &schema, &[batch.clone(), batch], ResultFormat::Csv);
-        assert_eq!(rows.unwrap(), 4);
+        assert_eq!(rows?, 4);
         assert_eq!(
-            std::fs::read_to_string(&path).unwrap(),
+            std::fs::read_to_string(&path)?,
             "id,Sepal.Length,v\n1,5.1,\"[1, 2]\"\n2,,\n1,5.1,\"[1, 2]\"\n2,,\n"
         );
         // Only the file itself is left in the folder.
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        assert_eq!(std::fs::read_dir(dir.path())?.count(), 1);
+        Ok(())
     }
 
     #[test]
-    fn a_result_saves_as_parquet_that_reads_back_whole() {
-        let dir = tempfile::tempdir().unwrap();
+    fn a_result_saves_as_parquet_that_reads_back_whole() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
         let path = dir.path().join("out.parquet");
-        let (schema, batch) = result();
+        let (schema, batch) = result()?;
         assert_eq!(ResultFormat::from_path(&path), Some(ResultFormat::Parquet));
         save_batches(
             &path,
             &schema,
             std::slice::from_ref(&batch),
             ResultFormat::Parquet,
-        )
-        .unwrap();
-        let file = File::open(&path).unwrap();
-        let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
-            .unwrap()
-            .build()
-            .unwrap();
+        )?;
+        let file = File::open(&path)?;
+        let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)?
+            .build()?;
         let read: Vec<RecordBatch> = reader.map(Result::unwrap).collect();
         assert_eq!(read, vec![batch]);
+        Ok(())
     }
 
     #[tokio::test]
-    async fn a_failing_or_cancelled_stream_leaves_the_old_file_untouched() {
-        let dir = tempfile::tempdir().unwrap();
+    async fn a_failing_or_cancelled_stream_leaves_the_old_file_untouched()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
         let path = dir.path().join("out.csv");
-        std::fs::write(&path, "old\n").unwrap();
-        let (schema, batch) = result();
+        std::fs::write(&path, "old\n")?;
+        let (schema, batch) = result()?;
         let failing = futures::stream::iter(vec![
             Ok(batch.clone()),
             Err(arrow::error::ArrowError::ComputeError(
@@ -380,7 +380,7 @@ mod tests {
         let job = Job::new();
         let err = save_stream(&path, &schema, failing, ResultFormat::Csv, &job)
             .await
-            .unwrap_err();
+            .expect_err("it should fail");
         assert_eq!(
             err.to_string(),
             format!(
@@ -393,39 +393,28 @@ mod tests {
         let pending = futures::stream::pending::<Result<RecordBatch, arrow::error::ArrowError>>();
         let err = save_stream(&path, &schema, pending, ResultFormat::Csv, &cancelled)
             .await
-            .unwrap_err();
+            .expect_err("it should fail");
         assert!(matches!(err, ResultFileError::Cancelled { .. }), "{err}");
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), "old\n");
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        assert_eq!(std::fs::read_to_string(&path)?, "old\n");
+        assert_eq!(std::fs::read_dir(dir.path())?.count(), 1);
         let ok = futures::stream::iter(vec![Ok::<_, arrow::error::ArrowError>(batch)]);
         let saving = Job::new();
         let rows = save_stream(&path, &schema, ok, ResultFormat::Csv, &saving).await;
-        assert_eq!(rows.unwrap(), 2);
+        assert_eq!(rows?, 2);
         assert_eq!(saving.snapshot().done, 2);
         assert_eq!(
-            std::fs::read_to_string(&path).unwrap(),
+            std::fs::read_to_string(&path)?,
             "id,Sepal.Length,v\n1,5.1,\"[1, 2]\"\n2,,\n"
         );
+        Ok(())
     }
 
     #[tokio::test]
-    async fn a_query_saves_whole_at_the_versions_its_cell_read() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut lake = crate::Lake::init(&dir.path().join("lake")).await.unwrap();
-        let schema = Arc::new(Schema::new(vec![Field::new("n", DataType::Int64, false)]));
-        let rows = |n: i64| {
-            RecordBatch::try_new(
-                schema.clone(),
-                vec![Arc::new(Int64Array::from_iter_values(0..n))],
-            )
-            .unwrap()
-        };
-        lake.write_table("t", schema.clone(), vec![rows(3)])
-            .await
-            .unwrap();
-        lake.write_table("t", schema.clone(), vec![rows(5)])
-            .await
-            .unwrap();
+    async fn a_query_saves_whole_at_the_versions_its_cell_read()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let mut lake = crate::Lake::init(&dir.path().join("lake")).await?;
+        crate::lake::write_counting_versions(&mut lake, "t", &[3, 5]).await?;
         let path = dir.path().join("first.csv");
         let pins = [("t".to_string(), 1u64)].into_iter().collect();
         let job = Job::new();
@@ -437,10 +426,9 @@ mod tests {
             ResultFormat::Csv,
             &job,
         )
-        .await
-        .unwrap();
+        .await?;
         assert_eq!(saved, 3);
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), "twice\n0\n2\n4\n");
+        assert_eq!(std::fs::read_to_string(&path)?, "twice\n0\n2\n4\n");
         let latest = save_query(
             &lake,
             "SELECT count(*) AS c FROM t",
@@ -449,10 +437,9 @@ mod tests {
             ResultFormat::Csv,
             &job,
         )
-        .await
-        .unwrap();
+        .await?;
         assert_eq!(latest, 1);
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), "c\n5\n");
+        assert_eq!(std::fs::read_to_string(&path)?, "c\n5\n");
         let err = save_query(
             &lake,
             "SELECT nope FROM t",
@@ -462,12 +449,13 @@ mod tests {
             &job,
         )
         .await
-        .unwrap_err()
+        .expect_err("it should fail")
         .to_string();
         assert!(
             err.starts_with(&format!("cannot save {}: ", path.display())),
             "{err}"
         );
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), "c\n5\n");
+        assert_eq!(std::fs::read_to_string(&path)?, "c\n5\n");
+        Ok(())
     }
 }

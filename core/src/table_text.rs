@@ -191,7 +191,7 @@ mod tests {
 
     use super::*;
 
-    fn batch() -> RecordBatch {
+    fn batch() -> Result<RecordBatch, arrow::error::ArrowError> {
         let schema = Schema::new(vec![
             Field::new("name", DataType::Utf8, true),
             Field::new("total", DataType::Float64, true),
@@ -215,11 +215,10 @@ mod tests {
                 Arc::new(BooleanArray::from(vec![Some(true), Some(false), None])),
             ],
         )
-        .unwrap()
     }
 
     #[test]
-    fn floats_lose_binary_noise_and_keep_their_value() {
+    fn floats_lose_binary_noise_and_keep_their_value() -> Result<(), Box<dyn std::error::Error>> {
         assert_eq!(float_text(0.1 + 0.2), "0.3");
         assert_eq!(float_text(82734.30000000002), "82734.3");
         assert_eq!(float_text(3.0), "3.0");
@@ -234,22 +233,23 @@ mod tests {
         let f32_batch = RecordBatch::try_new(
             Arc::new(Schema::new(vec![Field::new("t", DataType::Float32, false)])),
             vec![Arc::new(Float32Array::from(vec![21.7f32]))],
-        )
-        .unwrap();
+        )?;
         assert_eq!(TableText::new(&f32_batch).value(0, 0), "21.7");
+        Ok(())
     }
 
     #[test]
-    fn a_cell_is_one_line_and_says_when_it_was_changed() {
+    fn a_cell_is_one_line_and_says_when_it_was_changed() -> Result<(), Box<dyn std::error::Error>> {
         assert_eq!(one_line("plain", 10), ("plain".to_string(), false));
         assert_eq!(one_line("a\r\nb\tc", 10), ("a↵b⇥c".to_string(), true));
         assert_eq!(one_line("abcdefgh", 5), ("abcde…".to_string(), true));
         assert_eq!(one_line("abcde", 5), ("abcde".to_string(), false));
+        Ok(())
     }
 
     #[test]
-    fn tables_copy_as_tsv_and_markdown() {
-        let b = batch();
+    fn tables_copy_as_tsv_and_markdown() -> Result<(), Box<dyn std::error::Error>> {
+        let b = batch()?;
         let text = TableText::new(&b);
         assert_eq!(
             text.tsv(&[0, 1, 2]),
@@ -261,16 +261,18 @@ mod tests {
              | two<br>lines | 82734.3 |  | false |\n\
              | Ada \\| Lovelace | 0.3 | 1 | true |\n"
         );
+        Ok(())
     }
 
     #[test]
-    fn a_filter_finds_rows_by_any_column_ignoring_case() {
-        let b = batch();
+    fn a_filter_finds_rows_by_any_column_ignoring_case() -> Result<(), Box<dyn std::error::Error>> {
+        let b = batch()?;
         let text = TableText::new(&b);
         assert_eq!(text.matching(0..3, "LOVE"), vec![0]);
         assert_eq!(text.matching(0..3, "82734.3"), vec![1]);
         assert_eq!(text.matching(0..3, "-7"), vec![2]);
         assert_eq!(text.matching([2, 0, 1].into_iter(), "  "), vec![2, 0, 1]);
         assert_eq!(text.matching(0..3, "absent"), Vec::<usize>::new());
+        Ok(())
     }
 }

@@ -657,3 +657,26 @@ fn lance_dirs(dir: &Path) -> Result<Vec<String>, LakeError> {
     out.sort();
     Ok(out)
 }
+
+/// A table `n` of 0..rows, written as each next version of `name`, for tests.
+#[cfg(test)]
+pub(crate) async fn write_counting_versions(
+    lake: &mut Lake,
+    name: &str,
+    versions: &[i64],
+) -> Result<(), Box<dyn std::error::Error>> {
+    use std::sync::Arc;
+
+    use arrow::array::{Int64Array, RecordBatch};
+    use arrow::datatypes::{DataType, Field, Schema};
+
+    let schema = Arc::new(Schema::new(vec![Field::new("n", DataType::Int64, false)]));
+    for &rows in versions {
+        let batch = RecordBatch::try_new(
+            schema.clone(),
+            vec![Arc::new(Int64Array::from_iter_values(0..rows))],
+        )?;
+        lake.write_table(name, schema.clone(), vec![batch]).await?;
+    }
+    Ok(())
+}

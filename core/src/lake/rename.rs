@@ -38,70 +38,53 @@ impl Lake {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
-    use arrow::array::{Int64Array, RecordBatch};
-    use arrow::datatypes::{DataType, Field, Schema};
-
     use super::*;
 
     #[tokio::test]
-    async fn a_renamed_dataset_keeps_its_rows_and_versions() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut lake = Lake::init(&dir.path().join("lake")).await.unwrap();
-        let schema = Arc::new(Schema::new(vec![Field::new("n", DataType::Int64, false)]));
-        let rows = |n: i64| {
-            RecordBatch::try_new(
-                schema.clone(),
-                vec![Arc::new(Int64Array::from_iter_values(0..n))],
-            )
-            .unwrap()
-        };
-        lake.write_table("a", schema.clone(), vec![rows(3)])
-            .await
-            .unwrap();
-        lake.write_table("a", schema.clone(), vec![rows(4)])
-            .await
-            .unwrap();
-        lake.write_table("b", schema.clone(), vec![rows(1)])
-            .await
-            .unwrap();
-        let dir_before = lake.entry("a").unwrap().dir.clone();
+    async fn a_renamed_dataset_keeps_its_rows_and_versions()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let mut lake = Lake::init(&dir.path().join("lake")).await?;
+        crate::lake::write_counting_versions(&mut lake, "a", &[3, 4]).await?;
+        crate::lake::write_counting_versions(&mut lake, "b", &[1]).await?;
+        let dir_before = lake.entry("a")?.dir.clone();
 
-        let taken = lake.rename_dataset("a", "b").await.unwrap_err();
+        let taken = lake
+            .rename_dataset("a", "b")
+            .await
+            .expect_err("it should fail");
         assert!(
             matches!(taken, LakeError::NameTaken { ref name } if name == "b"),
             "{taken}"
         );
-        let bad = lake.rename_dataset("a", "../x").await.unwrap_err();
+        let bad = lake
+            .rename_dataset("a", "../x")
+            .await
+            .expect_err("it should fail");
         assert!(matches!(bad, LakeError::BadName(_)), "{bad}");
 
-        lake.rename_dataset("a", "counts").await.unwrap();
+        lake.rename_dataset("a", "counts").await?;
         assert_eq!(lake.dataset_names(), ["b", "counts"]);
-        assert_eq!(lake.entry("counts").unwrap().dir, dir_before);
+        assert_eq!(lake.entry("counts")?.dir, dir_before);
         // Another process sees it under the new name, every version intact.
-        let other = Lake::open(lake.dir()).await.unwrap();
+        let other = Lake::open(lake.dir()).await?;
         let versions: Vec<u64> = other
             .versions("counts")
-            .await
-            .unwrap()
+            .await?
             .iter()
             .map(|v| v.version)
             .collect();
         assert_eq!(versions, [1, 2]);
         let engine = crate::sql::SqlEngine::new(&other);
-        let count = engine
-            .query("SELECT count(*) AS c FROM counts")
-            .await
-            .unwrap();
+        let count = engine.query("SELECT count(*) AS c FROM counts").await?;
         let text = crate::render::render_batches(
             &count.schema,
             &count.batches,
             crate::render::OutputFormat::Csv,
-        )
-        .unwrap();
+        )?;
         assert_eq!(text, "c\n4\n");
-        let gone = other.entry("a").unwrap_err();
+        let gone = other.entry("a").expect_err("it should fail");
         assert!(matches!(gone, LakeError::NoSuchDataset { .. }), "{gone}");
+        Ok(())
     }
 }

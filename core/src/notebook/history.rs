@@ -136,7 +136,7 @@ mod tests {
     }
 
     #[test]
-    fn tracking_makes_steps_of_changes_but_not_of_runs() {
+    fn tracking_makes_steps_of_changes_but_not_of_runs() -> Result<(), Box<dyn std::error::Error>> {
         let t0 = Instant::now();
         let mut history = History::default();
         let mut cells = vec![cell("c1", "SELECT 1")];
@@ -154,10 +154,12 @@ mod tests {
         history.track(&before, t0 + Duration::from_secs(3));
         assert!(!history.can_undo());
         assert_eq!(history.redo_tracked(&before), Some(Vec::new()));
+        Ok(())
     }
 
     #[test]
-    fn changes_undo_and_redo_in_order_and_typing_is_one_step() {
+    fn changes_undo_and_redo_in_order_and_typing_is_one_step()
+    -> Result<(), Box<dyn std::error::Error>> {
         let t0 = Instant::now();
         let ms = |n: u64| t0 + Duration::from_millis(n);
         let mut history = History::default();
@@ -175,24 +177,25 @@ mod tests {
         cells[0].set("sql", "SELECT 1");
 
         let typed_again = cells.clone();
-        let added = history.undo(&cells).unwrap();
+        let added = history.undo(&cells).ok_or("nothing to undo")?;
         assert_eq!(added.len(), 2);
         assert_eq!(added[0].text("sql"), "SEL");
-        let typed = history.undo(&added).unwrap();
+        let typed = history.undo(&added).ok_or("nothing to undo")?;
         assert_eq!(typed, vec![cell("c1", "SEL")]);
-        let empty = history.undo(&typed).unwrap();
+        let empty = history.undo(&typed).ok_or("nothing to undo")?;
         assert_eq!(empty, vec![cell("c1", "")]);
         assert!(history.undo(&empty).is_none());
 
-        assert_eq!(history.redo(&empty).unwrap(), typed);
-        assert_eq!(history.redo(&typed).unwrap(), added);
-        assert_eq!(history.redo(&added).unwrap(), typed_again);
+        assert_eq!(history.redo(&empty).ok_or("nothing to redo")?, typed);
+        assert_eq!(history.redo(&typed).ok_or("nothing to redo")?, added);
+        assert_eq!(history.redo(&added).ok_or("nothing to redo")?, typed_again);
         assert!(history.redo(&typed_again).is_none());
 
         // A new change after an undo forgets what could be redone.
-        let back = history.undo(&typed_again).unwrap();
+        let back = history.undo(&typed_again).ok_or("nothing to undo")?;
         history.record(&back, false, ms(9_000));
         assert!(!history.can_redo());
         assert!(history.can_undo());
+        Ok(())
     }
 }

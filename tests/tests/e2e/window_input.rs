@@ -341,10 +341,7 @@ fn a_dense_graph_settles_apart_and_a_small_node_drags() -> Result<()> {
          dataset = \"baskets\"\ngroup = \"customer_id\"\nitem = \"product_sku\"\n",
     )?;
     let window = Window::open(&t.lake(), &path)?;
-    let probe = window.wait("the Run all button", Duration::from_secs(30), |p| {
-        rect_of(p, "button:run all").is_ok()
-    })?;
-    window.click(window.centre_of(&probe, "button:run all")?)?;
+    let probe = window.click_mark("button:run all")?;
     window.rest_pointer(&probe)?;
     let probe = window.wait("the graph to settle", Duration::from_secs(120), |p| {
         p["marks"]["graph:g"]["settled"] == true
@@ -451,10 +448,7 @@ fn the_keyboard_focus_follows_the_selected_cell() -> Result<()> {
          [[cells]]\nid = \"c\"\nkind = \"sql\"\nsql = \"SELECT 3 AS three\"\n",
     )?;
     let window = Window::open(&t.lake(), &path)?;
-    let probe = window.wait("cell a's editor", Duration::from_secs(30), |p| {
-        rect_of(p, "editor:a").is_ok()
-    })?;
-    window.click(window.centre_of(&probe, "editor:a")?)?;
+    window.click_mark("editor:a")?;
     window.wait(
         "cell a selected and focused",
         Duration::from_secs(10),
@@ -507,10 +501,7 @@ fn run_all_says_where_it_stopped_and_a_cancel_is_no_error() -> Result<()> {
          [[cells]]\nid = \"last\"\nkind = \"sql\"\nsql = \"SELECT 4 AS four\"\n",
     )?;
     let window = Window::open(&t.lake(), &path)?;
-    let probe = window.wait("the Run all button", Duration::from_secs(30), |p| {
-        rect_of(p, "button:run all").is_ok()
-    })?;
-    window.click(window.centre_of(&probe, "button:run all")?)?;
+    window.click_mark("button:run all")?;
     let probe = window.wait("the run to stop", Duration::from_secs(30), |p| {
         !p["state"]["run_stopped"].is_null()
     })?;
@@ -564,10 +555,7 @@ fn wide_results_charts_and_long_text_keep_the_layout() -> Result<()> {
          [[cells]]\nid = \"after\"\nkind = \"sql\"\nsql = \"SELECT 1 AS one\"\n",
     )?;
     let window = Window::open(&t.lake(), &path)?;
-    let probe = window.wait("the Run all button", Duration::from_secs(30), |p| {
-        rect_of(p, "button:run all").is_ok()
-    })?;
-    window.click(window.centre_of(&probe, "button:run all")?)?;
+    window.click_mark("button:run all")?;
     let probe = window.wait("every cell run", Duration::from_secs(60), |p| {
         ["chart", "wide", "after"]
             .iter()
@@ -660,7 +648,7 @@ impl Window {
     fn click_mark(&self, name: &str) -> Result<Value> {
         let probe = self.wait(
             &format!("'{name}' on screen"),
-            Duration::from_secs(15),
+            Duration::from_secs(30),
             |p| rect_of(p, name).is_ok(),
         )?;
         self.click(self.centre_of(&probe, name)?)?;

@@ -192,34 +192,14 @@ impl LakebookApp {
                 self.stop_queue(running.as_deref().unwrap_or(""), true);
             }
             Command::Add { kind, after } => {
-                let params = self
-                    .runner
-                    .registry()
-                    .get(&kind)
-                    .map(|k| k.default_params())
-                    .unwrap_or_default();
                 let at = after
                     .and_then(|a| self.index_of(&a))
                     .map_or(self.notebook.cells.len(), |i| i + 1);
-                let cell = Cell::new(&kind, params, &self.notebook.ids());
-                self.selected = Some(cell.id.clone());
-                self.focus_editor = Some(cell.id.clone());
-                self.notebook.cells.insert(at, cell);
-                self.touch();
+                self.insert_new_cell(&kind, at);
             }
             Command::AddAbove { kind, before } => {
-                let params = self
-                    .runner
-                    .registry()
-                    .get(&kind)
-                    .map(|k| k.default_params())
-                    .unwrap_or_default();
                 let at = self.index_of(&before).unwrap_or(0);
-                let cell = Cell::new(&kind, params, &self.notebook.ids());
-                self.selected = Some(cell.id.clone());
-                self.focus_editor = Some(cell.id.clone());
-                self.notebook.cells.insert(at, cell);
-                self.touch();
+                self.insert_new_cell(&kind, at);
             }
             Command::Quit => self.want_quit = true,
             Command::Embed(name) => {
@@ -484,6 +464,22 @@ impl LakebookApp {
 }
 
 impl LakebookApp {
+    /// A new cell of `kind` with its default parameters at place `at`,
+    /// selected, with the keyboard in its editor.
+    fn insert_new_cell(&mut self, kind: &str, at: usize) {
+        let params = self
+            .runner
+            .registry()
+            .get(kind)
+            .map(|k| k.default_params())
+            .unwrap_or_default();
+        let cell = Cell::new(kind, params, &self.notebook.ids());
+        self.selected = Some(cell.id.clone());
+        self.focus_editor = Some(cell.id.clone());
+        self.notebook.cells.insert(at, cell);
+        self.touch();
+    }
+
     /// Undoes (or redoes) the last change to the cells. A cell keeps what
     /// its runs recorded (the versions read, how its result is shown).
     fn step_history(&mut self, undo: bool) {
