@@ -27,6 +27,7 @@ impl GraphPanel {
         points: &[[f32; 2]],
         radii: &[f32],
         on_screen: &[bool],
+        legend: Option<Rect>,
     ) {
         let text_colour = ui.visuals().text_color();
         let important = |i: usize| {
@@ -47,8 +48,18 @@ impl GraphPanel {
             sizes[i] = [galley.size().x, galley.size().y];
             galleys.insert(i, galley);
         }
-        let mut labelled =
-            placed_labels(&candidates, points, radii, &sizes, on_screen, MOST_LABELS);
+        // Labels under the colour key would be hidden: not offered.
+        let clear_of_key = |i: usize| {
+            let [l, t, r, b] = label_rect(points[i], radii[i], sizes[i]);
+            let label = Rect::from_min_max(egui::pos2(l, t), egui::pos2(r, b));
+            legend.is_none_or(|key| !key.intersects(label))
+        };
+        let offered: Vec<usize> = candidates
+            .iter()
+            .copied()
+            .filter(|&i| clear_of_key(i))
+            .collect();
+        let mut labelled = placed_labels(&offered, points, radii, &sizes, on_screen, MOST_LABELS);
         let chosen: Vec<usize> = candidates
             .iter()
             .copied()
@@ -95,11 +106,11 @@ impl GraphPanel {
         entries
     }
 
-    /// The key in the canvas's top right corner, over a backdrop.
-    pub(super) fn draw_legend(&self, ui: &egui::Ui, painter: &Painter, rect: Rect) {
+    /// The key in the canvas's top right corner, over a backdrop; where it is.
+    pub(super) fn draw_legend(&self, ui: &egui::Ui, painter: &Painter, rect: Rect) -> Option<Rect> {
         let entries = self.legend();
         if entries.is_empty() {
-            return;
+            return None;
         }
         let font = egui::FontId::proportional(11.0);
         let text_colour = ui.visuals().text_color();
@@ -135,5 +146,6 @@ impl GraphPanel {
                 text_colour,
             );
         }
+        Some(key)
     }
 }

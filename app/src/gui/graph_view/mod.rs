@@ -509,8 +509,8 @@ impl GraphPanel {
         let on_screen: Vec<bool> = (0..n)
             .map(|i| visible[i] && rect.contains(screen[i]))
             .collect();
-        self.draw_labels(ui, &painter, &points, &radii, &on_screen);
-        self.draw_legend(ui, &painter, rect);
+        let legend = self.draw_legend(ui, &painter, rect);
+        self.draw_labels(ui, &painter, &points, &radii, &on_screen, legend);
         if let Some(i) = self.hovered {
             let text = self.tooltip(i);
             response.clone().on_hover_ui_at_pointer(|ui| {
