@@ -251,8 +251,17 @@ pub fn bench_graph_frames(
         })),
     };
     let ctx = egui::Context::default();
-    let rt = tokio::runtime::Runtime::new()?;
-    let spawner = Spawner::new(rt.handle().clone(), ctx.clone());
+    // The command line runs inside a runtime already (and a runtime may not
+    // be dropped inside another): its handle serves; otherwise a new one.
+    let owned;
+    let handle = match tokio::runtime::Handle::try_current() {
+        Ok(handle) => handle,
+        Err(_) => {
+            owned = tokio::runtime::Runtime::new()?;
+            owned.handle().clone()
+        }
+    };
+    let spawner = Spawner::new(handle, ctx.clone());
     let mut panel =
         GraphPanel::new(&output, &spawner).ok_or_else(|| anyhow::anyhow!("no graph data"))?;
     panel.wait_until_laid_out();

@@ -8,7 +8,7 @@ use lakebook_core::graph::legibility::{label_rect, placed_labels};
 use super::GraphPanel;
 
 /// Nodes at most whose labels are measured in a frame (the biggest first).
-const MOST_LABEL_CANDIDATES: usize = 300;
+const MOST_LABEL_CANDIDATES: usize = 120;
 
 /// Labels at most drawn besides the chosen ones.
 const MOST_LABELS: usize = 60;
