@@ -33,13 +33,21 @@ impl GraphPanel {
         let important = |i: usize| {
             self.selected == Some(i) || self.graph_node(i).is_some_and(|v| self.seeds.contains(&v))
         };
-        let mut candidates: Vec<usize> = (0..points.len()).filter(|&i| on_screen[i]).collect();
-        candidates.sort_by(|&a, &b| {
-            important(b)
-                .cmp(&important(a))
-                .then(radii[b].total_cmp(&radii[a]))
-        });
-        candidates.truncate(MOST_LABEL_CANDIDATES);
+        // Each node's claim computed once; only the strongest are sorted
+        // (a sort of every node with this comparison cost frames their time).
+        let mut claims: Vec<(bool, f32, usize)> = (0..points.len())
+            .filter(|&i| on_screen[i])
+            .map(|i| (important(i), radii[i], i))
+            .collect();
+        let strongest_first = |a: &(bool, f32, usize), b: &(bool, f32, usize)| {
+            b.0.cmp(&a.0).then(b.1.total_cmp(&a.1))
+        };
+        if claims.len() > MOST_LABEL_CANDIDATES {
+            claims.select_nth_unstable_by(MOST_LABEL_CANDIDATES, strongest_first);
+            claims.truncate(MOST_LABEL_CANDIDATES);
+        }
+        claims.sort_by(strongest_first);
+        let candidates: Vec<usize> = claims.iter().map(|c| c.2).collect();
         let font = egui::FontId::proportional(11.0);
         let mut galleys = std::collections::HashMap::new();
         let mut sizes = vec![[0.0f32; 2]; points.len()];
