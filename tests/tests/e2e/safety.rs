@@ -474,6 +474,29 @@ async fn rm_moves_a_dataset_to_the_trash_restore_brings_it_back_and_gc_empties_i
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mv_renames_a_dataset_in_place_and_refuses_taken_or_path_names() -> Result<()> {
+    let t = TestLake::new()?;
+    let data = t.file("t.csv", tagged_csv(12, 1))?;
+    t.ingest(&[&data], &["--name", "t"]).await?;
+    t.ingest(&[&data], &["--name", "u"]).await?;
+    let folders = dataset_folders(&t.lake())?;
+    assert_eq!(
+        t.run(&["mv", "t", "tagged"]).await?,
+        "renamed 't' to 'tagged'\n"
+    );
+    assert_eq!(t.scalar("SELECT count(*) FROM tagged").await?, json!(12));
+    // Nothing moved on disk: the folder keeps its name.
+    assert_eq!(dataset_folders(&t.lake())?, folders);
+    let err = t.run_err(&["mv", "tagged", "u"]).await;
+    assert!(err.contains("a dataset named 'u' already exists"), "{err}");
+    let err = t.run_err(&["mv", "tagged", "../outside"]).await;
+    assert!(err.contains("../outside"), "{err}");
+    assert!(!t.lake().join("../outside").exists());
+    assert_eq!(t.scalar("SELECT count(*) FROM tagged").await?, json!(12));
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gc_reclaims_what_killed_writers_left_and_nothing_else() -> Result<()> {
     let t = TestLake::new()?;
     let data = t.file("t.csv", tagged_csv(50, 1))?;
