@@ -64,10 +64,17 @@ impl CellKind for IngestCell {
             mode,
             ..IngestOptions::default()
         };
-        let mut lake = ctx.lake.write().await;
+        // A writer of its own, like the command line's: other cells, saves
+        // and the browser go on while files are read (the lake's own locks
+        // keep concurrent writers apart). The shared handle catches up
+        // after, or at the next run.
+        let mut lake = ctx.lake.read().await.clone();
         let report = ingest::ingest(&mut lake, &paths, &options, job)
             .await
             .map_err(CellError::new)?;
+        if let Ok(mut shared) = ctx.lake.try_write() {
+            *shared = lake;
+        }
         let mut text = String::new();
         for d in &report.datasets {
             text.push_str(&format!(
