@@ -88,6 +88,9 @@ pub struct GraphPanel {
     running: bool,
     camera: Camera,
     fit_pending: bool,
+    /// The canvas size the view was last fitted to: an untouched view is
+    /// fitted again when the canvas changes size (a scroll bar appeared).
+    fitted_size: Vec2,
     /// The user zoomed or panned: the view no longer follows the layout.
     view_touched: bool,
     colour_by_community: bool,
@@ -136,6 +139,7 @@ impl GraphPanel {
             running: true,
             camera: Camera::default(),
             fit_pending: true,
+            fitted_size: Vec2::ZERO,
             view_touched: false,
             colour_by_community: output.membership.is_some(),
             filter: None,
@@ -387,9 +391,11 @@ impl GraphPanel {
         let (rect, response) = ui.allocate_exact_size(size, Sense::click_and_drag());
         let painter = ui.painter_at(rect);
         painter.rect_filled(rect, 4.0, ui.visuals().extreme_bg_color);
-        if self.fit_pending {
+        let resized = (rect.size() - self.fitted_size).length() > 1.0;
+        if self.fit_pending || (resized && !self.view_touched && self.dragging.is_none()) {
             self.fit(rect);
             self.fit_pending = false;
+            self.fitted_size = rect.size();
         }
         let n = self.drawn.layout.positions().len();
         let screen: Vec<Pos2> = self
