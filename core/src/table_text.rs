@@ -33,11 +33,6 @@ pub fn float_text(value: f64) -> String {
     format!("{rounded:?}")
 }
 
-/// Whether a column of this type is a number (shown right-aligned).
-pub fn is_number(data_type: &DataType) -> bool {
-    data_type.is_numeric()
-}
-
 /// `text` on one line, at most `max_chars` long: line breaks and tabs become
 /// visible marks (`↵`, `⇥`) and a longer text ends in `…`. Also says whether
 /// anything was cut or marked, so a tooltip can show the whole.
@@ -156,7 +151,7 @@ impl<'a> TableText<'a> {
         let names: Vec<String> = self.names().iter().map(|n| clean(n)).collect();
         let mut out = format!("| {} |\n|", names.join(" | "));
         for field in self.batch.schema().fields() {
-            out.push_str(if is_number(field.data_type()) {
+            out.push_str(if field.data_type().is_numeric() {
                 " ---: |"
             } else {
                 " --- |"

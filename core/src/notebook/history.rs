@@ -27,7 +27,7 @@ pub struct History {
 /// Whether two lists of cells say the same: the same cells in the same
 /// order with the same kinds, parameters and folding. What a run records
 /// (`read`) and how results are shown (`views`) are not edits.
-pub fn same_content(a: &[Cell], b: &[Cell]) -> bool {
+fn same_content(a: &[Cell], b: &[Cell]) -> bool {
     a.len() == b.len()
         && a.iter().zip(b).all(|(x, y)| {
             x.id == y.id && x.kind == y.kind && x.collapsed == y.collapsed && x.params == y.params
@@ -57,23 +57,9 @@ impl History {
         }
     }
 
-    /// Undoes the last change: the cells before it (remembered as seen).
-    pub fn undo_tracked(&mut self, now: &[Cell]) -> Option<Vec<Cell>> {
-        let before = self.undo(now)?;
-        self.seen = Some(before.clone());
-        Some(before)
-    }
-
-    /// Redoes the last undone change (remembered as seen).
-    pub fn redo_tracked(&mut self, now: &[Cell]) -> Option<Vec<Cell>> {
-        let after = self.redo(now)?;
-        self.seen = Some(after.clone());
-        Some(after)
-    }
-
     /// Notes the cells as they are before a change. `edit` marks typing:
     /// an edit that follows an edit within a second joins its step.
-    pub fn record(&mut self, before: &[Cell], edit: bool, now: Instant) {
+    fn record(&mut self, before: &[Cell], edit: bool, now: Instant) {
         let joins = edit
             && self
                 .last
@@ -92,19 +78,22 @@ impl History {
         self.redo.clear();
     }
 
-    /// The cells before the last change, given the cells now (kept for redo).
+    /// The cells before the last change, given the cells now (kept for
+    /// redo); they are what [`History::track`] sees next.
     pub fn undo(&mut self, now: &[Cell]) -> Option<Vec<Cell>> {
         let before = self.undo.pop()?;
         self.redo.push(now.to_vec());
         self.last = None;
+        self.seen = Some(before.clone());
         Some(before)
     }
 
-    /// The cells as they were before the last undo.
+    /// The cells as they were before the last undo (seen, like `undo`'s).
     pub fn redo(&mut self, now: &[Cell]) -> Option<Vec<Cell>> {
         let after = self.redo.pop()?;
         self.undo.push(now.to_vec());
         self.last = None;
+        self.seen = Some(after.clone());
         Some(after)
     }
 
@@ -149,11 +138,11 @@ mod tests {
         let before = cells.clone();
         cells.clear();
         history.track(&cells, t0 + Duration::from_secs(2));
-        assert_eq!(history.undo_tracked(&cells), Some(before.clone()));
+        assert_eq!(history.undo(&cells), Some(before.clone()));
         // Seen again as it was: no new step from looking at the undone cells.
         history.track(&before, t0 + Duration::from_secs(3));
         assert!(!history.can_undo());
-        assert_eq!(history.redo_tracked(&before), Some(Vec::new()));
+        assert_eq!(history.redo(&before), Some(Vec::new()));
         Ok(())
     }
 

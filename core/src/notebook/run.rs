@@ -37,6 +37,14 @@ pub struct RunContext<'a> {
 }
 
 impl RunContext<'_> {
+    /// A copy of the lake's handle as last read: a writer of its own, like a
+    /// second process. Work on it holds no lock, so a long run never makes
+    /// a save, a rename, the browser's refresh or another cell wait; the
+    /// lake's own locks keep concurrent writers apart.
+    pub async fn lake_copy(&self) -> Lake {
+        self.lake.read().await.clone()
+    }
+
     /// The embedding model, loaded on first use.
     pub async fn model(&self) -> Result<Arc<MiniLm>, CellError> {
         let mut slot = self.model.lock().await;
@@ -165,13 +173,18 @@ impl Runner {
         &self.lake
     }
 
+    /// A copy of the lake's handle as last read, to work on without holding
+    /// the shared one (see [`RunContext::lake_copy`]).
+    pub async fn lake_copy(&self) -> Lake {
+        self.lake.read().await.clone()
+    }
+
     /// Embeds the rows of dataset `name` that have no vector yet, with the
     /// session's model (loaded once), then brings its search indexes up to
     /// date, with progress and cancel through `job`; says what it did.
     pub async fn embed(&self, name: &str, job: &Job) -> Result<String, CellError> {
         let model = self.context(&BTreeMap::new()).model().await?;
-        // A copy of the lake, like any other writer's: cells run meanwhile.
-        let mut lake = self.lake.read().await.clone();
+        let mut lake = self.lake_copy().await;
         lake.refresh().await.map_err(CellError::new)?;
         let request = crate::embed::EmbedRequest {
             name: name.to_string(),

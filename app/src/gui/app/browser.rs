@@ -59,26 +59,36 @@ impl LakebookApp {
 
     /// The tables, then each graph with its datasets; those the filter keeps.
     fn dataset_list_ui(&mut self, ui: &mut egui::Ui) {
+        // Taken for the frame and put back (drawing needs `&mut self`):
+        // copying every catalog entry each frame would slow a large lake.
+        let datasets = std::mem::take(&mut self.datasets);
+        let graph_parts = std::mem::take(&mut self.graph_parts);
+        self.datasets_ui(ui, &datasets, &graph_parts);
+        self.datasets = datasets;
+        self.graph_parts = graph_parts;
+    }
+
+    fn datasets_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        datasets: &[(String, DatasetEntry)],
+        graph_parts: &BTreeMap<String, String>,
+    ) {
         let needle = self.lake_filter.trim().to_lowercase();
         let keeps = |name: &str, entry: &DatasetEntry| {
             needle.is_empty()
                 || name.to_lowercase().contains(&needle)
-                || entry
-                    .schema
-                    .iter()
-                    .any(|c| c.name.to_lowercase().contains(&needle))
+                || column_matches(entry, &needle)
         };
-        let datasets = self.datasets.clone();
-        let graph_parts = self.graph_parts.clone();
         let mut shown = 0;
-        for (name, entry) in &datasets {
+        for (name, entry) in datasets {
             if !graph_parts.contains_key(name) && keeps(name, entry) {
-                self.dataset_ui(ui, name, entry, &needle);
+                self.dataset_ui(ui, name, entry, &needle, None);
                 shown += 1;
             }
         }
         let mut graphs: BTreeMap<&str, Vec<&(String, DatasetEntry)>> = BTreeMap::new();
-        for item in &datasets {
+        for item in datasets {
             if let Some(graph) = graph_parts.get(&item.0) {
                 graphs.entry(graph.as_str()).or_default().push(item);
             }
@@ -96,7 +106,7 @@ impl LakebookApp {
                 .id_salt(("graph", graph))
                 .show(ui, |ui| {
                     for (name, entry) in kept {
-                        self.dataset_ui(ui, name, entry, &needle);
+                        self.dataset_ui(ui, name, entry, &needle, Some(graph));
                     }
                 })
                 .header_response
@@ -109,19 +119,23 @@ impl LakebookApp {
         }
     }
 
-    /// One dataset: its header (click for details and the first rows,
-    /// right-click for what can be done), and its columns when open.
-    fn dataset_ui(&mut self, ui: &mut egui::Ui, name: &str, entry: &DatasetEntry, needle: &str) {
+    /// One dataset (part of `graph`, if given): its header (click for
+    /// details and the first rows, right-click for what can be done), and
+    /// its columns when open.
+    fn dataset_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        name: &str,
+        entry: &DatasetEntry,
+        needle: &str,
+        graph: Option<&str>,
+    ) {
         let icon = match entry.kind {
             lakebook_core::lake::DatasetKind::Table => "☰",
             lakebook_core::lake::DatasetKind::Documents => "🗋",
         };
         // A filter that matched a column opens the dataset to show it.
-        let column_matched = !needle.is_empty()
-            && entry
-                .schema
-                .iter()
-                .any(|c| c.name.to_lowercase().contains(needle));
+        let column_matched = !needle.is_empty() && column_matches(entry, needle);
         let header = egui::CollapsingHeader::new(format!("{icon} {name}"))
             .id_salt(("dataset", name))
             .open(column_matched.then_some(true))
@@ -163,7 +177,7 @@ impl LakebookApp {
         });
         header
             .header_response
-            .context_menu(|ui| self.dataset_menu(ui, name, entry));
+            .context_menu(|ui| self.dataset_menu(ui, name, entry, graph));
         if header.header_response.clicked() {
             self.commands.push(Command::Inspect {
                 dataset: name.to_string(),
@@ -173,8 +187,13 @@ impl LakebookApp {
     }
 
     /// What can be done to a dataset.
-    fn dataset_menu(&mut self, ui: &mut egui::Ui, name: &str, entry: &DatasetEntry) {
-        let part_of_graph = self.graph_parts.get(name).cloned();
+    fn dataset_menu(
+        &mut self,
+        ui: &mut egui::Ui,
+        name: &str,
+        entry: &DatasetEntry,
+        part_of_graph: Option<&str>,
+    ) {
         let mut item = |ui: &mut egui::Ui, label: &str, command: Command| {
             let button = ui.button(label);
             crate::gui::probe::mark(format!("menu:{label}"), || {
@@ -263,25 +282,12 @@ impl LakebookApp {
             }
         }
     }
+}
 
-    /// Runs a change to the lake's datasets as a job: a notice says how it
-    /// went, and the browser reads the lake again.
-    pub(super) fn change_lake<F, Fut>(&mut self, title: String, change: F)
-    where
-        F: FnOnce(Arc<Runner>, Job) -> Fut + Send + 'static,
-        Fut: Future<Output = Result<String, String>> + Send + 'static,
-    {
-        let job = self.add_job(&title);
-        let (runner, outbox) = (self.runner.clone(), self.outbox.clone());
-        self.rt.spawn(async move {
-            let result = change(runner, job).await;
-            outbox
-                .send(WorkResult::Finished {
-                    title,
-                    result,
-                    lake_changed: true,
-                })
-                .await;
-        });
-    }
+/// Whether one of the dataset's column names contains `needle` (lower case).
+fn column_matches(entry: &DatasetEntry, needle: &str) -> bool {
+    entry
+        .schema
+        .iter()
+        .any(|c| c.name.to_lowercase().contains(needle))
 }

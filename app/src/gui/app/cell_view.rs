@@ -318,8 +318,7 @@ impl LakebookApp {
                         });
                     }
                     if let Some((asked, rows)) = action.members {
-                        let saving = asked.save_file.is_some() || asked.save_dataset.is_some();
-                        let result = saving.then(|| ResultToSave {
+                        let result = asked.saves().then(|| ResultToSave {
                             label: format!("{id}-members"),
                             rows,
                             query: None,
@@ -495,8 +494,7 @@ fn shown_table(
             *dirty = true;
         }
     }
-    let saving = action.save_file.is_some() || action.save_dataset.is_some();
-    let result = saving.then(|| ResultToSave {
+    let result = action.saves().then(|| ResultToSave {
         label: view_id.to_string(),
         rows: table.batch(),
         query,

@@ -203,7 +203,7 @@ impl LakebookApp {
             }
             Command::Quit => self.want_quit = true,
             Command::Embed(name) => {
-                self.change_lake(format!("embed {name}"), |runner, job| async move {
+                self.spawn_lake_change(format!("embed {name}"), |runner, job| async move {
                     runner.embed(&name, &job).await.map_err(|e| e.message)
                 });
             }
@@ -212,8 +212,8 @@ impl LakebookApp {
                 if self.inspect.as_ref().is_some_and(|(d, _)| *d == from) {
                     self.inspect = None;
                 }
-                self.change_lake(format!("rename {from}"), |runner, _| async move {
-                    let mut lake = runner.lake().read().await.clone();
+                self.spawn_lake_change(format!("rename {from}"), |runner, _| async move {
+                    let mut lake = runner.lake_copy().await;
                     lake.rename_dataset(&from, &to)
                         .await
                         .map(|()| format!("renamed {from} to {to}"))
@@ -226,8 +226,8 @@ impl LakebookApp {
                 }
                 self.removed.retain(|n| *n != name);
                 self.removed.push(name.clone());
-                self.change_lake(format!("remove {name}"), |runner, _| async move {
-                    let mut lake = runner.lake().read().await.clone();
+                self.spawn_lake_change(format!("remove {name}"), |runner, _| async move {
+                    let mut lake = runner.lake_copy().await;
                     lake.remove_dataset(&name)
                         .await
                         .map(|_| {
@@ -238,8 +238,8 @@ impl LakebookApp {
             }
             Command::RestoreDataset(name) => {
                 self.removed.retain(|n| *n != name);
-                self.change_lake(format!("restore {name}"), |runner, _| async move {
-                    let mut lake = runner.lake().read().await.clone();
+                self.spawn_lake_change(format!("restore {name}"), |runner, _| async move {
+                    let mut lake = runner.lake_copy().await;
                     lake.restore_dataset(&name)
                         .await
                         .map(|()| format!("brought {name} back"))
@@ -370,7 +370,7 @@ impl LakebookApp {
                     let name = dataset.clone();
                     self.rt.spawn(async move {
                         let result = {
-                            let lake = runner.lake().read().await.clone();
+                            let lake = runner.lake_copy().await;
                             let sql = format!(
                                 "SELECT * FROM {} LIMIT 20",
                                 lakebook_core::sql::quote_ident(&name)
@@ -395,25 +395,19 @@ impl LakebookApp {
                     let outbox = self.outbox.clone();
                     self.rt.spawn(async move {
                         let result = {
-                            let lake = runner.lake().read().await.clone();
+                            let lake = runner.lake_copy().await;
                             lake.versions(&dataset).await.map_err(|e| e.to_string())
                         };
                         outbox.send(WorkResult::Versions { dataset, result }).await;
                     });
                 } else if let Some(column) = column {
                     // A job like a cell's: progress in the jobs panel, and cancel.
-                    let job = Job::new();
-                    self.jobs.push(JobEntry {
-                        title: profile_title(&dataset, &column),
-                        job: job.clone(),
-                        started: Instant::now(),
-                        cell: None,
-                    });
+                    let job = self.add_job(&profile_title(&dataset, &column));
                     let runner = self.runner.clone();
                     let outbox = self.outbox.clone();
                     self.rt.spawn(async move {
                         let result = {
-                            let lake = runner.lake().read().await.clone();
+                            let lake = runner.lake_copy().await;
                             profile_column(&lake, &dataset, &column, &job).await
                         };
                         outbox
@@ -485,9 +479,9 @@ impl LakebookApp {
     fn step_history(&mut self, undo: bool) {
         let now = &self.notebook.cells;
         let Some(mut cells) = (if undo {
-            self.history.undo_tracked(now)
+            self.history.undo(now)
         } else {
-            self.history.redo_tracked(now)
+            self.history.redo(now)
         }) else {
             self.say(if undo {
                 "nothing to undo"

@@ -66,12 +66,10 @@ impl LakebookApp {
         // The name decides the format when it names one (a.parquet from the CSV item).
         let format = ResultFormat::from_path(&path).unwrap_or(format);
         let title = format!("save {} to {}", result.label, path.display());
-        let job = self.add_job(&title);
-        let (runner, outbox) = (self.runner.clone(), self.outbox.clone());
-        self.rt.spawn(async move {
+        self.spawn_job(title, move |runner, job| async move {
             let saved: Result<usize, String> = match result.query {
                 Some((sql, pins)) => {
-                    let lake = runner.lake().read().await.clone();
+                    let lake = runner.lake_copy().await;
                     save_query(&lake, &sql, pins, &path, format, &job)
                         .await
                         .map_err(|e| e.to_string())
@@ -89,14 +87,7 @@ impl LakebookApp {
                     }
                 }
             };
-            let result = saved.map(|rows| format!("saved {rows} rows to {}", path.display()));
-            outbox
-                .send(WorkResult::Finished {
-                    title,
-                    result,
-                    lake_changed: false,
-                })
-                .await;
+            saved.map(|rows| format!("saved {rows} rows to {}", path.display()))
         });
     }
 
@@ -104,46 +95,72 @@ impl LakebookApp {
     /// dataset of that name is never replaced.
     pub(super) fn save_result_as_dataset(&mut self, result: ResultToSave, name: String) {
         let title = format!("save {} as dataset {name}", result.label);
+        self.spawn_lake_change(title, move |runner, job| async move {
+            let mut lake = runner.lake_copy().await;
+            lake.refresh().await.map_err(|e| e.to_string())?;
+            if lake.entry(&name).is_ok() {
+                return Err(format!(
+                    "a dataset called '{name}' exists already: choose another name"
+                ));
+            }
+            let (schema, batches) = match result.query {
+                Some((sql, pins)) => {
+                    let engine = lakebook_core::sql::SqlEngine::with_options(
+                        &lake,
+                        lakebook_core::sql::SqlOptions { cache: None, pins },
+                    );
+                    let query = engine.query(&sql);
+                    let all = job
+                        .or_cancelled(query)
+                        .await
+                        .map_err(|_| "cancelled: nothing was saved".to_string())?
+                        .map_err(|e| e.message)?;
+                    (all.schema, all.batches)
+                }
+                None => (result.rows.schema(), vec![result.rows]),
+            };
+            let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+            lake.write_table(&name, schema, batches)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(format!("saved {rows} rows as the dataset {name}"))
+        });
+    }
+
+    /// Runs `work` as a job of the jobs panel (progress and cancel through
+    /// the job it is given); a notice says how it went.
+    pub(super) fn spawn_job<F, Fut>(&mut self, title: String, work: F)
+    where
+        F: FnOnce(Arc<Runner>, Job) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<String, String>> + Send + 'static,
+    {
+        self.spawn(title, false, work);
+    }
+
+    /// Like [`LakebookApp::spawn_job`], for work that changes the lake's
+    /// datasets: the browser reads the lake again when it ends.
+    pub(super) fn spawn_lake_change<F, Fut>(&mut self, title: String, work: F)
+    where
+        F: FnOnce(Arc<Runner>, Job) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<String, String>> + Send + 'static,
+    {
+        self.spawn(title, true, work);
+    }
+
+    fn spawn<F, Fut>(&mut self, title: String, lake_changed: bool, work: F)
+    where
+        F: FnOnce(Arc<Runner>, Job) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<String, String>> + Send + 'static,
+    {
         let job = self.add_job(&title);
         let (runner, outbox) = (self.runner.clone(), self.outbox.clone());
         self.rt.spawn(async move {
-            let saved = async {
-                // A copy of the lake: a cell running meanwhile holds no lock this waits for.
-                let mut lake = runner.lake().read().await.clone();
-                lake.refresh().await.map_err(|e| e.to_string())?;
-                if lake.entry(&name).is_ok() {
-                    return Err(format!(
-                        "a dataset called '{name}' exists already: choose another name"
-                    ));
-                }
-                let (schema, batches) = match result.query {
-                    Some((sql, pins)) => {
-                        let engine = lakebook_core::sql::SqlEngine::with_options(
-                            &lake,
-                            lakebook_core::sql::SqlOptions { cache: None, pins },
-                        );
-                        let query = engine.query(&sql);
-                        let all = job
-                            .or_cancelled(query)
-                            .await
-                            .map_err(|_| "cancelled: nothing was saved".to_string())?
-                            .map_err(|e| e.message)?;
-                        (all.schema, all.batches)
-                    }
-                    None => (result.rows.schema(), vec![result.rows]),
-                };
-                let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
-                lake.write_table(&name, schema, batches)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                Ok(format!("saved {rows} rows as the dataset {name}"))
-            }
-            .await;
+            let result = work(runner, job).await;
             outbox
                 .send(WorkResult::Finished {
                     title,
-                    result: saved,
-                    lake_changed: true,
+                    result,
+                    lake_changed,
                 })
                 .await;
         });

@@ -36,8 +36,7 @@ impl LakebookApp {
         let outbox = self.outbox.clone();
         self.rt.spawn(async move {
             let result = {
-                // Read on a copy: a long cell holding the lake delays no listing.
-                let mut lake = runner.lake().read().await.clone();
+                let mut lake = runner.lake_copy().await;
                 let refreshed = lake.refresh().await;
                 if refreshed.is_ok()
                     && let Ok(mut shared) = runner.lake().try_write()

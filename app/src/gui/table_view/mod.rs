@@ -11,7 +11,7 @@ use arrow::datatypes::SchemaRef;
 use egui_extras::{Column, TableBuilder};
 use lakebook_core::notebook::TableView;
 use lakebook_core::result_file::ResultFormat;
-use lakebook_core::table_text::{TableText, is_number, one_line};
+use lakebook_core::table_text::{TableText, one_line};
 
 /// Rows from the end of those loaded at which the next page is fetched.
 const NEAR_END_ROWS: usize = 20_000;
@@ -36,6 +36,13 @@ pub struct TableAction {
     pub save_dataset: Option<String>,
     /// Something to tell the person ("copied 12 rows as TSV").
     pub said: Option<String>,
+}
+
+impl TableAction {
+    /// Whether the person asked to save the result (as a file or a dataset).
+    pub fn saves(&self) -> bool {
+        self.save_file.is_some() || self.save_dataset.is_some()
+    }
 }
 
 /// Rows at most copied to the clipboard at once.
@@ -492,7 +499,7 @@ impl ResultTable {
         let numbers: Vec<bool> = schema
             .fields()
             .iter()
-            .map(|f| is_number(f.data_type()))
+            .map(|f| f.data_type().is_numeric())
             .collect();
         let row_height = ui.text_style_height(&egui::TextStyle::Monospace) + 4.0;
         let mut clicked_header = None;

@@ -62,9 +62,7 @@ impl CellKind for ClusterCell {
             request.seed = seed as u64;
         }
         request.projection = cell.text("projection").parse().map_err(CellError::new)?;
-        // A copy of the lake: a long run holds no lock that writers (a save,
-        // a rename, the browser's refresh) would wait for.
-        let lake = ctx.lake.read().await.clone();
+        let lake = ctx.lake_copy().await;
         let report = cluster_dataset(&lake, &request, job)
             .await
             .map_err(CellError::new)?;

@@ -67,9 +67,8 @@ impl CellKind for CommunitiesCell {
         if name.is_empty() {
             return Err(CellError::new("choose a graph"));
         }
-        // The graph is read from a copy of the lake's handle; only the save
-        // of new communities holds the write lock.
-        let lake = ctx.lake.read().await.clone();
+        // Only the save of new communities holds the shared handle's write lock.
+        let lake = ctx.lake_copy().await;
         let mut stored = load_graph(&lake, &name).await.map_err(CellError::new)?;
         let data = Arc::new(GraphData::from_stored(&stored));
         let seeds = seed_list(cell);

@@ -114,9 +114,8 @@ impl CellKind for GraphCell {
         }
         crate::graph::store::check_name(&name).map_err(CellError::new)?;
         let recipe = recipe_of(cell)?;
-        // Loading and building read a copy of the lake's handle; only the
-        // save holds the write lock, so other cells and the browser go on.
-        let lake = ctx.lake.read().await.clone();
+        // Only the save holds the shared handle's write lock.
+        let lake = ctx.lake_copy().await;
         let existing = load_graph(&lake, &name).await.ok();
         let (stored, changed) = match existing {
             Some(s) if !cell.flag("rebuild") && is_current(&s, &recipe, &lake) => (s, Vec::new()),
@@ -131,7 +130,7 @@ impl CellKind for GraphCell {
                         .map_err(CellError::new)?
                 };
                 let changed = vec![record.nodes_dataset.clone(), record.edges_dataset.clone()];
-                let lake = ctx.lake.read().await.clone();
+                let lake = ctx.lake_copy().await;
                 let stored = load_graph(&lake, &name).await.map_err(CellError::new)?;
                 (stored, changed)
             }

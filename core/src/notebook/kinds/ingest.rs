@@ -64,11 +64,8 @@ impl CellKind for IngestCell {
             mode,
             ..IngestOptions::default()
         };
-        // A writer of its own, like the command line's: other cells, saves
-        // and the browser go on while files are read (the lake's own locks
-        // keep concurrent writers apart). The shared handle catches up
-        // after, or at the next run.
-        let mut lake = ctx.lake.read().await.clone();
+        // The shared handle catches up after, or at the next run.
+        let mut lake = ctx.lake_copy().await;
         let report = ingest::ingest(&mut lake, &paths, &options, job)
             .await
             .map_err(CellError::new)?;

@@ -67,9 +67,7 @@ impl CellKind for MatchCell {
             "" => Matcher::Combined,
             m => m.parse().map_err(CellError::new)?,
         };
-        // A copy of the lake: a long run holds no lock that writers (a save,
-        // a rename, the browser's refresh) would wait for.
-        let lake = ctx.lake.read().await.clone();
+        let lake = ctx.lake_copy().await;
         let mut read = BTreeMap::new();
         for name in [&source, &target].into_iter().filter(|n| !n.is_empty()) {
             read.insert(

@@ -54,9 +54,7 @@ impl CellKind for SearchCell {
         } else {
             Some(ctx.model().await?)
         };
-        // A copy of the lake: a long run holds no lock that writers (a save,
-        // a rename, the browser's refresh) would wait for.
-        let lake = ctx.lake.read().await.clone();
+        let lake = ctx.lake_copy().await;
         let dataset = cell.text("dataset").trim();
         let groups = if dataset.is_empty() {
             search::search_lake(&lake, model.as_deref(), &request).await

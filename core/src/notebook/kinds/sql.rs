@@ -37,9 +37,7 @@ impl CellKind for SqlCell {
         if sql.trim().is_empty() {
             return Err(CellError::new("the query is empty"));
         }
-        // A copy of the lake: a long run holds no lock that writers (a save,
-        // a rename, the browser's refresh) would wait for.
-        let lake = ctx.lake.read().await.clone();
+        let lake = ctx.lake_copy().await;
         let engine = SqlEngine::with_options(
             &lake,
             SqlOptions {
