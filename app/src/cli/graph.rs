@@ -173,8 +173,14 @@ async fn export_graph(
         stored.record.recipe.describe()
     );
     let had_layout = stored.positions.is_some();
-    let (positions, scene) =
-        laid_out_scene(&data, stored.communities.as_deref(), &[], steps, &title);
+    let (positions, scene) = laid_out_scene(
+        &data,
+        stored.communities.as_deref(),
+        &[],
+        steps,
+        &title,
+        [1600, 1200],
+    );
     let bytes = if svg {
         export::to_svg(&scene, 1600, 1200).into_bytes()
     } else {

@@ -125,16 +125,21 @@ impl GraphOutput {
 }
 
 /// A stored graph laid out (its saved layout, or `steps` ForceAtlas2 steps
-/// from scratch) as a scene to export: coloured by its communities, sized by
-/// degree, `highlight` outlined, the best-connected nodes labelled.
+/// from scratch) as a scene to export: coloured by its communities (with
+/// their colour key), sized by
+/// degree, `highlight` outlined, and the best-connected nodes labelled where
+/// their labels fit a `picture` of that many pixels.
 pub fn laid_out_scene(
     data: &GraphData,
     membership: Option<&[u32]>,
     highlight: &[u32],
     steps: usize,
     title: &str,
+    picture: [u32; 2],
 ) -> (Vec<[f32; 2]>, super::export::Scene) {
-    use super::export::{NO_COMMUNITY, Scene, SceneNode, community_colour};
+    use super::export::{
+        NO_COMMUNITY, Scene, SceneNode, community_colour, community_key, keep_fitting_labels,
+    };
     use super::layout::{ForceLayout, LayoutOptions};
     let positions = match &data.positions {
         Some(p) if p.len() == data.graph.node_count() => p.clone(),
@@ -159,10 +164,11 @@ pub fn laid_out_scene(
         },
     );
     let extent = (hi[0] - lo[0]).max(hi[1] - lo[1]).max(1e-3);
-    // Labels for the 20 best-connected nodes and the highlighted ones.
+    // Labels offered to the 120 best-connected nodes, and the highlighted
+    // ones; those that fit are kept below.
     let mut by_degree: Vec<u32> = (0..data.graph.node_count() as u32).collect();
     by_degree.sort_by_key(|v| std::cmp::Reverse(data.adjacency.degree(*v)));
-    let labelled: std::collections::HashSet<u32> = by_degree.iter().take(20).copied().collect();
+    let labelled: std::collections::HashSet<u32> = by_degree.iter().take(120).copied().collect();
     let nodes = positions
         .iter()
         .enumerate()
@@ -182,11 +188,13 @@ pub fn laid_out_scene(
             }
         })
         .collect();
-    let scene = Scene {
+    let mut scene = Scene {
         nodes,
         edges: data.adjacency.edges().map(|(a, b, _)| (a, b)).collect(),
         title: Some(title.to_string()),
+        legend: membership.map_or_else(Vec::new, |m| community_key(m.iter().copied())),
         ..Scene::default()
     };
+    keep_fitting_labels(&mut scene, picture[0], picture[1], 60);
     (positions, scene)
 }

@@ -2,7 +2,7 @@
 //! the seeds always), and the colour key of the communities shown.
 
 use egui::{Color32, Painter, Rect, Vec2};
-use lakebook_core::graph::export::community_colour;
+use lakebook_core::graph::export::community_key;
 use lakebook_core::graph::legibility::{label_rect, placed_labels};
 
 use super::GraphPanel;
@@ -12,9 +12,6 @@ const MOST_LABEL_CANDIDATES: usize = 120;
 
 /// Labels at most drawn besides the chosen ones.
 const MOST_LABELS: usize = 60;
-
-/// Communities the key names; the rest are counted.
-const LEGEND_ENTRIES: usize = 8;
 
 impl GraphPanel {
     /// Draws the labels that fit: each covers no other label and no other
@@ -89,29 +86,11 @@ impl GraphPanel {
         if !self.colour_by_community {
             return Vec::new();
         }
-        let mut sizes = std::collections::BTreeMap::<u32, usize>::new();
-        for local in 0..self.drawn.layout.positions().len() {
-            if self.visible(local)
-                && let Some(c) = self.community_of_local(local)
-            {
-                *sizes.entry(c).or_default() += 1;
-            }
-        }
-        let mut by_size: Vec<(u32, usize)> = sizes.into_iter().collect();
-        by_size.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        let mut entries: Vec<(String, [u8; 4])> = by_size
-            .iter()
-            .take(LEGEND_ENTRIES)
-            .map(|&(c, n)| {
-                let noun = if n == 1 { "node" } else { "nodes" };
-                (format!("community {c} · {n} {noun}"), community_colour(c))
-            })
-            .collect();
-        if by_size.len() > LEGEND_ENTRIES {
-            let rest = by_size.len() - LEGEND_ENTRIES;
-            entries.push((format!("… {rest} more communities"), [0, 0, 0, 0]));
-        }
-        entries
+        community_key(
+            (0..self.drawn.layout.positions().len())
+                .filter(|&local| self.visible(local))
+                .filter_map(|local| self.community_of_local(local)),
+        )
     }
 
     /// The key in the canvas's top right corner, over a backdrop; where it is.

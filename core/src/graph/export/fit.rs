@@ -134,6 +134,140 @@ impl<'a> Placement<'a> {
     }
 }
 
+impl Placement<'_> {
+    /// The nodes with a label to write, and the label.
+    pub(super) fn labelled(&self) -> Vec<(&PlacedNode<'_>, &str)> {
+        self.nodes
+            .iter()
+            .filter_map(|p| {
+                p.node
+                    .label
+                    .as_deref()
+                    .filter(|l| !l.is_empty())
+                    .map(|l| (p, l))
+            })
+            .collect()
+    }
+}
+
+/// Size of node labels and of the colour key's text, in pixels.
+pub(super) const LABEL_SIZE: f32 = 12.0;
+/// Size of the title, in pixels, and where its baseline starts.
+pub(super) const TITLE_SIZE: f32 = 16.0;
+pub(super) const TITLE_ORIGIN: [f32; 2] = [12.0, 24.0];
+
+/// Where a node's label starts: its baseline, just right of the disc.
+pub(super) fn label_origin(placed: &PlacedNode<'_>) -> [f32; 2] {
+    [
+        placed.centre[0] + placed.radius + 3.0,
+        placed.centre[1] + 4.0,
+    ]
+}
+
+/// Keeps, of the scene's labels, those that can be read in a
+/// `width`×`height` picture: highlighted nodes always keep theirs; the other
+/// labelled nodes, biggest first, keep theirs when it covers no label kept
+/// before it and no other disc, up to `limit` of them. The other labels are
+/// removed. Labels are measured in the font the PNG writes them with.
+pub fn keep_fitting_labels(scene: &mut Scene, width: u32, height: u32, limit: usize) {
+    let (positions, scale) = fit(scene, width, height, picture_margin(width, height));
+    let radii: Vec<f32> = scene
+        .nodes
+        .iter()
+        .map(|node| drawn_radius(node.radius, scale))
+        .collect();
+    let drawn: Vec<bool> = positions
+        .iter()
+        .map(|p| p[0].is_finite() && p[1].is_finite())
+        .collect();
+    let face = super::text::Typeface::ui();
+    let sizes: Vec<[f32; 2]> = scene
+        .nodes
+        .iter()
+        .map(|node| {
+            let text = node.label.as_deref().unwrap_or_default();
+            let text_width = face
+                .as_ref()
+                .map_or(7.0 * text.chars().count() as f32, |face| {
+                    face.width(text, LABEL_SIZE)
+                });
+            [text_width, LABEL_SIZE * 1.25]
+        })
+        .collect();
+    let mut candidates: Vec<usize> = (0..scene.nodes.len())
+        .filter(|&i| {
+            scene.nodes[i]
+                .label
+                .as_deref()
+                .is_some_and(|l| !l.is_empty())
+        })
+        .filter(|&i| !scene.nodes[i].highlighted)
+        .collect();
+    candidates.sort_by(|&a, &b| radii[b].total_cmp(&radii[a]).then(a.cmp(&b)));
+    let kept: std::collections::HashSet<usize> = crate::graph::legibility::placed_labels(
+        &candidates,
+        &positions,
+        &radii,
+        &sizes,
+        &drawn,
+        limit,
+    )
+    .into_iter()
+    .collect();
+    for (i, node) in scene.nodes.iter_mut().enumerate() {
+        if !node.highlighted && !kept.contains(&i) {
+            node.label = None;
+        }
+    }
+}
+
+/// Side of a colour key's square, in pixels.
+pub(super) const KEY_SQUARE: f32 = 10.0;
+
+/// The colour key's box at the lower left of the picture: one line per
+/// entry, 16 px apart, inside an 8 px padding.
+pub(super) struct KeyBox {
+    pub(super) left: f32,
+    pub(super) top: f32,
+    pub(super) width: f32,
+    pub(super) height: f32,
+    /// Per entry: the top-left corner of its colour square, and where its
+    /// text's baseline starts.
+    pub(super) rows: Vec<([f32; 2], [f32; 2])>,
+}
+
+impl KeyBox {
+    /// Lays out `entries` in a picture `picture_height` pixels high;
+    /// `text_width` measures an entry's text in pixels.
+    pub(super) fn new(
+        entries: &[(String, [u8; 4])],
+        picture_height: u32,
+        text_width: impl Fn(&str) -> f32,
+    ) -> Self {
+        let (line, pad, left) = (16.0f32, 8.0f32, 12.0f32);
+        let widest = entries
+            .iter()
+            .map(|(text, _)| text_width(text))
+            .fold(0.0f32, f32::max);
+        let height = line * entries.len() as f32 + 2.0 * pad;
+        let width = 14.0 + widest + 2.0 * pad;
+        let top = picture_height as f32 - 12.0 - height;
+        let rows = (0..entries.len())
+            .map(|n| {
+                let y = top + pad + line * n as f32;
+                ([left + pad, y + 3.0], [left + pad + 14.0, y + 12.0])
+            })
+            .collect();
+        KeyBox {
+            left,
+            top,
+            width,
+            height,
+            rows,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -207,6 +341,35 @@ mod tests {
         assert_eq!(fit(&column, 10, 10, 1e9).0, vec![[5.0, 5.0]; 2]);
         let empty = fit(&Scene::default(), 10, 10, 1.0);
         assert!(empty.0.is_empty() && empty.1 == 1.0);
+    }
+
+    #[test]
+    fn labels_that_would_cover_others_are_dropped() {
+        // Three nodes in a row, about 21 px apart: the big one's long label
+        // would cover the next disc, so it is dropped; the next one's short
+        // label fits, as does the lone node's below; the highlighted node
+        // always keeps its own.
+        let mut scene = Scene {
+            nodes: vec![
+                node(0.0, 0.0, 8.0, NO_COMMUNITY),
+                node(20.0, 0.0, 4.0, NO_COMMUNITY),
+                node(40.0, 0.0, 2.0, NO_COMMUNITY),
+                node(40.0, 200.0, 2.0, NO_COMMUNITY),
+            ],
+            ..Scene::default()
+        };
+        for (i, text) in ["a long label here", "b", "c", "d"].iter().enumerate() {
+            scene.nodes[i].label = Some(text.to_string());
+        }
+        scene.nodes[2].highlighted = true;
+        keep_fitting_labels(&mut scene, 100, 220, 10);
+        let labels: Vec<Option<&str>> = scene.nodes.iter().map(|n| n.label.as_deref()).collect();
+        assert_eq!(labels, [None, Some("b"), Some("c"), Some("d")]);
+        // A limit of one keeps the biggest that fits (and the highlighted).
+        scene.nodes[3].label = Some("d".into());
+        keep_fitting_labels(&mut scene, 100, 220, 1);
+        let labels: Vec<Option<&str>> = scene.nodes.iter().map(|n| n.label.as_deref()).collect();
+        assert_eq!(labels, [None, Some("b"), Some("c"), None]);
     }
 
     #[test]

@@ -5,8 +5,9 @@
 //! [`fit()`] maps the layout into the picture with a margin, keeping the
 //! aspect ratio. [`to_svg`] writes a standalone SVG document (the report
 //! bundle embeds it as is); [`rasterise`] draws the same picture into RGBA
-//! pixels with anti-aliased lines and discs, and [`encode_png`] stores them
-//! as a PNG file with the `png` crate.
+//! pixels with anti-aliased lines and discs, and its text in the window's
+//! own font, and [`encode_png`] stores them as a PNG file with
+//! the `png` crate.
 //!
 //! Nodes with a non-finite position are not drawn, nor are their edges;
 //! edges naming a node that does not exist, and self-loops, are skipped.
@@ -18,9 +19,10 @@ mod raster;
 mod svg;
 #[cfg(test)]
 mod test_scenes;
+mod text;
 
-pub use fit::fit;
-pub use palette::{NO_COMMUNITY, community_colour};
+pub use fit::{fit, keep_fitting_labels};
+pub use palette::{KEY_ENTRIES, NO_COMMUNITY, community_colour, community_key};
 pub use raster::{encode_png, rasterise, to_png};
 pub use svg::to_svg;
 
@@ -34,7 +36,7 @@ pub struct SceneNode {
     pub radius: f32,
     /// Fill colour, RGBA.
     pub colour: [u8; 4],
-    /// Text drawn beside the node (SVG only).
+    /// Text written beside the node.
     pub label: Option<String>,
     /// Drawn with a dark outline ring (e.g. a seeded community).
     pub highlighted: bool,
@@ -51,9 +53,9 @@ pub struct Scene {
     pub edge_colour: [u8; 4],
     /// Background colour, RGBA.
     pub background: [u8; 4],
-    /// Title written at the top-left (SVG only).
+    /// Title written at the top-left.
     pub title: Option<String>,
-    /// The colour key, written at the lower left (SVG only): each entry's
+    /// The colour key, written at the lower left: each entry's
     /// text beside a square of its colour (none when fully transparent).
     pub legend: Vec<(String, [u8; 4])>,
 }

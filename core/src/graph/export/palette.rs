@@ -72,9 +72,57 @@ pub(super) fn text_colours(background: [u8; 4]) -> ([u8; 4], [u8; 4]) {
     }
 }
 
+/// Communities a colour key names; the rest are counted in one more line.
+pub const KEY_ENTRIES: usize = 8;
+
+/// The colour key of the communities shown (`members`: the community of
+/// each node shown), largest first, ties by community number: each entry is
+/// "community C · N nodes" and its colour; past [`KEY_ENTRIES`], one line
+/// "… M more communities" without a colour.
+pub fn community_key(members: impl IntoIterator<Item = u32>) -> Vec<(String, [u8; 4])> {
+    let mut sizes = std::collections::BTreeMap::<u32, usize>::new();
+    for community in members {
+        *sizes.entry(community).or_default() += 1;
+    }
+    let mut by_size: Vec<(u32, usize)> = sizes.into_iter().collect();
+    by_size.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let mut entries: Vec<(String, [u8; 4])> = by_size
+        .iter()
+        .take(KEY_ENTRIES)
+        .map(|&(c, n)| {
+            let noun = if n == 1 { "node" } else { "nodes" };
+            (format!("community {c} · {n} {noun}"), community_colour(c))
+        })
+        .collect();
+    if by_size.len() > KEY_ENTRIES {
+        let rest = by_size.len() - KEY_ENTRIES;
+        entries.push((format!("… {rest} more communities"), [0, 0, 0, 0]));
+    }
+    entries
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_key_names_the_largest_communities_and_counts_the_rest() {
+        let key = community_key([3, 1, 3, 2, 3, 1]);
+        let expected = vec![
+            ("community 3 · 3 nodes".to_string(), community_colour(3)),
+            ("community 1 · 2 nodes".to_string(), community_colour(1)),
+            ("community 2 · 1 node".to_string(), community_colour(2)),
+        ];
+        assert_eq!(key, expected);
+        let many = community_key(0..20);
+        assert_eq!(many.len(), KEY_ENTRIES + 1);
+        assert_eq!(many[0].0, "community 0 · 1 node");
+        assert_eq!(
+            many[KEY_ENTRIES],
+            ("… 12 more communities".to_string(), [0, 0, 0, 0])
+        );
+        assert!(community_key([]).is_empty());
+    }
 
     #[test]
     fn community_colours_are_distinct_and_stable() {

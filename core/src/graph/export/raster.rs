@@ -1,9 +1,17 @@
 //! The scene drawn into RGBA pixels, and pixels encoded as PNG.
 
-use super::fit::{EDGE_WIDTH, Placement, RING_COLOUR, RING_WIDTH};
+use super::fit::{
+    EDGE_WIDTH, KEY_SQUARE, KeyBox, LABEL_SIZE, Placement, RING_COLOUR, RING_WIDTH, TITLE_ORIGIN,
+    TITLE_SIZE, label_origin,
+};
+use super::palette::text_colours;
+use super::text::{Mask, Typeface};
 use super::{ExportError, MAX_SIDE, Scene};
 
-/// background. Labels and title are not drawn (no font).
+/// The scene as `width`×`height` RGBA pixels (row-major, straight alpha):
+/// the background, edges, discs, rings around highlighted nodes, then the
+/// labels (each on a halo of the background colour), the colour key and the
+/// title, written in the window's font as the SVG places them.
 ///
 /// A side of zero gives an empty buffer, as does a side above [`MAX_SIDE`]
 /// (check sizes first, or use [`to_png`], which reports them).
@@ -25,7 +33,56 @@ pub fn rasterise(scene: &Scene, width: u32, height: u32) -> Vec<u8> {
         let inner = placed.radius - 0.5;
         canvas.annulus(placed.centre, Some(inner), inner + RING_WIDTH, RING_COLOUR);
     }
+    if let Some(face) = Typeface::ui() {
+        write_text(&mut canvas, &face, scene, &placement, height);
+    }
     canvas.pixels
+}
+
+/// The labels, colour key and title.
+fn write_text(
+    canvas: &mut Canvas,
+    face: &Typeface,
+    scene: &Scene,
+    placement: &Placement<'_>,
+    height: u32,
+) {
+    let (text_colour, halo_colour) = text_colours(scene.background);
+    let labels: Vec<(&str, [f32; 2])> = placement
+        .labelled()
+        .into_iter()
+        .map(|(placed, label)| (label, label_origin(placed)))
+        .collect();
+    // Every halo first, so that no halo covers a neighbour's text.
+    for &(label, origin) in &labels {
+        if let Some(halo) = face.mask(label, LABEL_SIZE, origin, 1) {
+            canvas.mask(&halo, halo_colour);
+        }
+    }
+    for &(label, origin) in &labels {
+        if let Some(text) = face.mask(label, LABEL_SIZE, origin, 0) {
+            canvas.mask(&text, text_colour);
+        }
+    }
+
+    if !scene.legend.is_empty() {
+        let key = KeyBox::new(&scene.legend, height, |text| face.width(text, LABEL_SIZE));
+        let mut backing = halo_colour;
+        backing[3] = (f32::from(backing[3]) * 0.85).round() as u8;
+        canvas.rectangle([key.left, key.top], [key.width, key.height], backing);
+        for ((text, colour), &(square, origin)) in scene.legend.iter().zip(&key.rows) {
+            canvas.rectangle(square, [KEY_SQUARE; 2], *colour);
+            if let Some(text) = face.mask(text, LABEL_SIZE, origin, 0) {
+                canvas.mask(&text, text_colour);
+            }
+        }
+    }
+
+    if let Some(title) = scene.title.as_deref()
+        && let Some(text) = face.mask(title, TITLE_SIZE, TITLE_ORIGIN, 0)
+    {
+        canvas.mask(&text, text_colour);
+    }
 }
 
 /// An RGBA picture being drawn.
@@ -110,6 +167,47 @@ impl Canvas {
                 let coverage = (half + 0.5 - distance).clamp(0.0, 1.0);
                 if coverage > 0.0 {
                     let (x, y) = if x_major { (u, v) } else { (v, u) };
+                    self.blend(x, y, colour, coverage);
+                }
+            }
+        }
+    }
+
+    /// `colour` blended over the pixels a text mask covers, by its coverage.
+    fn mask(&mut self, mask: &Mask, colour: [u8; 4]) {
+        for (row, coverage) in mask.coverage.chunks(mask.width.max(1)).enumerate() {
+            let Ok(y) = usize::try_from(mask.top + row as i64) else {
+                continue;
+            };
+            if y >= self.height {
+                break;
+            }
+            for (column, &amount) in coverage.iter().enumerate() {
+                if let Ok(x) = usize::try_from(mask.left + column as i64) {
+                    self.blend(x, y, colour, amount);
+                }
+            }
+        }
+    }
+
+    /// An axis-aligned rectangle from `corner` of the given `size`, with
+    /// partly covered pixels on its edges.
+    fn rectangle(&mut self, corner: [f32; 2], size: [f32; 2], colour: [u8; 4]) {
+        let far = [corner[0] + size[0], corner[1] + size[1]];
+        let Some((x_first, x_last)) = pixel_span(corner[0], far[0], self.width) else {
+            return;
+        };
+        let Some((y_first, y_last)) = pixel_span(corner[1], far[1], self.height) else {
+            return;
+        };
+        let overlap = |pixel: usize, low: f32, high: f32| {
+            (high.min(pixel as f32 + 1.0) - low.max(pixel as f32)).clamp(0.0, 1.0)
+        };
+        for y in y_first..=y_last {
+            let vertical = overlap(y, corner[1], far[1]);
+            for x in x_first..=x_last {
+                let coverage = vertical * overlap(x, corner[0], far[0]);
+                if coverage > 0.0 {
                     self.blend(x, y, colour, coverage);
                 }
             }
@@ -297,6 +395,53 @@ mod tests {
         // The disc has about the right area (π·10² ≈ 314 pixels of red).
         let covered: f32 = rgba.chunks(4).map(|p| 1.0 - f32::from(p[1]) / 255.0).sum();
         assert!((covered - 314.16).abs() < 6.0, "{covered}");
+    }
+
+    #[test]
+    fn labels_key_and_title_are_written_where_the_svg_puts_them() {
+        let key_colour = crate::graph::export::community_colour(1);
+        let bare = Scene {
+            nodes: vec![node(0.0, 0.0, 5.0, [120, 120, 120, 255])],
+            ..Scene::default()
+        };
+        let mut written = bare.clone();
+        written.nodes[0].label = Some("Label".into());
+        written.legend = vec![("community 1 · 3 nodes".into(), key_colour)];
+        written.title = Some("Title".into());
+        let (plain, text) = (rasterise(&bare, 300, 200), rasterise(&written, 300, 200));
+
+        // The node sits at (150, 100) with a 5 px radius: its label's
+        // baseline starts at (158, 104). The key is one line at the lower
+        // left (box from y = 156); the title's baseline starts at (12, 24).
+        let label = |x: u32, y: u32| (156..200).contains(&x) && (90..108).contains(&y);
+        let key = |x: u32, y: u32| (12..200).contains(&x) && (156..188).contains(&y);
+        let title = |x: u32, y: u32| (10..60).contains(&x) && (7..30).contains(&y);
+        let mut changed = [0usize; 3];
+        let mut darkest_label = 255u8;
+        for y in 0..200 {
+            for x in 0..300 {
+                let (before, after) = (pixel(&plain, 300, x, y), pixel(&text, 300, x, y));
+                if before == after {
+                    continue;
+                }
+                let region = [label(x, y), key(x, y), title(x, y)];
+                assert!(region.contains(&true), "pixel ({x}, {y}) changed");
+                for (count, inside) in changed.iter_mut().zip(region) {
+                    *count += usize::from(inside);
+                }
+                if label(x, y) {
+                    darkest_label = darkest_label.min(after[0]);
+                }
+            }
+        }
+        assert!(changed.iter().all(|&n| n >= 20), "{changed:?}");
+        // Text in the text colour (34, 34, 34) somewhere in the label.
+        assert!(darkest_label <= 60, "{darkest_label}");
+        // The key's square, 10 px from (20, 167): whole pixels in its colour.
+        assert_eq!(pixel(&text, 300, 25, 172), key_colour);
+        assert_eq!(pixel(&text, 300, 20, 167), key_colour);
+        // The backdrop: white at 85% over white stays white.
+        assert_eq!(pixel(&text, 300, 14, 158), [255, 255, 255, 255]);
     }
 
     #[test]

@@ -3,7 +3,10 @@
 use std::fmt::{self, Write as _};
 
 use super::Scene;
-use super::fit::{EDGE_WIDTH, PlacedNode, Placement, RING_COLOUR, RING_WIDTH};
+use super::fit::{
+    EDGE_WIDTH, KEY_SQUARE, KeyBox, PlacedNode, Placement, RING_COLOUR, RING_WIDTH, TITLE_ORIGIN,
+    TITLE_SIZE, label_origin,
+};
 use super::palette::text_colours;
 
 const EDGES_PER_PATH: usize = 1000;
@@ -96,17 +99,7 @@ pub fn to_svg(scene: &Scene, width: u32, height: u32) -> String {
     }
 
     let (text_colour, halo_colour) = text_colours(scene.background);
-    let labelled: Vec<(&PlacedNode, &str)> = placement
-        .nodes
-        .iter()
-        .filter_map(|p| {
-            p.node
-                .label
-                .as_deref()
-                .filter(|l| !l.is_empty())
-                .map(|l| (p, l))
-        })
-        .collect();
+    let labelled = placement.labelled();
     if !labelled.is_empty() {
         // A halo in the background colour first, then the text over it
         // (two passes rather than `paint-order`, which not every renderer knows).
@@ -126,8 +119,8 @@ pub fn to_svg(scene: &Scene, width: u32, height: u32) -> String {
                 let _ = writeln!(
                     svg,
                     r#"<text x="{}" y="{}">{}</text>"#,
-                    Decimal(placed.centre[0] + placed.radius + 3.0, 1),
-                    Decimal(placed.centre[1] + 4.0, 1),
+                    Decimal(label_origin(placed)[0], 1),
+                    Decimal(label_origin(placed)[1], 1),
                     XmlText(label),
                 );
             }
@@ -136,33 +129,29 @@ pub fn to_svg(scene: &Scene, width: u32, height: u32) -> String {
     }
 
     if !scene.legend.is_empty() {
-        // Lines 16 px apart from the lower left; text about 7 px a character.
-        let widest = scene
-            .legend
-            .iter()
-            .map(|(text, _)| text.chars().count())
-            .max()
-            .unwrap_or(0);
-        let (line, pad) = (16.0f32, 8.0f32);
-        let box_height = line * scene.legend.len() as f32 + 2.0 * pad;
-        let box_width = 14.0 + 7.0 * widest as f32 + 2.0 * pad;
-        let top = height as f32 - 12.0 - box_height;
+        // Without the reader's font to measure, text is taken as about 7 px
+        // a character.
+        let key = KeyBox::new(&scene.legend, height, |text| {
+            7.0 * text.chars().count() as f32
+        });
         let _ = writeln!(
             svg,
-            r#"<g font-family="sans-serif" font-size="12"><rect x="12" y="{}" width="{}" height="{}" rx="4" fill="{}" fill-opacity="0.85"/>"#,
-            Decimal(top, 1),
-            Decimal(box_width, 1),
-            Decimal(box_height, 1),
+            r#"<g font-family="sans-serif" font-size="12"><rect x="{}" y="{}" width="{}" height="{}" rx="4" fill="{}" fill-opacity="0.85"/>"#,
+            Decimal(key.left, 1),
+            Decimal(key.top, 1),
+            Decimal(key.width, 1),
+            Decimal(key.height, 1),
             Hex(halo_colour),
         );
-        for (n, (text, colour)) in scene.legend.iter().enumerate() {
-            let y = top + pad + line * n as f32;
+        for ((text, colour), (square, origin)) in scene.legend.iter().zip(&key.rows) {
             if colour[3] > 0 {
                 let _ = writeln!(
                     svg,
-                    r#"<rect x="{}" y="{}" width="10" height="10" rx="2" fill="{}"{}/>"#,
-                    Decimal(12.0 + pad, 1),
-                    Decimal(y + 3.0, 1),
+                    r#"<rect x="{}" y="{}" width="{}" height="{}" rx="2" fill="{}"{}/>"#,
+                    Decimal(square[0], 1),
+                    Decimal(square[1], 1),
+                    Decimal(KEY_SQUARE, 0),
+                    Decimal(KEY_SQUARE, 0),
                     Hex(*colour),
                     OpacityAttribute("fill-opacity", colour[3]),
                 );
@@ -170,8 +159,8 @@ pub fn to_svg(scene: &Scene, width: u32, height: u32) -> String {
             let _ = writeln!(
                 svg,
                 r#"<text x="{}" y="{}" fill="{}">{}</text>"#,
-                Decimal(12.0 + pad + 14.0, 1),
-                Decimal(y + 12.0, 1),
+                Decimal(origin[0], 1),
+                Decimal(origin[1], 1),
                 Hex(text_colour),
                 XmlText(text),
             );
@@ -182,7 +171,10 @@ pub fn to_svg(scene: &Scene, width: u32, height: u32) -> String {
     if let Some(title) = scene.title.as_deref().filter(|t| !t.is_empty()) {
         let _ = writeln!(
             svg,
-            r#"<text x="12" y="24" font-family="sans-serif" font-size="16" font-weight="bold" fill="{}">{}</text>"#,
+            r#"<text x="{}" y="{}" font-family="sans-serif" font-size="{}" font-weight="bold" fill="{}">{}</text>"#,
+            Decimal(TITLE_ORIGIN[0], 0),
+            Decimal(TITLE_ORIGIN[1], 0),
+            Decimal(TITLE_SIZE, 0),
             Hex(text_colour),
             XmlText(title),
         );
