@@ -166,7 +166,6 @@ impl GraphPanel {
         for (p, r, stroke) in rings {
             painter.circle_stroke(p, r, stroke);
         }
-        let points: Vec<[f32; 2]> = screen.iter().map(|p| [p.x, p.y]).collect();
         let on_screen: Vec<bool> = (0..n)
             .map(|i| visible[i] && rect.contains(screen[i]))
             .collect();
