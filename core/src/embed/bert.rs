@@ -17,11 +17,42 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use candle_core::{DType, Device, Tensor};
-use candle_transformers::models::bert::{Config, HiddenAct};
+use serde::Deserialize;
 
 /// Tokens per chunk of work (one thread runs one chunk through all layers).
 /// Measured on 1,000 docstrings: 256 → 161, 512 → 166, 1024 → 172, 2048 → 166 texts/s.
 const CHUNK_TOKENS: usize = 1024;
+
+/// The fields of a BERT `config.json` that the forward needs; others are ignored.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct BertConfig {
+    pub vocab_size: usize,
+    pub hidden_size: usize,
+    pub num_hidden_layers: usize,
+    pub num_attention_heads: usize,
+    pub intermediate_size: usize,
+    pub hidden_act: HiddenAct,
+    pub max_position_embeddings: usize,
+    pub type_vocab_size: usize,
+    pub layer_norm_eps: f64,
+}
+
+/// The activation between a layer's two dense products, as `config.json` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub(crate) enum HiddenAct {
+    /// The exact GELU, `x * Φ(x)`.
+    #[serde(rename = "gelu")]
+    Gelu,
+    /// GELU's tanh approximation.
+    #[serde(
+        alias = "gelu_new",
+        alias = "gelu_pytorch_tanh",
+        rename = "gelu_approximate"
+    )]
+    GeluApproximate,
+    #[serde(rename = "relu")]
+    Relu,
+}
 
 /// One encoder layer's weights. Linear weights are stored `(in, out)` row-major.
 struct Layer {
@@ -117,7 +148,7 @@ fn transpose(a: &[f32], rows: usize, cols: usize) -> Vec<f32> {
 impl Bert {
     /// Builds the encoder from a parsed `config.json` and the bytes of
     /// `model.safetensors`. Errors say what does not fit.
-    pub(crate) fn load(config: &Config, safetensors: &[u8]) -> Result<Self, String> {
+    pub(crate) fn load(config: &BertConfig, safetensors: &[u8]) -> Result<Self, String> {
         let h = config.hidden_size;
         let heads = config.num_attention_heads;
         if heads == 0 || !h.is_multiple_of(heads) {
@@ -579,6 +610,31 @@ fn matmul(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn config_activations_are_read_by_their_hugging_face_names() -> Result<(), serde_json::Error> {
+        let read = |name: &str| serde_json::from_str::<HiddenAct>(&format!("\"{name}\""));
+        assert_eq!(read("gelu")?, HiddenAct::Gelu);
+        assert_eq!(read("gelu_new")?, HiddenAct::GeluApproximate);
+        assert_eq!(read("gelu_pytorch_tanh")?, HiddenAct::GeluApproximate);
+        assert_eq!(read("relu")?, HiddenAct::Relu);
+        assert!(read("swish").is_err());
+        let config: BertConfig = serde_json::from_str(
+            r#"{"vocab_size": 30522, "hidden_size": 384, "num_hidden_layers": 6,
+                "num_attention_heads": 12, "intermediate_size": 1536, "hidden_act": "gelu",
+                "max_position_embeddings": 512, "type_vocab_size": 2,
+                "layer_norm_eps": 1e-12, "model_type": "bert", "pad_token_id": 0}"#,
+        )?;
+        assert_eq!(
+            (
+                config.num_hidden_layers,
+                config.intermediate_size,
+                config.hidden_act
+            ),
+            (6, 1536, HiddenAct::Gelu)
+        );
+        Ok(())
+    }
 
     #[test]
     fn erf_and_exp_are_accurate() {

@@ -3,11 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
-use candle_transformers::models::bert::Config;
 use tokenizers::{Tokenizer, TruncationParams};
 
 use super::EmbedError;
-use super::bert::Bert;
+use super::bert::{Bert, BertConfig};
 use super::locate::{MODEL_NAME, check_dir};
 
 /// Length of every embedding.
@@ -43,7 +42,7 @@ impl MiniLm {
         };
         let config_text = std::fs::read_to_string(dir.join("config.json"))
             .map_err(|e| bad(format!("config.json: {e}")))?;
-        let config: Config = serde_json::from_str(&config_text)
+        let config: BertConfig = serde_json::from_str(&config_text)
             .map_err(|e| bad(format!("config.json is not a BERT config: {e}")))?;
         if config.hidden_size != EMBEDDING_DIM {
             return Err(bad(format!(
