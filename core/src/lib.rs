@@ -15,6 +15,7 @@ pub mod matching;
 pub mod notebook;
 mod parallel;
 pub mod profile;
+pub mod redundancy;
 pub mod render;
 pub mod result_file;
 pub mod rng;

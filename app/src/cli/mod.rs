@@ -18,6 +18,7 @@ pub mod lake;
 pub mod matching;
 pub mod notebook;
 pub mod output;
+pub mod redundancy;
 pub mod search;
 pub mod sql;
 
@@ -123,6 +124,10 @@ pub enum Command {
     /// Tables of the lake that can be joined or unioned with this one (LSH over
     /// column sketches; datasets are profiled once per version).
     Related(matching::RelatedArgs),
+    /// Tables that duplicate, contain or largely overlap others, row for row
+    /// under mapped columns: a cascade of schema, statistics, sampled rows and
+    /// (with --exact) every row, each stage with its candidate pairs and time.
+    Redundancy(redundancy::RedundancyArgs),
     /// Score Lakebook against known answers: schema matching (the Valentine
     /// benchmark's metrics) and communities (NMI, ARI, seeded recall), as JSON.
     #[command(subcommand)]
@@ -242,6 +247,10 @@ pub async fn run(
         Command::Related(args) => {
             let _bar = show_progress.then(|| crate::progress::show(job));
             Box::pin(matching::run_related(&lake_dir, args, out, job)).await
+        }
+        Command::Redundancy(args) => {
+            let _bar = show_progress.then(|| crate::progress::show(job));
+            Box::pin(redundancy::run_redundancy(&lake_dir, args, out, job)).await
         }
         Command::Graph(args) => {
             let _bar = show_progress.then(|| crate::progress::show(job));

@@ -17,6 +17,7 @@ mod matching;
 mod notebook;
 mod profile;
 mod real_files;
+mod redundancy;
 mod safety;
 mod search;
 mod support;

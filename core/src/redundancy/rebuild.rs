@@ -1,0 +1,109 @@
+//! How a contained dataset would be rebuilt from its container: a query over
+//! B that selects exactly A's rows. A's value range in one of its columns is
+//! tried as the predicate (`orders WHERE order_date BETWEEN …`), then all of
+//! them together; a predicate is kept when B holds exactly A's row count in
+//! it, which with A contained in B (as a multiset) means the query returns A.
+
+use arrow::array::AsArray;
+use arrow::datatypes::Int64Type;
+
+use super::candidates::Table;
+use super::mapping::{Mapping, ValueKind, value_kind};
+use crate::profile::ColumnProfile;
+use crate::sql::{SqlEngine, SqlError, quote_ident};
+
+/// A column's range as SQL literals, when its type has a literal form.
+fn range_literals(column: &ColumnProfile) -> Option<(String, String)> {
+    let (lo, hi) = (column.min.as_ref()?, column.max.as_ref()?);
+    let quote = |s: &str| format!("'{}'", s.replace('\'', "''"));
+    match value_kind(&column.data_type) {
+        ValueKind::Number => {
+            let ok = |s: &str| s.parse::<f64>().is_ok_and(f64::is_finite);
+            (ok(lo) && ok(hi)).then(|| (lo.clone(), hi.clone()))
+        }
+        ValueKind::Text => Some((quote(lo), quote(hi))),
+        ValueKind::Instant if column.data_type.starts_with("Date") => {
+            Some((format!("DATE {}", quote(lo)), format!("DATE {}", quote(hi))))
+        }
+        ValueKind::Instant => Some((
+            format!("TIMESTAMP {}", quote(lo)),
+            format!("TIMESTAMP {}", quote(hi)),
+        )),
+        _ => None,
+    }
+}
+
+/// Rows of `from` that `predicate` keeps.
+async fn count(engine: &SqlEngine, from: &str, predicate: &str) -> Result<i64, SqlError> {
+    let query = format!("SELECT count(*) FROM {from} WHERE {predicate}");
+    let result = engine.query(&query).await?;
+    Ok(result
+        .batches
+        .first()
+        .filter(|b| b.num_rows() == 1)
+        .and_then(|b| {
+            b.column(0)
+                .as_primitive_opt::<Int64Type>()
+                .map(|c| c.value(0))
+        })
+        .unwrap_or(-1))
+}
+
+/// The query that rebuilds A from B (reading B's current version), or
+/// `None` when no range predicate selects exactly A's rows. The predicate is
+/// checked on the version of B that was compared.
+pub(crate) async fn rebuild_query(
+    engine: &SqlEngine,
+    a: &Table,
+    b: &Table,
+    mapping: &Mapping,
+) -> Result<Option<String>, SqlError> {
+    let (pa, pb) = (&a.profile, &b.profile);
+    let columns = mapping
+        .pairs
+        .iter()
+        .map(|&(i, j)| {
+            let (x, y) = (&pa.columns[i].name, &pb.columns[j].name);
+            if x == y {
+                quote_ident(y)
+            } else {
+                format!("{} AS {}", quote_ident(y), quote_ident(x))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let query = |predicate: Option<&str>| {
+        let from = format!("SELECT {columns} FROM {}", quote_ident(&pb.name));
+        match predicate {
+            Some(p) => format!("{from} WHERE {p}"),
+            None => from,
+        }
+    };
+    if pa.rows == pb.rows {
+        return Ok(Some(query(None)));
+    }
+    let pinned = quote_ident(&format!("{}@{}", pb.name, pb.version));
+    let mut tried = Vec::new();
+    for &(i, j) in &mapping.pairs {
+        let (ca, cb) = (&pa.columns[i], &pb.columns[j]);
+        // A range that leaves out none of B, or nulls of A (BETWEEN drops nulls), selects nothing useful.
+        if ca.nulls > 0 || (ca.min == cb.min && ca.max == cb.max) {
+            continue;
+        }
+        let Some((lo, hi)) = range_literals(ca) else {
+            continue;
+        };
+        let predicate = format!("{} BETWEEN {lo} AND {hi}", quote_ident(&cb.name));
+        if count(engine, &pinned, &predicate).await? == pa.rows as i64 {
+            return Ok(Some(query(Some(&predicate))));
+        }
+        tried.push(predicate);
+    }
+    if tried.len() > 1 {
+        let all = tried.join(" AND ");
+        if count(engine, &pinned, &all).await? == pa.rows as i64 {
+            return Ok(Some(query(Some(&all))));
+        }
+    }
+    Ok(None)
+}
