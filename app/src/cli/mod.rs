@@ -128,6 +128,10 @@ pub enum Command {
     /// under mapped columns: a cascade of schema, statistics, sampled rows and
     /// (with --exact) every row, each stage with its candidate pairs and time.
     Redundancy(redundancy::RedundancyArgs),
+    /// Which contained or duplicate datasets could be retired: the set saving
+    /// the most bytes while each keeps a live container that rebuilds it within
+    /// --max-rebuild-ms (advice; nothing is changed).
+    Plan(redundancy::PlanArgs),
     /// Score Lakebook against known answers: schema matching (the Valentine
     /// benchmark's metrics) and communities (NMI, ARI, seeded recall), as JSON.
     #[command(subcommand)]
@@ -251,6 +255,10 @@ pub async fn run(
         Command::Redundancy(args) => {
             let _bar = show_progress.then(|| crate::progress::show(job));
             Box::pin(redundancy::run_redundancy(&lake_dir, args, out, job)).await
+        }
+        Command::Plan(args) => {
+            let _bar = show_progress.then(|| crate::progress::show(job));
+            Box::pin(redundancy::run_plan(&lake_dir, args, out, job)).await
         }
         Command::Graph(args) => {
             let _bar = show_progress.then(|| crate::progress::show(job));

@@ -1,4 +1,5 @@
-//! `redundancy`: the lake's duplicate, contained and overlapping tables.
+//! `redundancy`: the lake's duplicate, contained and overlapping tables;
+//! `plan`: which of them could be retired.
 
 use std::io::Write;
 use std::path::Path;
@@ -7,7 +8,10 @@ use std::sync::Arc;
 use anyhow::Result;
 use arrow::array::{ArrayRef, Float64Array, StringArray, UInt64Array};
 use clap::Args;
-use lakebook_core::redundancy::{RedundancyOptions, RedundancyReport, find_redundancy};
+use lakebook_core::redundancy::plan::{RetirementPlan, plan_retirement};
+use lakebook_core::redundancy::{
+    RedundancyOptions, RedundancyReport, Relation, dataset_bytes, find_redundancy, scan_speed,
+};
 use lakebook_core::{Job, Lake};
 
 use super::output::{Format, batch, write_batch};
@@ -31,6 +35,94 @@ pub struct RedundancyArgs {
     /// Output format (json: every field, stable for scripts).
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
+}
+
+/// Arguments of `plan`.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The longest a retired dataset may take to rebuild (a scan of its container).
+    #[arg(long, default_value_t = 2000.0)]
+    pub max_rebuild_ms: f64,
+    /// Count every row of the candidate pairs first (exact containment).
+    #[arg(long)]
+    pub exact: bool,
+    /// Output format (json: the plan with the report it rests on).
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+/// `plan`: the datasets that could be retired, most bytes first.
+pub async fn run_plan(
+    lake_dir: &Path,
+    args: PlanArgs,
+    out: &mut (dyn Write + Send),
+    job: &Job,
+) -> Result<()> {
+    let lake = Lake::open(lake_dir).await?;
+    let options = RedundancyOptions {
+        exact: args.exact,
+        ..RedundancyOptions::default()
+    };
+    let report = find_redundancy(&lake, &options, job).await?;
+    let kept = report
+        .pairs
+        .iter()
+        .filter(|p| p.relation != Relation::Overlapping);
+    let mut bytes = std::collections::BTreeMap::new();
+    for p in kept {
+        for name in [&p.a, &p.b] {
+            if !bytes.contains_key(name) {
+                bytes.insert(name.clone(), dataset_bytes(&lake, name)?);
+            }
+        }
+    }
+    // The scan speed is measured on the largest dataset that would rebuild another.
+    let largest = bytes
+        .iter()
+        .max_by_key(|(_, b)| **b)
+        .map(|(n, _)| n.clone());
+    let speed = match largest {
+        Some(name) => scan_speed(&lake, &name, job).await?,
+        None => 1.0,
+    };
+    let plan = plan_retirement(&report.pairs, &bytes, args.max_rebuild_ms, speed);
+    if args.format == Format::Json {
+        let value = serde_json::json!({"plan": plan, "report": report});
+        writeln!(out, "{}", serde_json::to_string_pretty(&value)?)?;
+        return Ok(());
+    }
+    print_plan(out, &plan)
+}
+
+/// The plan as lines a person reads.
+fn print_plan(out: &mut (dyn Write + Send), plan: &RetirementPlan) -> Result<()> {
+    if plan.retire.is_empty() {
+        writeln!(
+            out,
+            "nothing to retire: no contained or duplicate dataset rebuilds within {:.0} ms",
+            plan.max_rebuild_ms
+        )?;
+        return Ok(());
+    }
+    for r in &plan.retire {
+        let how = r
+            .rebuild
+            .as_deref()
+            .unwrap_or("(a list of its rows in the container)");
+        writeln!(
+            out,
+            "retire {:<24} {:>12} bytes  rebuilt from {} in ~{:.0} ms: {how}",
+            r.name, r.bytes, r.from, r.rebuild_ms
+        )?;
+    }
+    writeln!(
+        out,
+        "saves {} bytes ({} search; rebuild estimates at {:.0} MB/s, measured here)",
+        plan.bytes_saved,
+        format!("{:?}", plan.method).to_lowercase(),
+        plan.scan_bytes_per_ms / 1000.0
+    )?;
+    Ok(())
 }
 
 /// `redundancy`.

@@ -14,8 +14,8 @@ pub fn hash_value(text: &str) -> u64 {
     mix(h)
 }
 
-/// The splitmix64 finaliser.
-fn mix(mut x: u64) -> u64 {
+/// The splitmix64 finaliser (a bijective 64-bit mix).
+pub(crate) fn mix(mut x: u64) -> u64 {
     x ^= x >> 30;
     x = x.wrapping_mul(0xbf58_476d_1ce4_e5b9);
     x ^= x >> 27;

@@ -23,6 +23,7 @@
 mod candidates;
 mod content;
 pub mod mapping;
+pub mod plan;
 mod rebuild;
 mod rows;
 mod store;
@@ -209,6 +210,33 @@ pub enum RedundancyError {
 }
 
 crate::cancelled_converts_to!(RedundancyError::Cancelled);
+
+/// Bytes of a dataset's folder on disk (every version it keeps).
+pub fn dataset_bytes(lake: &Lake, name: &str) -> Result<u64, LakeError> {
+    Ok(bytes_on_disk(&lake.dir().join(&lake.entry(name)?.dir)))
+}
+
+/// How fast a whole dataset scans here, in bytes on disk per millisecond:
+/// every column of `name` read once (what a rebuild from it costs).
+pub async fn scan_speed(lake: &Lake, name: &str, job: &Job) -> Result<f64, RedundancyError> {
+    use futures::StreamExt;
+    let bytes = dataset_bytes(lake, name)?;
+    let read = |e: lance::Error| RedundancyError::Read {
+        name: name.to_string(),
+        source: Box::new(e),
+    };
+    let started = Instant::now();
+    let dataset = lake.open_dataset(name, None).await?;
+    let mut stream = dataset.scan().try_into_stream().await.map_err(read)?;
+    while let Some(batch) = stream.next().await {
+        if job.is_cancelled() {
+            return Err(RedundancyError::Cancelled);
+        }
+        batch.map_err(read)?;
+    }
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    Ok(bytes as f64 / ms.max(0.001))
+}
 
 /// Bytes of every file under `dir`.
 fn bytes_on_disk(dir: &std::path::Path) -> u64 {

@@ -32,6 +32,8 @@ use arrow::datatypes::{
 };
 use arrow::util::display::{ArrayFormatter, FormatOptions};
 
+use crate::profile::sketch::mix;
+
 /// A value's or a row's 128-bit hash.
 pub(crate) type Hash128 = u128;
 
@@ -263,15 +265,6 @@ pub(crate) fn value_hashes(column: &dyn Array) -> Vec<Hash128> {
             }
         }
     }
-}
-
-/// A bijective 64-bit mix (SplitMix64's finaliser).
-fn mix(mut x: u64) -> u64 {
-    x ^= x >> 30;
-    x = x.wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    x ^= x >> 27;
-    x = x.wrapping_mul(0x94d0_49bb_1331_11eb);
-    x ^ (x >> 31)
 }
 
 /// The hash of a row from its values' hashes, in the order given.

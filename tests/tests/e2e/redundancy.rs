@@ -389,3 +389,126 @@ async fn bad_redundancy_options_are_refused_with_the_reason() -> Result<()> {
     assert_eq!(empty["pairs"], serde_json::json!([]));
     Ok(())
 }
+
+#[tokio::test]
+async fn awkward_tables_compare_canonically_or_are_left_out_with_a_note() -> Result<()> {
+    let t = TestLake::new()?;
+    let files = [
+        t.file("one.csv", "v\n1\n2\n3\n4\n5\n")?,
+        t.file("one_sub.csv", "v\n3\n2\n")?,
+        // A column with no value at all: null equals null.
+        t.file("nulls.csv", "a,b\n1,\n2,\n7,\n")?,
+        t.file("nulls_copy.csv", "b,a\n,7\n,2\n,1\n")?,
+        // -0.0 is 0.
+        t.file("zeros.csv", "x,y\n0.0,p\n1.5,q\n")?,
+        t.file("negzeros.csv", "x,y\n1.5,q\n-0.0,p\n")?,
+        // Lists compare by their values, in order.
+        t.file(
+            "nested.ndjson",
+            "{\"id\": 1, \"tags\": [\"a\", \"b\"]}\n{\"id\": 2, \"tags\": [\"c\"]}\n",
+        )?,
+        t.file(
+            "nested_copy.ndjson",
+            "{\"id\": 2, \"tags\": [\"c\"]}\n{\"id\": 1, \"tags\": [\"a\", \"b\"]}\n",
+        )?,
+        t.file(
+            "nested_other.ndjson",
+            "{\"id\": 2, \"tags\": [\"c\"]}\n{\"id\": 1, \"tags\": [\"b\", \"a\"]}\n",
+        )?,
+        t.file("empty.csv", "v,w\n")?,
+    ];
+    let paths: Vec<&std::path::Path> = files.iter().map(PathBuf::as_path).collect();
+    t.ingest(&paths, &[]).await?;
+    let report: Value = serde_json::from_str(
+        &t.run(&["redundancy", "--exact", "--format", "json"])
+            .await?,
+    )?;
+    assert_eq!(
+        triples(&report)?,
+        set(&[
+            ("one_sub", "contained", "one"),
+            ("nulls", "duplicate", "nulls_copy"),
+            ("negzeros", "duplicate", "zeros"),
+            ("nested", "duplicate", "nested_copy"),
+        ]),
+        "{report:#}"
+    );
+    // Half of nested's rows are in nested_other (the other list is in another order).
+    let half: Value = serde_json::from_str(
+        &t.run(&[
+            "redundancy",
+            "--exact",
+            "--threshold",
+            "0.5",
+            "--format",
+            "json",
+        ])
+        .await?,
+    )?;
+    assert_eq!(
+        pair(&half, "nested", "nested_other")?["share"].as_f64(),
+        Some(0.5)
+    );
+    assert_eq!(
+        report["notes"],
+        serde_json::json!(["1 dataset(s) with fewer than 1 row(s) left out"])
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_plan_retires_what_a_live_container_rebuilds_within_the_budget() -> Result<()> {
+    let t = TestLake::new()?;
+    let files = planted(&t)?;
+    let paths: Vec<&std::path::Path> = files.iter().map(PathBuf::as_path).collect();
+    t.ingest(&paths, &[]).await?;
+    let out: Value = serde_json::from_str(
+        &t.run(&[
+            "plan",
+            "--exact",
+            "--max-rebuild-ms",
+            "1000000",
+            "--format",
+            "json",
+        ])
+        .await?,
+    )?;
+    let plan = &out["plan"];
+    assert_eq!(plan["method"], "exact");
+    let retired: BTreeSet<String> = plan["retire"]
+        .as_array()
+        .context("retire")?
+        .iter()
+        .filter_map(|r| r["name"].as_str().map(str::to_string))
+        .collect();
+    // One copy of orders stays; the selection and the renamed half go, and
+    // nothing that only overlaps (orders_near, orders_twice) is retired.
+    let copies: BTreeSet<String> = ["orders", "orders_copy"].map(String::from).into();
+    assert_eq!(retired.intersection(&copies).count(), 1, "{plan:#}");
+    let others: BTreeSet<String> = retired.difference(&copies).cloned().collect();
+    assert_eq!(
+        others,
+        ["clients_orders", "orders_q1"].map(String::from).into()
+    );
+    for r in plan["retire"].as_array().context("retire")? {
+        let from = r["from"].as_str().context("from")?;
+        assert!(
+            !retired.contains(from),
+            "{r} is rebuilt from a retired dataset"
+        );
+    }
+    let saved: u64 = plan["retire"]
+        .as_array()
+        .context("retire")?
+        .iter()
+        .filter_map(|r| r["bytes"].as_u64())
+        .sum();
+    assert_eq!(plan["bytes_saved"].as_u64(), Some(saved));
+    // A budget no scan meets retires nothing.
+    let none = t.run(&["plan", "--max-rebuild-ms", "0.000001"]).await?;
+    assert_eq!(
+        none.trim(),
+        "nothing to retire: no contained or duplicate dataset rebuilds within 0 ms"
+    );
+    Ok(())
+}
