@@ -131,6 +131,18 @@ pub(crate) fn schema_candidates(tables: &[Table], job: &Job) -> Result<Vec<Candi
                 && tables[b].compared.len() >= table.compared.len()
                 && kinds_fit(&kinds[a], &kinds[b])
         };
+        // A's columns mapped onto B's (by names, or with the matcher too).
+        let try_pair = |b: usize, use_matcher: bool| {
+            let other = &tables[b];
+            map_columns(
+                &table.profile,
+                &table.compared,
+                &other.profile,
+                &other.compared,
+                use_matcher,
+            )
+            .map(|mapping| Candidate { a, b, mapping })
+        };
         let mut tried = HashSet::new();
         let rarest = names[a]
             .iter()
@@ -144,16 +156,7 @@ pub(crate) fn schema_candidates(tables: &[Table], job: &Job) -> Result<Vec<Candi
                 continue;
             }
             tried.insert(b);
-            let other = &tables[b];
-            if let Some(mapping) = map_columns(
-                &table.profile,
-                &table.compared,
-                &other.profile,
-                &other.compared,
-                false,
-            ) {
-                out.push(Candidate { a, b, mapping });
-            }
+            out.extend(try_pair(b, false));
         }
         for found in related
             .related(table.name(), MAX_CANDIDATES)
@@ -165,16 +168,7 @@ pub(crate) fn schema_candidates(tables: &[Table], job: &Job) -> Result<Vec<Candi
             if !fits(b) || !tried.insert(b) {
                 continue;
             }
-            let other = &tables[b];
-            if let Some(mapping) = map_columns(
-                &table.profile,
-                &table.compared,
-                &other.profile,
-                &other.compared,
-                true,
-            ) {
-                out.push(Candidate { a, b, mapping });
-            }
+            out.extend(try_pair(b, true));
         }
     }
     Ok(out)
