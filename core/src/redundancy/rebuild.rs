@@ -1,6 +1,7 @@
 //! How a contained dataset would be rebuilt from its container: a query over
 //! B that selects exactly A's rows. A's value range in one of its columns is
-//! tried as the predicate (`orders WHERE order_date BETWEEN …`), then all of
+//! tried as the predicate (`orders WHERE order_date BETWEEN …`; dates and
+//! times first, then numbers, then text), then all of
 //! them together; a predicate is kept when B holds exactly A's row count in
 //! it, which with A contained in B (as a multiset) means the query returns A.
 
@@ -84,7 +85,14 @@ pub(crate) async fn rebuild_query(
     }
     let pinned = quote_ident(&format!("{}@{}", pb.name, pb.version));
     let mut tried = Vec::new();
-    for &(i, j) in &mapping.pairs {
+    // Dates and times first (a dataset cut by period is the common case), then numbers, then text.
+    let mut order = mapping.pairs.clone();
+    order.sort_by_key(|&(i, _)| match value_kind(&pa.columns[i].data_type) {
+        ValueKind::Instant => 0,
+        ValueKind::Number => 1,
+        _ => 2,
+    });
+    for &(i, j) in &order {
         let (ca, cb) = (&pa.columns[i], &pb.columns[j]);
         // A range that leaves out none of B, or nulls of A (BETWEEN drops nulls), selects nothing useful.
         if ca.nulls > 0 || (ca.min == cb.min && ca.max == cb.max) {
