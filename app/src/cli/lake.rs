@@ -12,6 +12,7 @@ use arrow::datatypes::Schema;
 use clap::Args;
 use lakebook_core::Lake;
 use lakebook_core::lake::gc::{GcOptions, collect_garbage};
+use lakebook_core::redundancy::retire::restore_retired;
 
 use super::output::{Format, batch, write_batch};
 
@@ -61,7 +62,13 @@ pub async fn ls(lake_dir: &Path, args: LsArgs, out: &mut (dyn Write + Send)) -> 
     };
     let batch = batch(vec![
         ("name", strings(&|n, _| n.clone())),
-        ("kind", strings(&|_, e| e.kind.to_string())),
+        (
+            "kind",
+            strings(&|_, e| match &e.retired {
+                Some(r) => format!("retired: view over {}@{}", r.container, r.container_version),
+                None => e.kind.to_string(),
+            }),
+        ),
         ("rows", numbers(&|e| e.rows)),
         ("version", numbers(&|e| e.version)),
         ("columns", numbers(&|e| e.schema.len() as u64)),
@@ -228,13 +235,22 @@ pub async fn mv(lake_dir: &Path, args: &MvArgs, out: &mut (dyn Write + Send)) ->
     Ok(())
 }
 
-/// Brings a dataset back from the trash.
+/// Brings a dataset back from the trash, or a retired one's rows back from its history.
 pub async fn restore(
     lake_dir: &Path,
     args: &RestoreArgs,
     out: &mut (dyn Write + Send),
 ) -> Result<()> {
     let mut lake = Lake::open(lake_dir).await?;
+    if lake.entry(&args.name).is_ok_and(|e| e.retired.is_some()) {
+        let restored = restore_retired(&mut lake, &args.name).await?;
+        writeln!(
+            out,
+            "restored '{}': the {} rows of version {} are its latest version again (version {}, the same data files); it is no longer a view",
+            restored.name, restored.rows, restored.from_version, restored.version
+        )?;
+        return Ok(());
+    }
     lake.restore_dataset(&args.name).await?;
     let entry = lake.entry(&args.name)?;
     writeln!(

@@ -65,7 +65,8 @@ pub enum Command {
     /// lake's trash (.lakebook/trash), from where `restore` brings it back
     /// until `gc` empties the trash.
     Rm(lake::RmArgs),
-    /// Bring a removed dataset back from the trash.
+    /// Bring a removed dataset back from the trash, or a retired one's rows
+    /// back from its history (it stops being a view).
     Restore(lake::RestoreArgs),
     /// Rename a dataset (its data and versions stay where they are).
     Mv(lake::MvArgs),
@@ -132,6 +133,10 @@ pub enum Command {
     /// the most bytes while each keeps a live container that rebuilds it within
     /// --max-rebuild-ms (advice; nothing is changed).
     Plan(redundancy::PlanArgs),
+    /// Turn a dataset that another duplicates or contains into a view over
+    /// it, after checking row by row that the view yields exactly its rows;
+    /// its own rows stay in its history until `restore` brings them back.
+    Retire(redundancy::RetireArgs),
     /// Score Lakebook against known answers: schema matching (the Valentine
     /// benchmark's metrics) and communities (NMI, ARI, seeded recall), as JSON.
     #[command(subcommand)]
@@ -259,6 +264,10 @@ pub async fn run(
         Command::Plan(args) => {
             let _bar = show_progress.then(|| crate::progress::show(job));
             Box::pin(redundancy::run_plan(&lake_dir, args, out, job)).await
+        }
+        Command::Retire(args) => {
+            let _bar = show_progress.then(|| crate::progress::show(job));
+            Box::pin(redundancy::run_retire(&lake_dir, args, out, job)).await
         }
         Command::Graph(args) => {
             let _bar = show_progress.then(|| crate::progress::show(job));

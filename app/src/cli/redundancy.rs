@@ -1,20 +1,18 @@
 //! `redundancy`: the lake's duplicate, contained and overlapping tables;
-//! `plan`: which of them could be retired.
+//! `plan`: which of them could be retired; `retire`: retiring one.
 
 use std::io::Write;
 use std::path::Path;
-use std::sync::Arc;
 
 use anyhow::Result;
-use arrow::array::{ArrayRef, Float64Array, StringArray, UInt64Array};
 use clap::Args;
-use lakebook_core::redundancy::plan::{RetirementPlan, plan_retirement};
-use lakebook_core::redundancy::{
-    RedundancyOptions, RedundancyReport, Relation, dataset_bytes, find_redundancy, scan_speed,
-};
+use lakebook_core::redundancy::plan::plan_lake;
+use lakebook_core::redundancy::retire::retire;
+use lakebook_core::redundancy::tables::{pairs_table, plan_text, stages_text};
+use lakebook_core::redundancy::{RedundancyOptions, Relation, find_redundancy};
 use lakebook_core::{Job, Lake};
 
-use super::output::{Format, batch, write_batch};
+use super::output::{Format, write_batch};
 
 /// Arguments of `redundancy`.
 #[derive(Debug, Args)]
@@ -51,6 +49,52 @@ pub struct PlanArgs {
     pub format: Format,
 }
 
+/// Arguments of `retire`.
+#[derive(Debug, Args)]
+pub struct RetireArgs {
+    /// The dataset to retire.
+    pub name: String,
+    /// Rebuild it from this dataset (default: a duplicate, else the smallest container).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Print what was done as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `retire`: a dataset becomes a checked view over its container.
+pub async fn run_retire(
+    lake_dir: &Path,
+    args: RetireArgs,
+    out: &mut (dyn Write + Send),
+    job: &Job,
+) -> Result<()> {
+    let mut lake = Lake::open(lake_dir).await?;
+    let done = retire(&mut lake, &args.name, args.from.as_deref(), job).await?;
+    if args.json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&done)?)?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "retired '{}' ({} '{}'): its {} rows are read through the view\n  {}\nchecked first: the view yields exactly its rows (every value, every bit, as a multiset)",
+        done.name,
+        match done.relation {
+            Relation::Duplicate => "a duplicate of",
+            _ => "contained in",
+        },
+        done.container,
+        done.rows,
+        done.query
+    )?;
+    writeln!(
+        out,
+        "its rows stay in its history (version {}; {} bytes on disk) and `lakebook restore {}` brings them back; '{}' keeps its name while the view reads it",
+        done.data_version, done.bytes, done.name, done.container
+    )?;
+    Ok(())
+}
+
 /// `plan`: the datasets that could be retired, most bytes first.
 pub async fn run_plan(
     lake_dir: &Path,
@@ -64,64 +108,13 @@ pub async fn run_plan(
         ..RedundancyOptions::default()
     };
     let report = find_redundancy(&lake, &options, job).await?;
-    let kept = report
-        .pairs
-        .iter()
-        .filter(|p| p.relation != Relation::Overlapping);
-    let mut bytes = std::collections::BTreeMap::new();
-    for p in kept {
-        for name in [&p.a, &p.b] {
-            if !bytes.contains_key(name) {
-                bytes.insert(name.clone(), dataset_bytes(&lake, name)?);
-            }
-        }
-    }
-    // The scan speed is measured on the largest dataset that would rebuild another.
-    let largest = bytes
-        .iter()
-        .max_by_key(|(_, b)| **b)
-        .map(|(n, _)| n.clone());
-    let speed = match largest {
-        Some(name) => scan_speed(&lake, &name, job).await?,
-        None => 1.0,
-    };
-    let plan = plan_retirement(&report.pairs, &bytes, args.max_rebuild_ms, speed);
+    let plan = plan_lake(&lake, &report, args.max_rebuild_ms, job).await?;
     if args.format == Format::Json {
         let value = serde_json::json!({"plan": plan, "report": report});
         writeln!(out, "{}", serde_json::to_string_pretty(&value)?)?;
         return Ok(());
     }
-    print_plan(out, &plan)
-}
-
-/// The plan as lines a person reads.
-fn print_plan(out: &mut (dyn Write + Send), plan: &RetirementPlan) -> Result<()> {
-    if plan.retire.is_empty() {
-        writeln!(
-            out,
-            "nothing to retire: no contained or duplicate dataset rebuilds within {:.0} ms",
-            plan.max_rebuild_ms
-        )?;
-        return Ok(());
-    }
-    for r in &plan.retire {
-        let how = r
-            .rebuild
-            .as_deref()
-            .unwrap_or("(a list of its rows in the container)");
-        writeln!(
-            out,
-            "retire {:<24} {:>12} bytes  rebuilt from {} in ~{:.0} ms: {how}",
-            r.name, r.bytes, r.from, r.rebuild_ms
-        )?;
-    }
-    writeln!(
-        out,
-        "saves {} bytes ({} search; rebuild estimates at {:.0} MB/s, measured here)",
-        plan.bytes_saved,
-        format!("{:?}", plan.method).to_lowercase(),
-        plan.scan_bytes_per_ms / 1000.0
-    )?;
+    write!(out, "{}", plan_text(&plan))?;
     Ok(())
 }
 
@@ -145,81 +138,10 @@ pub async fn run_redundancy(
         writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
         return Ok(());
     }
-    write_batch(out, &pairs_batch(&report)?, args.format)?;
+    write_batch(out, &pairs_table(&report)?, args.format)?;
     if args.format == Format::Table {
-        print_stages(out, &report)?;
-    }
-    Ok(())
-}
-
-/// The pairs as a table: one row each, the mapping as `a→b` pairs.
-fn pairs_batch(report: &RedundancyReport) -> Result<arrow::record_batch::RecordBatch> {
-    let p = &report.pairs;
-    let text = |f: &dyn Fn(&lakebook_core::redundancy::RedundantPair) -> String| -> ArrayRef {
-        Arc::new(StringArray::from(p.iter().map(f).collect::<Vec<_>>()))
-    };
-    let mapping = |x: &lakebook_core::redundancy::RedundantPair| {
-        x.mapping
-            .iter()
-            .map(|(a, b)| {
-                if a == b {
-                    a.clone()
-                } else {
-                    format!("{a}→{b}")
-                }
-            })
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    batch(vec![
-        ("a", text(&|x| x.a.clone())),
-        ("relation", text(&|x| x.relation.label().to_string())),
-        ("b", text(&|x| x.b.clone())),
-        (
-            "share",
-            Arc::new(Float64Array::from(
-                p.iter().map(|x| x.share).collect::<Vec<_>>(),
-            )),
-        ),
-        ("stage", text(&|x| x.stage.label().to_string())),
-        ("mapped_by", text(&|x| x.mapped_by.label().to_string())),
-        (
-            "bytes",
-            Arc::new(UInt64Array::from(
-                p.iter().map(|x| x.bytes).collect::<Vec<_>>(),
-            )),
-        ),
-        ("columns", text(&mapping)),
-    ])
-}
-
-/// The cascade's stages, the sampling bound and the notes.
-fn print_stages(out: &mut (dyn Write + Send), report: &RedundancyReport) -> Result<()> {
-    writeln!(out)?;
-    for s in &report.stages {
-        let unit = if s.name == "profiles" {
-            "tables"
-        } else {
-            "pairs"
-        };
-        let reused = if s.reused > 0 {
-            format!(" ({} reused)", s.reused)
-        } else {
-            String::new()
-        };
-        writeln!(
-            out,
-            "{:<10} {:>8} {unit}{reused} in {:.2} s",
-            s.name, s.candidates, s.seconds
-        )?;
-    }
-    writeln!(
-        out,
-        "content stage: {} rows sampled per table; a pair missing a share f of its rows passes with probability at most (1-f)^{}",
-        report.sample_rows, report.sample_rows
-    )?;
-    for note in &report.notes {
-        writeln!(out, "note: {note}")?;
+        writeln!(out)?;
+        write!(out, "{}", stages_text(&report))?;
     }
     Ok(())
 }

@@ -131,6 +131,7 @@ impl Lake {
                         created: committed,
                         updated: committed,
                         embedding: None,
+                        retired: None,
                         extra: serde_json::Map::new(),
                     },
                 );

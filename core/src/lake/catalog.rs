@@ -95,6 +95,31 @@ pub struct DatasetEntry {
     /// The embedding column, once the dataset has been embedded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub embedding: Option<EmbeddingEntry>,
+    /// Set while the dataset is retired: its rows are then read through a
+    /// view over another dataset, and its own are kept in its history.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retired: Option<RetiredEntry>,
+    /// Fields written by a newer Lakebook, kept as they were.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A retired dataset: a view over its container that was checked to yield
+/// exactly its rows (see `redundancy::retire`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RetiredEntry {
+    /// The dataset whose rows rebuild it.
+    pub container: String,
+    /// The container's version the view reads (`container@version`).
+    pub container_version: u64,
+    /// The query that yields the rows, in the dataset's column order and types.
+    pub query: String,
+    /// The dataset's own version that holds its rows, kept for `restore`.
+    pub data_version: u64,
+    /// Rows verified equal, as a multiset, between the view and that version.
+    pub rows: u64,
+    /// When it was retired.
+    pub retired: DateTime<Utc>,
     /// Fields written by a newer Lakebook, kept as they were.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
@@ -146,6 +171,21 @@ impl Default for Catalog {
 }
 
 impl Catalog {
+    /// Refuses to move or remove `name` while a retired dataset is rebuilt from it.
+    pub fn check_not_a_container(&self, name: &str) -> Result<(), LakeError> {
+        let retired = self
+            .datasets
+            .iter()
+            .find(|(_, e)| e.retired.as_ref().is_some_and(|r| r.container == name));
+        match retired {
+            Some((retired, _)) => Err(LakeError::Rebuilds {
+                name: name.to_string(),
+                retired: retired.clone(),
+            }),
+            None => Ok(()),
+        }
+    }
+
     /// Reads `lake.json` from a lake folder.
     pub fn load(lake_dir: &Path) -> Result<Self, LakeError> {
         let path = lake_dir.join(CATALOG_FILE);

@@ -116,6 +116,17 @@ impl CommitSession<'_> {
                 what,
             });
         }
+        if let Some(retired) = self
+            .catalog
+            .datasets
+            .get(name)
+            .and_then(|e| e.retired.as_ref())
+        {
+            return Err(LakeError::Retired {
+                name: name.to_string(),
+                container: retired.container.clone(),
+            });
+        }
         let lance_err = |e: lance::Error| LakeError::Lance {
             name: name.to_string(),
             source: Box::new(e),

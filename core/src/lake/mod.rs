@@ -22,7 +22,9 @@ use lance::dataset::Dataset;
 use lance::dataset::builder::DatasetBuilder;
 use lance::session::Session;
 
-pub use catalog::{Catalog, ColumnEntry, DatasetEntry, DatasetKind, EmbeddingEntry, FailedSource};
+pub use catalog::{
+    Catalog, ColumnEntry, DatasetEntry, DatasetKind, EmbeddingEntry, FailedSource, RetiredEntry,
+};
 pub use commit::{CommitSession, PendingCommit};
 pub use lock::{LakeLock, SoleStager, StagingLock};
 pub use names::{BadName, check_dataset_name, usable_name};
@@ -121,6 +123,28 @@ pub enum LakeError {
     NameTaken {
         /// The dataset.
         name: String,
+    },
+    /// The dataset is retired: its rows are read through a view, and it
+    /// takes no writes until it is restored.
+    #[error(
+        "dataset '{name}' is retired (read through a view over '{container}'); `lakebook restore {name}` brings its rows back before it is written to"
+    )]
+    Retired {
+        /// The dataset.
+        name: String,
+        /// The dataset its view reads.
+        container: String,
+    },
+    /// The dataset's rows rebuild a retired dataset, so it keeps its name and
+    /// its history.
+    #[error(
+        "'{name}' rebuilds the retired dataset '{retired}' and keeps its name; `lakebook restore {retired}` first"
+    )]
+    Rebuilds {
+        /// The container.
+        name: String,
+        /// The retired dataset read through it.
+        retired: String,
     },
     /// Lance failed on a dataset.
     #[error("dataset '{name}': {source}")]
@@ -503,6 +527,12 @@ impl Lake {
                 what: "was removed or replaced",
             });
         };
+        if let Some(retired) = &entry.retired {
+            return Err(LakeError::Retired {
+                name: name.to_string(),
+                container: retired.container.clone(),
+            });
+        }
         let kind = entry.kind;
         self.record_dataset_locked(
             &held,
@@ -575,6 +605,7 @@ fn apply_update(
             created: committed.min(now),
             updated: now,
             embedding: None,
+            retired: None,
             extra: serde_json::Map::new(),
         });
     if entry.dir != update.dir {

@@ -13,6 +13,7 @@ impl Lake {
         let held = self.lock().await?;
         self.reload_catalog(&held)?;
         self.entry(from)?;
+        self.catalog.check_not_a_container(from)?;
         if let Some(graph) = crate::graph::graph_parts(self).remove(from) {
             return Err(LakeError::GraphPart {
                 name: from.to_string(),

@@ -21,6 +21,7 @@ impl Lake {
         // The same check every open goes through: the folder stays inside the lake.
         self.dataset_uri(name)?;
         let entry = self.entry(name)?.clone();
+        self.catalog.check_not_a_container(name)?;
         // A writer still staging into it would write into a moved folder.
         let Some(_alone) = StagingLock::try_alone(&self.dir, &entry.dir)? else {
             return Err(LakeError::Busy {

@@ -52,6 +52,7 @@ impl Registry {
         r.register(Arc::new(kinds::graph::GraphCell));
         r.register(Arc::new(kinds::communities::CommunitiesCell));
         r.register(Arc::new(kinds::cluster::ClusterCell));
+        r.register(Arc::new(kinds::redundancy::RedundancyCell));
         r
     }
 

@@ -427,13 +427,15 @@ impl ColumnProfile {
 }
 
 /// The profile of a dataset's latest version: read from the store, or computed
-/// in one streaming pass (progress in rows) and stored.
+/// in one streaming pass (progress in rows) and stored. A retired dataset's
+/// rows are those of the version its view was checked against.
 pub async fn profile_dataset(
     lake: &Lake,
     name: &str,
     job: &Job,
 ) -> Result<DatasetProfile, ProfileError> {
-    let ds = lake.open_dataset(name, None).await?;
+    let rows_at = lake.entry(name)?.retired.as_ref().map(|r| r.data_version);
+    let ds = lake.open_dataset(name, rows_at).await?;
     let version = ds.version().version;
     let file = profile_file(lake, name, version)?;
     if let Some(p) = std::fs::read_to_string(&file)

@@ -92,6 +92,12 @@ fn kinds_fit(a: &HashMap<ValueKind, usize>, b: &HashMap<ValueKind, usize>) -> bo
     short <= spare_nulls
 }
 
+/// Widest table whose columns are also matched under other names: the
+/// related-tables index and the matcher compare every column of one table
+/// with every column of the other, which for thousands of columns costs
+/// minutes. Wider tables are compared by their names only.
+pub(crate) const MATCHER_MAX_COLUMNS: usize = 256;
+
 /// Stage 1: pairs (A, B) whose schemas allow B to hold A's rows. Tables
 /// sharing A's rarest normalised column name are tried by names; tables the
 /// related-tables index finds by values (renamed columns) are tried with the
@@ -157,6 +163,9 @@ pub(crate) fn schema_candidates(tables: &[Table], job: &Job) -> Result<Vec<Candi
             }
             tried.insert(b);
             out.extend(try_pair(b, false));
+        }
+        if table.compared.len() > MATCHER_MAX_COLUMNS {
+            continue;
         }
         for found in related
             .related(table.name(), MAX_CANDIDATES)
@@ -263,7 +272,6 @@ fn ranges_apart(a: &ColumnProfile, b: &ColumnProfile) -> bool {
 /// is at least `threshold`.
 pub(crate) fn statistics_allow(a: &Table, b: &Table, mapping: &Mapping, threshold: f64) -> Allowed {
     let (pa, pb) = (&a.profile, &b.profile);
-    let rows_a = pa.rows as f64;
     let mut contained = pa.rows <= pb.rows && pb.rows > 0;
     // Rows of A that cannot be in B, at least (the worst column decides).
     let mut surely_missing = 0u64;
@@ -288,9 +296,8 @@ pub(crate) fn statistics_allow(a: &Table, b: &Table, mapping: &Mapping, threshol
             surely_missing = surely_missing.max(present_a);
         }
     }
-    let overlap = pb.rows > 0
-        && rows_a > 0.0
-        && (pa.rows - surely_missing.min(pa.rows)) as f64 >= threshold * rows_a - 1e-9;
+    let overlap =
+        pb.rows > 0 && super::reaches(pa.rows - surely_missing.min(pa.rows), pa.rows, threshold);
     Allowed {
         contained,
         overlap: overlap || contained,

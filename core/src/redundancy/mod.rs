@@ -25,8 +25,10 @@ mod content;
 pub mod mapping;
 pub mod plan;
 mod rebuild;
+pub mod retire;
 mod rows;
 mod store;
+pub mod tables;
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -118,6 +120,36 @@ pub struct RedundantPair {
     pub bytes: u64,
     /// SQL that rebuilds A from B, once one is known.
     pub rebuild: Option<String>,
+    /// The predicate of that SQL (none when A is all of B).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rebuild_where: Option<String>,
+}
+
+impl RedundantPair {
+    /// For a duplicate, the query that rebuilds B from A (the reverse of
+    /// [`RedundantPair::rebuild`]): A's columns under B's names.
+    pub fn reverse_rebuild(&self) -> Option<String> {
+        use crate::sql::quote_ident;
+        if self.relation != Relation::Duplicate || self.mapping.is_empty() {
+            return None;
+        }
+        let columns: Vec<String> = self
+            .mapping
+            .iter()
+            .map(|(a, b)| {
+                if a == b {
+                    quote_ident(a)
+                } else {
+                    format!("{} AS {}", quote_ident(a), quote_ident(b))
+                }
+            })
+            .collect();
+        Some(format!(
+            "SELECT {} FROM {}",
+            columns.join(", "),
+            quote_ident(&self.a)
+        ))
+    }
 }
 
 /// What one stage did.
@@ -249,6 +281,12 @@ fn bytes_on_disk(dir: &std::path::Path) -> u64 {
         .sum()
 }
 
+/// Whether `found` of `of` rows reach the overlap threshold (never when
+/// `of` is 0), with a little slack for the rounding of `threshold × of`.
+pub(crate) fn reaches(found: u64, of: u64, threshold: f64) -> bool {
+    of > 0 && found as f64 >= threshold * of as f64 - 1e-9
+}
+
 /// Finds the duplicate, contained and overlapping tables of the lake.
 /// Progress per stage and cancel through `job`.
 pub async fn find_redundancy(
@@ -287,6 +325,15 @@ pub async fn find_redundancy(
         .into_iter()
         .filter(|n| !graph_parts.contains_key(n))
         .collect();
+    let (retired, names): (Vec<String>, Vec<String>) = names
+        .into_iter()
+        .partition(|n| lake.entry(n).is_ok_and(|e| e.retired.is_some()));
+    if !retired.is_empty() {
+        notes.push(format!(
+            "retired (read through views, left out): {}",
+            retired.join(", ")
+        ));
+    }
     let mut tables = Vec::new();
     let mut small = 0;
     for (i, name) in names.iter().enumerate() {
@@ -296,8 +343,7 @@ pub async fn find_redundancy(
             small += 1;
             continue;
         }
-        let dir = lake.dir().join(&lake.entry(name)?.dir);
-        tables.push(Table::new(profile, bytes_on_disk(&dir)));
+        tables.push(Table::new(profile, dataset_bytes(lake, name)?));
     }
     if small > 0 {
         notes.push(format!(
@@ -309,6 +355,18 @@ pub async fn find_redundancy(
 
     // Stage 1: schemas.
     let candidates = schema_candidates(&tables, job)?;
+    let wide: Vec<&str> = tables
+        .iter()
+        .filter(|t| t.compared.len() > candidates::MATCHER_MAX_COLUMNS)
+        .map(Table::name)
+        .collect();
+    if !wide.is_empty() {
+        notes.push(format!(
+            "over {} columns, compared under equal or normalised names only: {}",
+            candidates::MATCHER_MAX_COLUMNS,
+            wide.join(", ")
+        ));
+    }
     stage("schema", candidates.len(), 0, &mut clock);
 
     // Stage 2: statistics.
@@ -353,11 +411,7 @@ pub async fn find_redundancy(
         }
     }
     let kept: Vec<usize> = (0..allowed.len())
-        .filter(|&i| {
-            sampled[i].is_some_and(|s| {
-                s.checked > 0 && s.found as f64 >= options.threshold * s.checked as f64 - 1e-9
-            })
-        })
+        .filter(|&i| sampled[i].is_some_and(|s| reaches(s.found, s.checked, options.threshold)))
         .collect();
     stage("content", kept.len(), reused, &mut clock);
 
@@ -388,9 +442,9 @@ pub async fn find_redundancy(
         let still = kept
             .iter()
             .filter(|&&i| {
-                counted.get(&i).is_some_and(|n| {
-                    n.rows > 0 && n.in_set as f64 >= options.threshold * n.rows as f64 - 1e-9
-                })
+                counted
+                    .get(&i)
+                    .is_some_and(|n| reaches(n.in_set, n.rows, options.threshold))
             })
             .count();
         stage("exact", still, reused, &mut clock);
@@ -431,7 +485,10 @@ async fn rebuild_queries(
             continue;
         };
         match rebuild::rebuild_query(&engine, &tables[c.a], &tables[c.b], &c.mapping).await {
-            Ok(query) => p.rebuild = query,
+            Ok(query) => {
+                p.rebuild = query.as_ref().map(|r| r.sql(&p.b));
+                p.rebuild_where = query.and_then(|r| r.predicate);
+            }
             Err(e) => notes.push(format!("no rebuild query for {} from {}: {e}", p.a, p.b)),
         }
     }
@@ -516,6 +573,7 @@ fn verdicts(
             checked_rows: checked,
             bytes: a.bytes,
             rebuild: None,
+            rebuild_where: None,
         });
     }
     merge_duplicates(tables, pairs)

@@ -11,7 +11,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use super::{RedundantPair, Relation};
+use super::{
+    RedundancyError, RedundancyReport, RedundantPair, Relation, dataset_bytes, scan_speed,
+};
+use crate::job::Job;
+use crate::lake::Lake;
 
 /// Candidates up to which every subset is tried.
 pub const EXACT_MAX: usize = 16;
@@ -64,6 +68,43 @@ struct Edge {
     rebuild: Option<String>,
 }
 
+/// Plans retirements for a lake from its redundancy report: the bytes of
+/// every dataset involved, and the scan speed measured on the largest
+/// container (what a rebuild reads).
+pub async fn plan_lake(
+    lake: &Lake,
+    report: &RedundancyReport,
+    max_rebuild_ms: f64,
+    job: &Job,
+) -> Result<RetirementPlan, RedundancyError> {
+    let mut bytes = BTreeMap::new();
+    for p in report
+        .pairs
+        .iter()
+        .filter(|p| p.relation != Relation::Overlapping)
+    {
+        for name in [&p.a, &p.b] {
+            if !bytes.contains_key(name) {
+                bytes.insert(name.clone(), dataset_bytes(lake, name)?);
+            }
+        }
+    }
+    let largest = bytes
+        .iter()
+        .max_by_key(|(_, b)| **b)
+        .map(|(n, _)| n.clone());
+    let speed = match largest {
+        Some(name) => scan_speed(lake, &name, job).await?,
+        None => 1.0,
+    };
+    Ok(plan_retirement(
+        &report.pairs,
+        &bytes,
+        max_rebuild_ms,
+        speed,
+    ))
+}
+
 /// Plans retirements from a report's contained and duplicate pairs.
 /// `bytes_of` gives each dataset's bytes on disk (containers included);
 /// a rebuild is estimated as a scan of the container at `scan_bytes_per_ms`.
@@ -105,7 +146,7 @@ pub fn plan_retirement(
             // Either copy rebuilds the other; the query selects A from B.
             Relation::Duplicate => {
                 add(&p.a, &p.b, &p.rebuild);
-                add(&p.b, &p.a, &None);
+                add(&p.b, &p.a, &p.reverse_rebuild());
             }
             Relation::Overlapping => {}
         }
@@ -201,6 +242,7 @@ mod tests {
             checked_rows: 1,
             bytes: 0,
             rebuild: Some(format!("SELECT * FROM {b}")),
+            rebuild_where: None,
         }
     }
 

@@ -1,7 +1,7 @@
 //! How a contained dataset would be rebuilt from its container: a query over
 //! B that selects exactly A's rows. A's value range in one of its columns is
 //! tried as the predicate (`orders WHERE order_date BETWEEN …`; dates and
-//! times first, then numbers, then text), then all of
+//! times first, then numbers, then text; at most [`MAX_TRIED`]), then all of
 //! them together; a predicate is kept when B holds exactly A's row count in
 //! it, which with A contained in B (as a multiset) means the query returns A.
 
@@ -12,6 +12,10 @@ use super::candidates::Table;
 use super::mapping::{Mapping, ValueKind, value_kind};
 use crate::profile::ColumnProfile;
 use crate::sql::{SqlEngine, SqlError, quote_ident};
+
+/// Columns whose ranges are tried, at most (each try is a count over B; a
+/// table of thousands of columns would otherwise take one query per column).
+const MAX_TRIED: usize = 16;
 
 /// A column's range as SQL literals, when its type has a literal form.
 fn range_literals(column: &ColumnProfile) -> Option<(String, String)> {
@@ -50,15 +54,35 @@ async fn count(engine: &SqlEngine, from: &str, predicate: &str) -> Result<i64, S
         .unwrap_or(-1))
 }
 
-/// The query that rebuilds A from B (reading B's current version), or
-/// `None` when no range predicate selects exactly A's rows. The predicate is
-/// checked on the version of B that was compared.
+/// How A is read back from B.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Rebuild {
+    /// The SELECT list: B's columns under A's names.
+    columns: String,
+    /// The filter on B that keeps exactly A's rows; none when A is all of B.
+    pub predicate: Option<String>,
+}
+
+impl Rebuild {
+    /// The query that reads A's rows from `from` (B, or B at a version).
+    pub fn sql(&self, from: &str) -> String {
+        let select = format!("SELECT {} FROM {}", self.columns, quote_ident(from));
+        match &self.predicate {
+            Some(p) => format!("{select} WHERE {p}"),
+            None => select,
+        }
+    }
+}
+
+/// How A is rebuilt from B, or `None` when no range predicate selects
+/// exactly A's rows. The predicate is checked on the version of B that was
+/// compared.
 pub(crate) async fn rebuild_query(
     engine: &SqlEngine,
     a: &Table,
     b: &Table,
     mapping: &Mapping,
-) -> Result<Option<String>, SqlError> {
+) -> Result<Option<Rebuild>, SqlError> {
     let (pa, pb) = (&a.profile, &b.profile);
     let columns = mapping
         .pairs
@@ -73,12 +97,9 @@ pub(crate) async fn rebuild_query(
         })
         .collect::<Vec<_>>()
         .join(", ");
-    let query = |predicate: Option<&str>| {
-        let from = format!("SELECT {columns} FROM {}", quote_ident(&pb.name));
-        match predicate {
-            Some(p) => format!("{from} WHERE {p}"),
-            None => from,
-        }
+    let query = |predicate: Option<&str>| Rebuild {
+        columns: columns.clone(),
+        predicate: predicate.map(str::to_string),
     };
     if pa.rows == pb.rows {
         return Ok(Some(query(None)));
@@ -93,6 +114,9 @@ pub(crate) async fn rebuild_query(
         _ => 2,
     });
     for &(i, j) in &order {
+        if tried.len() == MAX_TRIED {
+            break;
+        }
         let (ca, cb) = (&pa.columns[i], &pb.columns[j]);
         // A range that leaves out none of B, or nulls of A (BETWEEN drops nulls), selects nothing useful.
         if ca.nulls > 0 || (ca.min == cb.min && ca.max == cb.max) {

@@ -80,6 +80,9 @@ pub async fn search_lake(
     let mut results = Vec::new();
     let mut searchable = 0;
     for name in lake.dataset_names() {
+        if lake.entry(&name).is_ok_and(|e| e.retired.is_some()) {
+            continue;
+        }
         match search_one(lake, &name, vector.as_deref(), request).await {
             Ok(hits) => {
                 searchable += 1;
@@ -143,6 +146,14 @@ async fn search_one(
     request: &SearchRequest,
 ) -> Result<SearchHits, SearchError> {
     let entry = lake.entry(name)?.clone();
+    if let Some(retired) = &entry.retired {
+        // Its rows are in its container, which is searched instead.
+        return Err(crate::lake::LakeError::Retired {
+            name: name.to_string(),
+            container: retired.container.clone(),
+        }
+        .into());
+    }
     let ds = lake.open_dataset(name, None).await?;
     let lance_err = |e: lance::Error| SearchError::Lance {
         name: name.to_string(),

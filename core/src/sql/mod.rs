@@ -120,6 +120,9 @@ struct LakeSchema {
     pins: HashMap<String, u64>,
     /// Every dataset version queries of this session have read.
     read: Mutex<BTreeMap<String, u64>>,
+    /// Whether a retired dataset is read through its view (not inside a
+    /// view, so a crafted catalog cannot make views read each other forever).
+    views: bool,
 }
 
 /// The table under the column names the user knows (`Sepal.Length`), when
@@ -141,6 +144,51 @@ fn with_user_names(
         .project(exprs)?
         .build()?;
     Ok(Arc::new(ViewTable::new(plan, None)))
+}
+
+impl LakeSchema {
+    /// A retired dataset named without a version (or pinned to one after
+    /// its rows moved into its history) is read through its view: the
+    /// recorded query over its container, planned in a session of its own.
+    async fn retired_view(
+        &self,
+        name: &str,
+    ) -> Result<Option<Arc<dyn TableProvider>>, DataFusionError> {
+        let Some(entry) = self.lake.catalog().datasets.get(name) else {
+            return Ok(None);
+        };
+        let Some(retired) = entry.retired.as_ref() else {
+            return Ok(None);
+        };
+        if !self.views
+            || self
+                .pins
+                .get(name)
+                .is_some_and(|&v| v <= retired.data_version)
+        {
+            return Ok(None);
+        }
+        let options = SqlOptions {
+            cache: self.cache.clone().map(SqlCache),
+            pins: HashMap::new(),
+        };
+        let inner = SqlEngine::build(&self.lake, options, false);
+        let df = inner.plan(&retired.query).await.map_err(|e| {
+            DataFusionError::Plan(format!(
+                "'{name}' is retired and read through a view over '{}', which failed: {e}",
+                retired.container
+            ))
+        })?;
+        if let Ok(mut read) = self.read.lock() {
+            read.insert(name.to_string(), entry.version);
+            read.extend(inner.versions_read());
+        }
+        let provider = df.into_view();
+        if let Ok(mut o) = self.opened.lock() {
+            o.insert(name.to_string(), provider.clone());
+        }
+        Ok(Some(provider))
+    }
 }
 
 /// Splits `name@7` into the dataset and version, when `name` is a dataset.
@@ -174,6 +222,9 @@ impl SchemaProvider for LakeSchema {
         }
         if let Some(t) = self.opened.lock().ok().and_then(|o| o.get(name).cloned()) {
             return Ok(Some(t));
+        }
+        if let Some(view) = self.retired_view(name).await? {
+            return Ok(Some(view));
         }
         let (dataset, version) = if self.lake.catalog().datasets.contains_key(name) {
             (name, self.pins.get(name).copied())
@@ -301,6 +352,11 @@ impl SqlEngine {
 
     /// A session with a shared cache and/or pinned dataset versions.
     pub fn with_options(lake: &Lake, options: SqlOptions) -> Self {
+        Self::build(lake, options, true)
+    }
+
+    /// A session; `views` says whether retired datasets are read through their views.
+    fn build(lake: &Lake, options: SqlOptions, views: bool) -> Self {
         let config = SessionConfig::new()
             .with_information_schema(true)
             .with_default_catalog_and_schema("lake", "public");
@@ -313,6 +369,7 @@ impl SqlEngine {
             session_tables: Mutex::new(HashMap::new()),
             pins: options.pins,
             read: Mutex::new(BTreeMap::new()),
+            views,
         });
         // Registering into a fresh in-memory catalog cannot fail.
         let _ = datafusion::catalog::CatalogProvider::register_schema(

@@ -18,6 +18,7 @@ mod notebook;
 mod profile;
 mod real_files;
 mod redundancy;
+mod retire;
 mod safety;
 mod search;
 mod support;

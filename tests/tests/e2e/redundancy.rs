@@ -12,10 +12,10 @@ use serde_json::Value;
 use crate::support::TestLake;
 
 /// One order: (id, customer, date, amount, quantity).
-type Order = (u32, String, String, f64, u32);
+pub(crate) type Order = (u32, String, String, f64, u32);
 
 /// 200 orders, one every ~1.8 days of 2024 (ids 1..=50 fall in the first quarter).
-fn orders() -> Vec<Order> {
+pub(crate) fn orders() -> Vec<Order> {
     let customers = [
         "ada", "bo", "cy", "di", "ed", "flo", "gus", "hal", "ivy", "jo",
     ];
@@ -50,7 +50,7 @@ fn date_2024(day: u32) -> String {
 
 /// Rows as CSV under the given header, each row's fields in `order`
 /// (indices into the order tuple: 0 id, 1 customer, 2 date, 3 amount, 4 quantity).
-fn csv(header: &[&str], order: &[usize], rows: &[Order]) -> String {
+pub(crate) fn csv(header: &[&str], order: &[usize], rows: &[Order]) -> String {
     let mut out = header.join(",");
     out.push('\n');
     for r in rows {
@@ -69,7 +69,7 @@ fn csv(header: &[&str], order: &[usize], rows: &[Order]) -> String {
     out
 }
 
-const NAMES: [&str; 5] = ["order_id", "customer", "order_date", "amount", "quantity"];
+pub(crate) const NAMES: [&str; 5] = ["order_id", "customer", "order_date", "amount", "quantity"];
 
 /// The planted lake's source files.
 fn planted(t: &TestLake) -> Result<Vec<PathBuf>> {
@@ -509,6 +509,58 @@ async fn the_plan_retires_what_a_live_container_rebuilds_within_the_budget() -> 
     assert_eq!(
         none.trim(),
         "nothing to retire: no contained or duplicate dataset rebuilds within 0 ms"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn tables_with_thousands_of_columns_are_compared_whole() -> Result<()> {
+    let t = TestLake::new()?;
+    let columns = 2000;
+    let header: Vec<String> = (0..columns).map(|c| format!("c{c}")).collect();
+    let row = |r: usize| -> String {
+        (0..columns)
+            .map(|c| ((r * 7919 + c * 104_729) % 1000).to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let table = |rows: std::ops::Range<usize>| {
+        let mut text = header.join(",");
+        text.push('\n');
+        for r in rows {
+            text.push_str(&row(r));
+            text.push('\n');
+        }
+        text
+    };
+    let wide = t.file("wide.csv", table(0..40))?;
+    let head = t.file("wide_head.csv", table(0..15))?;
+    // The same header over other rows: same schema, different content.
+    let other = t.file("wide_other.csv", table(100..140))?;
+    t.ingest(&[wide.as_path(), head.as_path(), other.as_path()], &[])
+        .await?;
+    let report: Value = serde_json::from_str(
+        &t.run(&["redundancy", "--exact", "--format", "json"])
+            .await?,
+    )?;
+    assert_eq!(
+        triples(&report)?,
+        set(&[("wide_head", "contained", "wide")]),
+        "{report:#}"
+    );
+    let p = pair(&report, "wide_head", "wide")?;
+    assert_eq!(
+        (
+            p["mapping"].as_array().map(Vec::len),
+            p["multiset_share"].as_f64()
+        ),
+        (Some(columns), Some(1.0))
+    );
+    assert_eq!(
+        report["notes"],
+        serde_json::json!([
+            "over 256 columns, compared under equal or normalised names only: wide, wide_head, wide_other"
+        ])
     );
     Ok(())
 }

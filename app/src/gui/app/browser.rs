@@ -136,12 +136,23 @@ impl LakebookApp {
         };
         // A filter that matched a column opens the dataset to show it.
         let column_matched = !needle.is_empty() && column_matches(entry, needle);
-        let header = egui::CollapsingHeader::new(format!("{icon} {name}"))
+        let retired = entry.retired.as_ref().map_or(String::new(), |r| {
+            format!(
+                " · retired: a view over {}@{}",
+                r.container, r.container_version
+            )
+        });
+        let label = if retired.is_empty() {
+            format!("{icon} {name}")
+        } else {
+            format!("{icon} {name} (view)")
+        };
+        let header = egui::CollapsingHeader::new(label)
             .id_salt(("dataset", name))
             .open(column_matched.then_some(true))
             .show(ui, |ui| {
                 ui.weak(format!(
-                    "{} rows · v{}{}",
+                    "{} rows · v{}{}{retired}",
                     entry.rows,
                     entry.version,
                     if entry.embedding.is_some() {

@@ -5,6 +5,7 @@ mod graphs;
 mod ingest;
 mod markdown;
 mod matching;
+mod redundancy;
 mod search;
 mod sql;
 
@@ -53,6 +54,7 @@ pub fn editors() -> Vec<Box<dyn CellEditor>> {
         Box::new(graphs::GraphEditor),
         Box::new(graphs::CommunitiesEditor),
         Box::new(graphs::ClusterEditor),
+        Box::new(redundancy::RedundancyEditor),
     ]
 }
 

@@ -7,5 +7,6 @@ pub mod graph;
 pub mod ingest;
 pub mod markdown;
 pub mod matching;
+pub mod redundancy;
 pub mod search;
 pub mod sql;
