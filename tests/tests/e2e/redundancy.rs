@@ -71,14 +71,9 @@ pub(crate) fn csv(header: &[&str], order: &[usize], rows: &[Order]) -> String {
 
 pub(crate) const NAMES: [&str; 5] = ["order_id", "customer", "order_date", "amount", "quantity"];
 
-/// The planted lake's source files.
-fn planted(t: &TestLake) -> Result<Vec<PathBuf>> {
-    let all = orders();
-    let mut shuffled = all.clone();
-    // A fixed permutation: rows in another order.
-    shuffled.sort_by_key(|r| (r.0 * 73) % 211);
-    let near: Vec<Order> = all
-        .iter()
+/// The orders with every 20th amount changed (95% of the rows unchanged).
+pub(crate) fn near_copy(all: &[Order]) -> Vec<Order> {
+    all.iter()
         .map(|r| {
             let mut r = r.clone();
             if r.0 % 20 == 0 {
@@ -86,7 +81,34 @@ fn planted(t: &TestLake) -> Result<Vec<PathBuf>> {
             }
             r
         })
-        .collect();
+        .collect()
+}
+
+/// Orders under other column names (R-style `Order.ID`), columns reordered.
+pub(crate) fn renamed_csv(rows: &[Order]) -> String {
+    csv(
+        &["Quantity", "Order.ID", "Amount", "Customer", "Order.Date"],
+        &[4, 0, 3, 1, 2],
+        rows,
+    )
+}
+
+/// Orders under their own names, columns reordered (the date first).
+pub(crate) fn reordered_csv(rows: &[Order]) -> String {
+    csv(
+        &["order_date", "order_id", "amount", "customer", "quantity"],
+        &[2, 0, 3, 1, 4],
+        rows,
+    )
+}
+
+/// The planted lake's source files.
+fn planted(t: &TestLake) -> Result<Vec<PathBuf>> {
+    let all = orders();
+    let mut shuffled = all.clone();
+    // A fixed permutation: rows in another order.
+    shuffled.sort_by_key(|r| (r.0 * 73) % 211);
+    let near = near_copy(&all);
     let q1: Vec<Order> = all.iter().filter(|r| r.0 <= 50).cloned().collect();
     let odd: Vec<Order> = all.iter().filter(|r| r.0 % 2 == 1).cloned().collect();
     let twice: Vec<Order> = all
@@ -113,22 +135,8 @@ fn planted(t: &TestLake) -> Result<Vec<PathBuf>> {
     Ok(vec![
         t.file("orders.csv", csv(&NAMES, &[0, 1, 2, 3, 4], &all))?,
         // The same rows shuffled, columns reordered and named another way.
-        t.file(
-            "orders_copy.csv",
-            csv(
-                &["Quantity", "Order.ID", "Amount", "Customer", "Order.Date"],
-                &[4, 0, 3, 1, 2],
-                &shuffled,
-            ),
-        )?,
-        t.file(
-            "orders_q1.csv",
-            csv(
-                &["order_date", "order_id", "amount", "customer", "quantity"],
-                &[2, 0, 3, 1, 4],
-                &q1,
-            ),
-        )?,
+        t.file("orders_copy.csv", renamed_csv(&shuffled))?,
+        t.file("orders_q1.csv", reordered_csv(&q1))?,
         t.file("orders_near.csv", csv(&NAMES, &[0, 1, 2, 3, 4], &near))?,
         t.file("orders_2023.csv", csv(&NAMES, &[0, 1, 2, 3, 4], &decoys))?,
         // Half the rows under other names.

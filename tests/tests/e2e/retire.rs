@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use anyhow::{Context, Result};
 use serde_json::{Value, json};
 
-use crate::redundancy::{NAMES, Order, csv, orders};
+use crate::redundancy::{NAMES, Order, csv, near_copy, orders, renamed_csv, reordered_csv};
 use crate::support::TestLake;
 
 /// The data files of a dataset's folder.
@@ -56,34 +56,11 @@ async fn a_retired_dataset_answers_through_its_view_and_restores_byte_for_byte()
     let all = orders();
     let q1: Vec<Order> = all.iter().filter(|r| r.0 <= 50).cloned().collect();
     let odd: Vec<Order> = all.iter().filter(|r| r.0 % 2 == 1).cloned().collect();
-    let near: Vec<Order> = all
-        .iter()
-        .map(|r| {
-            let mut r = r.clone();
-            if r.0 % 20 == 0 {
-                r.3 += 1000.0;
-            }
-            r
-        })
-        .collect();
+    let near = near_copy(&all);
     let files = [
         t.file("orders.csv", csv(&NAMES, &[0, 1, 2, 3, 4], &all))?,
-        t.file(
-            "orders_copy.csv",
-            csv(
-                &["Quantity", "Order.ID", "Amount", "Customer", "Order.Date"],
-                &[4, 0, 3, 1, 2],
-                &all,
-            ),
-        )?,
-        t.file(
-            "orders_q1.csv",
-            csv(
-                &["order_date", "order_id", "amount", "customer", "quantity"],
-                &[2, 0, 3, 1, 4],
-                &q1,
-            ),
-        )?,
+        t.file("orders_copy.csv", renamed_csv(&all))?,
+        t.file("orders_q1.csv", reordered_csv(&q1))?,
         t.file("odd_orders.csv", csv(&NAMES, &[0, 1, 2, 3, 4], &odd))?,
         t.file("orders_near.csv", csv(&NAMES, &[0, 1, 2, 3, 4], &near))?,
         t.file("people.csv", "name,age\nada,36\nbo,41\ncy,29\n")?,
