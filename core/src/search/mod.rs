@@ -54,6 +54,16 @@ pub enum SearchError {
         /// The dataset.
         name: String,
     },
+    /// The dataset is retired: its rows are searched in its container.
+    #[error(
+        "'{name}' is retired (read through a view over '{container}'): search '{container}', or `lakebook restore {name}` first"
+    )]
+    Retired {
+        /// The dataset.
+        name: String,
+        /// The dataset its view reads.
+        container: String,
+    },
     /// The dataset has no full-text index.
     #[error("'{name}' has no full-text index: run `lakebook index {name}` (embed builds one too)")]
     NoFulltextIndex {

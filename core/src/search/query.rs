@@ -148,11 +148,10 @@ async fn search_one(
     let entry = lake.entry(name)?.clone();
     if let Some(retired) = &entry.retired {
         // Its rows are in its container, which is searched instead.
-        return Err(crate::lake::LakeError::Retired {
+        return Err(SearchError::Retired {
             name: name.to_string(),
             container: retired.container.clone(),
-        }
-        .into());
+        });
     }
     let ds = lake.open_dataset(name, None).await?;
     let lance_err = |e: lance::Error| SearchError::Lance {

@@ -160,6 +160,11 @@ async fn a_retired_dataset_answers_through_its_view_and_restores_byte_for_byte()
         t.run_err(&["retire", "orders_q1"]).await,
         "dataset 'orders_q1' is retired (read through a view over 'orders'); `lakebook restore orders_q1` brings its rows back before it is written to"
     );
+    assert_eq!(
+        t.run_err(&["search", "orders_q1", "ada", "--mode", "fulltext"])
+            .await,
+        "'orders_q1' is retired (read through a view over 'orders'): search 'orders', or `lakebook restore orders_q1` first"
+    );
     let report: Value = serde_json::from_str(&t.run(&["redundancy", "--format", "json"]).await?)?;
     let notes = report["notes"].as_array().context("notes")?;
     assert!(
