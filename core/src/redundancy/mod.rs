@@ -133,22 +133,12 @@ impl RedundantPair {
         if self.relation != Relation::Duplicate || self.mapping.is_empty() {
             return None;
         }
-        let columns: Vec<String> = self
+        let items: Vec<String> = self
             .mapping
             .iter()
-            .map(|(a, b)| {
-                if a == b {
-                    quote_ident(a)
-                } else {
-                    format!("{} AS {}", quote_ident(a), quote_ident(b))
-                }
-            })
+            .map(|(a, b)| rebuild::aliased(quote_ident(a), b))
             .collect();
-        Some(format!(
-            "SELECT {} FROM {}",
-            columns.join(", "),
-            quote_ident(&self.a)
-        ))
+        Some(rebuild::Rebuild::new(&items, None).sql(&self.a))
     }
 }
 

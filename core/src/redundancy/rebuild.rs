@@ -63,7 +63,25 @@ pub(crate) struct Rebuild {
     pub predicate: Option<String>,
 }
 
+/// One item of a SELECT list: `read` (a quoted column, or an expression
+/// over one) under the name `to`, aliased only when it is not that column.
+pub(crate) fn aliased(read: String, to: &str) -> String {
+    if read == quote_ident(to) {
+        read
+    } else {
+        format!("{read} AS {}", quote_ident(to))
+    }
+}
+
 impl Rebuild {
+    /// A rebuild selecting `items` (see [`aliased`]), filtered by `predicate`.
+    pub fn new(items: &[String], predicate: Option<String>) -> Self {
+        Self {
+            columns: items.join(", "),
+            predicate,
+        }
+    }
+
     /// The query that reads A's rows from `from` (B, or B at a version).
     pub fn sql(&self, from: &str) -> String {
         let select = format!("SELECT {} FROM {}", self.columns, quote_ident(from));
@@ -84,23 +102,12 @@ pub(crate) async fn rebuild_query(
     mapping: &Mapping,
 ) -> Result<Option<Rebuild>, SqlError> {
     let (pa, pb) = (&a.profile, &b.profile);
-    let columns = mapping
+    let items: Vec<String> = mapping
         .pairs
         .iter()
-        .map(|&(i, j)| {
-            let (x, y) = (&pa.columns[i].name, &pb.columns[j].name);
-            if x == y {
-                quote_ident(y)
-            } else {
-                format!("{} AS {}", quote_ident(y), quote_ident(x))
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(", ");
-    let query = |predicate: Option<&str>| Rebuild {
-        columns: columns.clone(),
-        predicate: predicate.map(str::to_string),
-    };
+        .map(|&(i, j)| aliased(quote_ident(&pb.columns[j].name), &pa.columns[i].name))
+        .collect();
+    let query = |predicate: Option<&str>| Rebuild::new(&items, predicate.map(str::to_string));
     if pa.rows == pb.rows {
         return Ok(Some(query(None)));
     }

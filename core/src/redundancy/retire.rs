@@ -21,12 +21,13 @@ use arrow::array::RecordBatch;
 use futures::StreamExt;
 use serde::Serialize;
 
+use super::rebuild::{Rebuild, aliased};
 use super::rows::{Hash128, exact_value_hashes, row_hash};
 use super::{
     RedundancyError, RedundancyOptions, RedundantPair, Relation, dataset_bytes, find_redundancy,
 };
 use crate::job::Job;
-use crate::lake::{Lake, LakeError, RetiredEntry};
+use crate::lake::{DatasetEntry, Lake, LakeError, LakeLock, RetiredEntry};
 use crate::profile::sketch::mix;
 use crate::sql::{SqlEngine, quote_ident};
 
@@ -203,11 +204,7 @@ async fn view_query(
         } else {
             format!("arrow_cast({}, '{}')", quote_ident(b), field.data_type())
         };
-        columns.push(if b == field.name() && &b_type == field.data_type() {
-            read
-        } else {
-            format!("{read} AS {}", quote_ident(field.name()))
-        });
+        columns.push(aliased(read, field.name()));
     }
     if !missing.is_empty() {
         return Err(RedundancyError::BadOptions(format!(
@@ -216,11 +213,7 @@ async fn view_query(
             missing.join(", ")
         )));
     }
-    let select = format!("SELECT {} FROM {}", columns.join(", "), quote_ident(&from));
-    Ok(match &source.predicate {
-        Some(p) => format!("{select} WHERE {p}"),
-        None => select,
-    })
+    Ok(Rebuild::new(&columns, source.predicate.clone()).sql(&from))
 }
 
 /// A multiset of rows in constant memory: the row count and two sums of
@@ -356,6 +349,21 @@ pub async fn retire(
     commit_retirement(lake, name, version, source, query, stored.rows).await
 }
 
+/// Changes `name`'s catalog entry, under the lake lock `held`.
+fn change_entry(
+    lake: &mut Lake,
+    held: &LakeLock,
+    name: &str,
+    change: impl FnOnce(&mut DatasetEntry),
+) -> Result<(), LakeError> {
+    lake.update_catalog_locked(held, |catalog| {
+        if let Some(e) = catalog.datasets.get_mut(name) {
+            change(e);
+        }
+        Ok(())
+    })
+}
+
 /// Records the checked view and moves the rows into history (see the module doc).
 async fn commit_retirement(
     lake: &mut Lake,
@@ -374,11 +382,11 @@ async fn commit_retirement(
     let held = lake.lock().await?;
     lake.reload_catalog(&held)?;
     check_retirable(lake, name)?;
-    let entry = lake.entry(name)?.clone();
+    let recorded = lake.entry(name)?.version;
     let container_ok = lake
         .entry(&source.container)
         .is_ok_and(|c| c.retired.is_none());
-    if entry.version != version || !container_ok {
+    if recorded != version || !container_ok {
         return Err(changed("or its container was changed"));
     }
     let mut dataset = (*lake.open_dataset(name, None).await?).clone();
@@ -394,33 +402,20 @@ async fn commit_retirement(
         retired: chrono::Utc::now(),
         extra: serde_json::Map::new(),
     };
-    lake.update_catalog_locked(&held, |catalog| {
-        if let Some(e) = catalog.datasets.get_mut(name) {
-            e.retired = Some(retired);
-        }
-        Ok(())
-    })?;
+    change_entry(lake, &held, name, |e| e.retired = Some(retired))?;
     let lance_err = |e: lance::Error| LakeError::Lance {
         name: name.to_string(),
         source: Box::new(e),
     };
     if let Err(e) = dataset.truncate_table().await {
         // Nothing was committed: the dataset is as it was.
-        lake.update_catalog_locked(&held, |catalog| {
-            if let Some(e) = catalog.datasets.get_mut(name) {
-                e.retired = None;
-            }
-            Ok(())
-        })?;
+        change_entry(lake, &held, name, |e| e.retired = None)?;
         return Err(lance_err(e).into());
     }
     let retired_version = dataset.version().version;
-    lake.update_catalog_locked(&held, |catalog| {
-        if let Some(e) = catalog.datasets.get_mut(name) {
-            e.version = retired_version;
-            e.updated = chrono::Utc::now();
-        }
-        Ok(())
+    change_entry(lake, &held, name, |e| {
+        e.version = retired_version;
+        e.updated = chrono::Utc::now();
     })?;
     drop(held);
     Ok(RetireReport {
@@ -465,14 +460,11 @@ pub async fn restore_retired(lake: &mut Lake, name: &str) -> Result<Restored, Re
     old.restore().await.map_err(lance_err)?;
     let rows = old.count_rows(None).await.map_err(lance_err)? as u64;
     let version = old.version().version;
-    lake.update_catalog_locked(&held, |catalog| {
-        if let Some(e) = catalog.datasets.get_mut(name) {
-            e.retired = None;
-            e.version = version;
-            e.rows = rows;
-            e.updated = chrono::Utc::now();
-        }
-        Ok(())
+    change_entry(lake, &held, name, |e| {
+        e.retired = None;
+        e.version = version;
+        e.rows = rows;
+        e.updated = chrono::Utc::now();
     })?;
     Ok(Restored {
         name: name.to_string(),

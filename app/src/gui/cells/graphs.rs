@@ -5,7 +5,7 @@ use lakebook_core::graph::sources::MAX_KNN_K;
 use lakebook_core::notebook::Cell;
 use lakebook_core::notebook::kinds::communities::seed_list;
 
-use super::{CellEditor, EditorResponse, LakeNames, text_param};
+use super::{CellEditor, EditorResponse, LakeNames, number_param, text_param};
 
 /// The graph sources a Graph cell offers: (value, label).
 const SOURCES: [(&str, &str); 5] = [
@@ -279,20 +279,9 @@ impl CellEditor for CommunitiesEditor {
                 changed = true;
             }
             ui.label("resolution");
-            let mut resolution = cell.float("resolution").unwrap_or(1.0);
-            if ui
-                .add(
-                    egui::DragValue::new(&mut resolution)
-                        .range(0.05..=10.0)
-                        .speed(0.05),
-                )
+            changed |= number_param(ui, cell, "resolution", 1.0, 0.05..=10.0, 0.05)
                 .on_hover_text("Higher gives more, smaller communities")
-                .accessible_name("resolution")
-                .changed()
-            {
-                cell.set("resolution", resolution);
-                changed = true;
-            }
+                .changed();
             ui.label("passes");
             let mut passes = cell.int("passes").unwrap_or(0).max(0);
             if ui

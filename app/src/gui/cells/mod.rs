@@ -84,6 +84,26 @@ pub fn raw_editor_ui(ui: &mut egui::Ui, cell: &mut Cell) -> EditorResponse {
     EditorResponse::default()
 }
 
+/// A number parameter dragged or typed in place (`default` when missing,
+/// kept within `range`); set on the cell when it changes.
+pub fn number_param(
+    ui: &mut egui::Ui,
+    cell: &mut Cell,
+    key: &str,
+    default: f64,
+    range: std::ops::RangeInclusive<f64>,
+    speed: f64,
+) -> egui::Response {
+    let mut value = cell.float(key).unwrap_or(default);
+    let response = ui
+        .add(egui::DragValue::new(&mut value).range(range).speed(speed))
+        .accessible_name(key);
+    if response.changed() {
+        cell.set(key, value);
+    }
+    response
+}
+
 /// A text parameter as an editable string (created empty if missing, and
 /// turned into text if it was something else).
 pub fn text_param<'a>(cell: &'a mut Cell, key: &str) -> &'a mut String {

@@ -3,30 +3,10 @@
 
 use lakebook_core::notebook::Cell;
 
-use super::{CellEditor, EditorResponse, LakeNames};
+use super::{CellEditor, EditorResponse, LakeNames, number_param};
 
 /// Edits a Redundancy cell.
 pub struct RedundancyEditor;
-
-/// A number parameter edited in place (`default` when missing), kept within `range`.
-fn number(
-    ui: &mut egui::Ui,
-    cell: &mut Cell,
-    key: &str,
-    default: f64,
-    range: std::ops::RangeInclusive<f64>,
-    speed: f64,
-) -> bool {
-    let mut value = cell.float(key).unwrap_or(default);
-    let changed = ui
-        .add(egui::DragValue::new(&mut value).range(range).speed(speed))
-        .accessible_name(key)
-        .changed();
-    if changed {
-        cell.set(key, value);
-    }
-    changed
-}
 
 impl CellEditor for RedundancyEditor {
     fn kind(&self) -> &'static str {
@@ -37,7 +17,7 @@ impl CellEditor for RedundancyEditor {
         let mut changed = false;
         ui.horizontal_wrapped(|ui| {
             ui.label("tables that repeat or contain others; overlapping from");
-            changed |= number(ui, cell, "threshold", 0.9, 0.01..=1.0, 0.005);
+            changed |= number_param(ui, cell, "threshold", 0.9, 0.01..=1.0, 0.005).changed();
             ui.label("of their rows");
             let mut exact = cell.flag("exact");
             if ui
@@ -49,7 +29,8 @@ impl CellEditor for RedundancyEditor {
                 changed = true;
             }
             ui.label("· plan retirements rebuilt within");
-            changed |= number(ui, cell, "max_rebuild_ms", 2000.0, 0.0..=3_600_000.0, 10.0);
+            changed |=
+                number_param(ui, cell, "max_rebuild_ms", 2000.0, 0.0..=3_600_000.0, 10.0).changed();
             ui.label("ms");
         });
         EditorResponse {
